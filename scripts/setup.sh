@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package scalelab uses. Idempotent: packages already
+# present are skipped, and nothing is fetched when all are there.
+#   scripts/setup.sh          build + test toolchain and libraries
+#   scripts/setup.sh --bench  also the peers and load tools used by bench/
+set -euo pipefail
+
+packages=(
+  # build
+  cmake ninja-build g++ pkg-config git
+  clang libclang-rt-14-dev          # libFuzzer target (fuzz preset)
+  # libraries
+  libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
+  libspdlog-dev libfmt-dev libcli11-dev
+  # tests and micro-benchmarks
+  libgtest-dev libgmock-dev libbenchmark-dev
+  # report charts (inlined into HTML reports)
+  libjs-chart.js
+  # procps for ps/pgrep in scripts
+  procps curl
+)
+bench_packages=(
+  wrk nginx-light
+  golang-go golang-github-gin-gonic-gin-dev
+  python3 python3-fastapi python3-uvicorn
+)
+
+for arg in "$@"; do
+  case "$arg" in
+    --bench) packages+=("${bench_packages[@]}") ;;
+    -h|--help) sed -n '2,6p' "$0"; exit 0 ;;
+    *) echo "setup.sh: unknown option '$arg'" >&2; exit 2 ;;
+  esac
+done
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]} == 0)); then
+  echo "setup: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+if [[ $(id -u) -ne 0 ]]; then
+  echo "setup: missing packages: ${missing[*]}" >&2
+  echo "setup: run as root (or with sudo) to install them" >&2
+  exit 1
+fi
+
+echo "setup: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,35 @@
+// scalelab: one binary, subcommands only. Wiring lives in app/; everything
+// else is in the libraries under src/.
+#include <cstdio>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "app/commands.h"
+#include "app/options.h"
+#include "core/log.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"scalelab: scalable distributed systems you can build, run and measure on one machine"};
+  app.set_version_flag("--version", "scalelab 0.1.0");
+  app.require_subcommand(1);
+  std::string log_level = "info";
+  app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off")
+      ->envname(scalelab::app::env_name("--log-level"))
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}))
+      ->capture_default_str();
+  app.parse_complete_callback([&] { scalelab::init_logging(log_level); });
+
+  int exit_code = 0;
+  scalelab::app::add_serve_commands(app, exit_code);
+  scalelab::app::add_lab_commands(app, exit_code);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "scalelab: %s\n", e.what());
+    return 1;
+  }
+  return exit_code;
+}

@@ -1,0 +1,55 @@
+#include <memory>
+#include <string>
+
+#include <spdlog/spdlog.h>
+
+#include "app/commands.h"
+#include "app/options.h"
+#include "core/run_blocking.h"
+#include "http/server.h"
+#include "obs/metrics.h"
+#include "services/albums/albums.h"
+#include "store/store.h"
+
+namespace scalelab::app {
+
+namespace {
+
+struct ServeAlbums {
+  http::ServerOptions server;
+  std::string store_url = "memory://";
+
+  int run() const {
+    auto store = store::open_store(store_url);
+    if (!store) {
+      spdlog::error("{}", store.error().message);
+      return 2;
+    }
+    if (auto seeded = run_blocking(albums::seed(**store)); !seeded) {
+      spdlog::error("cannot seed the album store: {}", seeded.error().message);
+      return 1;
+    }
+    http::Router router;
+    albums::register_routes(router, **store);
+    obs::Registry registry;
+    http::Server http_server(server, router, registry);
+    spdlog::info("albums: store {}", (*store)->describe());
+    http_server.run_until_signal();
+    return 0;
+  }
+};
+
+}  // namespace
+
+void add_serve_commands(CLI::App& app, int& exit_code) {
+  auto* serve = app.add_subcommand("serve", "Run one of scalelab's services");
+  serve->require_subcommand(1);
+
+  auto albums = std::make_shared<ServeAlbums>();
+  auto* cmd = serve->add_subcommand("albums", "The hw1 albums API: GET /albums, GET /albums/{id}, POST /albums");
+  add_server_options(*cmd, albums->server);
+  add_flag_option(*cmd, "--store", albums->store_url, "Album store URL: memory://");
+  cmd->callback([albums, &exit_code] { exit_code = albums->run(); });
+}
+
+}  // namespace scalelab::app

@@ -1,0 +1,12 @@
+// Random identifiers (request ids, order ids). Thread-safe: each thread has its
+// own generator, seeded from std::random_device.
+#pragma once
+
+#include <string>
+
+namespace scalelab {
+
+// 16 lowercase hex characters (64 random bits).
+std::string random_hex_id();
+
+}  // namespace scalelab

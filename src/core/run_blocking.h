@@ -1,0 +1,31 @@
+// run_blocking: runs one awaitable to completion on a private io_context and
+// returns its value (or rethrows its exception). For startup code and tests
+// that call the async interfaces from plain threads.
+// Thread-safety: each call has its own io_context.
+#pragma once
+
+#include <exception>
+#include <optional>
+#include <utility>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+
+namespace scalelab {
+
+template <typename T>
+T run_blocking(boost::asio::awaitable<T> task) {
+  boost::asio::io_context io{1};
+  std::optional<T> value;
+  std::exception_ptr error;
+  boost::asio::co_spawn(io, std::move(task), [&](std::exception_ptr e, T v) {
+    if (e) error = e;
+    else value.emplace(std::move(v));
+  });
+  io.run();
+  if (error) std::rethrow_exception(error);
+  return std::move(*value);
+}
+
+}  // namespace scalelab

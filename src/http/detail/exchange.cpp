@@ -1,0 +1,130 @@
+#include "http/detail/exchange.h"
+
+#include <chrono>
+#include <ctime>
+
+#include <boost/beast/http/status.hpp>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "core/ids.h"
+
+namespace scalelab::http::detail {
+
+namespace beast_http = boost::beast::http;
+
+namespace {
+
+std::string_view lookup_header(const void* message, std::string_view name) {
+  const auto& req = *static_cast<const BeastRequest*>(message);
+  auto it = req.find(name);
+  if (it == req.end()) return {};
+  return std::string_view(it->value());
+}
+
+// The Date header, formatted once per second per thread.
+std::string_view http_date() {
+  thread_local std::time_t cached_second = 0;
+  thread_local char buf[40];
+  thread_local std::size_t len = 0;
+  const std::time_t now = std::time(nullptr);
+  if (now != cached_second) {
+    std::tm tm{};
+    gmtime_r(&now, &tm);
+    len = std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    cached_second = now;
+  }
+  return {buf, len};
+}
+
+bool valid_request_id(std::string_view id) {
+  if (id.empty() || id.size() > 128) return false;
+  for (char c : id)
+    if (c < 0x21 || c > 0x7e) return false;  // visible ASCII only: safe to echo
+  return true;
+}
+
+}  // namespace
+
+boost::asio::awaitable<Response> exchange(const ExchangeContext& ctx, const BeastRequest& req,
+                                          std::string& request_id) {
+  const auto start = std::chrono::steady_clock::now();
+  auto sent_id = req.find("X-Request-Id");
+  if (sent_id != req.end() && valid_request_id(sent_id->value())) request_id = std::string(sent_id->value());
+  else request_id = random_hex_id();
+
+  std::string_view method_name = req.method_string();
+  Request request(method_from_string(method_name), method_name, req.target(), req.body(),
+                  request_id, &req, &lookup_header);
+
+  Response response;
+  std::size_t route_index = HttpMetrics::kUnmatched;
+  Match match = ctx.router.match(request);
+  if (match.route) {
+    route_index = match.route->index;
+    if (ctx.metrics) ctx.metrics->in_flight.add(1);
+    try {
+      response = co_await match.route->handler(request);
+    } catch (const HttpError& e) {
+      response = Response::error(e.status(), e.code(), e.what());
+    } catch (const std::exception& e) {
+      spdlog::error("handler {} {} failed: {} (request id {})", method_name, match.route->pattern,
+                    e.what(), request_id);
+      response = Response::error(500, code::kInternal, "internal error");
+    }
+    if (ctx.metrics) ctx.metrics->in_flight.add(-1);
+  } else if (!match.allow.empty()) {
+    response = Response::error(405, code::kMethodNotAllowed,
+                               fmt::format("method {} not allowed; allowed: {}", method_name, match.allow));
+    response.headers.emplace_back("Allow", std::move(match.allow));
+  } else {
+    response = Response::error(404, code::kNotFound, "no route for " + std::string(request.path()));
+  }
+
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  if (ctx.metrics) ctx.metrics->record(route_index, response.status, elapsed);
+  if (ctx.access_log) {
+    spdlog::info("{} \"{} {} HTTP/{}.{}\" {} {}B {:.3f}ms rid={}", ctx.remote, method_name,
+                 req.target(), req.version() / 10, req.version() % 10, response.status,
+                 response.body.size(),
+                 std::chrono::duration<double, std::milli>(elapsed).count(), request_id);
+  }
+  co_return response;
+}
+
+void serialize_response(std::string& out, const Response& res, unsigned version, bool keep_alive,
+                        bool head, std::string_view request_id) {
+  out += version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
+  fmt::format_to(std::back_inserter(out), "{} ", res.status);
+  out += beast_http::obsolete_reason(static_cast<beast_http::status>(res.status));
+  out += "\r\nServer: scalelab\r\nDate: ";
+  out += http_date();
+  if (!res.content_type.empty()) {
+    out += "\r\nContent-Type: ";
+    out += res.content_type;
+  }
+  // 1xx and 204 carry no body and no Content-Length.
+  if (res.status >= 200 && res.status != 204 && res.status != 304) {
+    out += "\r\nContent-Length: ";
+    fmt::format_to(std::back_inserter(out), "{}", res.body.size());
+  }
+  if (!request_id.empty()) {
+    out += "\r\nX-Request-Id: ";
+    out += request_id;
+  }
+  for (const auto& [name, value] : res.headers) {
+    // Never let a value split the head (response splitting).
+    if (name.find_first_of("\r\n:") != std::string::npos || value.find_first_of("\r\n") != std::string::npos)
+      continue;
+    out += "\r\n";
+    out += name;
+    out += ": ";
+    out += value;
+  }
+  if (!keep_alive) out += "\r\nConnection: close";
+  else if (version == 10) out += "\r\nConnection: keep-alive";
+  out += "\r\n\r\n";
+  if (!head && res.status != 204 && res.status != 304) out += res.body;
+}
+
+}  // namespace scalelab::http::detail

@@ -1,0 +1,338 @@
+#include "http/server.h"
+
+#include <algorithm>
+#include <atomic>
+#include <csignal>
+#include <list>
+#include <mutex>
+#include <system_error>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/string.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <spdlog/spdlog.h>
+
+#include "http/detail/exchange.h"
+#include "http/metrics.h"
+
+namespace scalelab::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+
+namespace {
+
+// One client connection. Lives on one executor; `idle` is only touched there.
+struct Connection {
+  Connection(tcp::socket socket, asio::any_io_executor ex)
+      : stream(std::move(socket)), executor(std::move(ex)) {}
+  beast::tcp_stream stream;
+  asio::any_io_executor executor;
+  bool idle = true;  // waiting for a request's first byte
+};
+
+// Which response, if any, a failed read deserves before the connection closes.
+struct ReadFailure {
+  unsigned status = 0;  // 0: close silently
+  std::string_view code;
+  const char* message = "";
+};
+
+ReadFailure classify(const beast::error_code& ec) {
+  if (ec == bhttp::error::header_limit || ec == bhttp::error::buffer_overflow)
+    return {431, code::kHeadersTooLarge, "request header fields too large"};
+  if (ec == bhttp::error::body_limit) return {413, code::kPayloadTooLarge, "request body too large"};
+  // A timeout closes the socket (beast::tcp_stream), and end of stream or a
+  // reset leaves no one to answer: close silently.
+  if (ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message) return {};
+  if (ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category())
+    return {400, code::kInvalidInput, "malformed HTTP request"};
+  return {};
+}
+
+}  // namespace
+
+class Server::Impl {
+ public:
+  Impl(ServerOptions options, Router& router, obs::Registry& registry)
+      : options_(std::move(options)), router_(router), registry_(registry) {
+    if (options_.threads == 0) options_.threads = std::max(1u, std::thread::hardware_concurrency());
+    if (!router_.has(Method::kGet, "/health"))
+      router_.get("/health", [](Request&) -> asio::awaitable<Response> {
+        co_return Response::json_text(200, R"({"status":"ok"})");
+      });
+    if (!router_.has(Method::kGet, "/metrics"))
+      router_.get("/metrics", [this](Request&) -> asio::awaitable<Response> {
+        std::string text = registry_.render();
+        obs::append_process_metrics(text);
+        co_return Response::text(200, std::move(text), "text/plain; version=0.0.4; charset=utf-8");
+      });
+    metrics_ = std::make_unique<HttpMetrics>(registry_, router_);
+  }
+
+  ~Impl() {
+    stop();
+    wait();
+  }
+
+  void start() {
+    const unsigned n_contexts = options_.io_model == IoModel::kShared ? 1 : options_.threads;
+    for (unsigned i = 0; i < n_contexts; ++i) {
+      contexts_.push_back(std::make_unique<asio::io_context>(
+          options_.io_model == IoModel::kShared ? static_cast<int>(options_.threads) : 1));
+      guards_.emplace_back(contexts_.back()->get_executor());
+    }
+    acceptor_.emplace(*contexts_[0]);
+    tcp::endpoint endpoint(asio::ip::make_address(options_.address), options_.port);
+    acceptor_->open(endpoint.protocol());
+    acceptor_->set_option(asio::socket_base::reuse_address(true));
+    acceptor_->bind(endpoint);  // throws system_error with the address in use etc.
+    acceptor_->listen(asio::socket_base::max_listen_connections);
+    port_ = acceptor_->local_endpoint().port();
+    asio::co_spawn(*contexts_[0], accept_loop(), asio::detached);
+    for (unsigned i = 0; i < options_.threads; ++i) {
+      auto& ctx = *contexts_[i % contexts_.size()];
+      threads_.emplace_back([&ctx] { ctx.run(); });
+    }
+    spdlog::info("listening on {}:{} ({} threads, {})", options_.address, port_, options_.threads,
+                 options_.io_model == IoModel::kShared ? "shared io_context"
+                                                       : "io_context per thread");
+  }
+
+  void stop() {
+    if (contexts_.empty() || stopping_.exchange(true)) return;
+    draining_.store(true);
+    asio::post(*contexts_[0], [this] {
+      beast::error_code ignored;
+      acceptor_->close(ignored);
+    });
+    {
+      std::lock_guard lock(connections_mu_);
+      for (auto& weak : connections_) {
+        if (auto conn = weak.lock()) {
+          asio::post(conn->executor, [conn] {
+            if (conn->idle) conn->stream.socket().cancel();
+          });
+        }
+      }
+    }
+    asio::co_spawn(*contexts_[0], drain_then_stop(), asio::detached);
+  }
+
+  void wait() {
+    for (auto& t : threads_)
+      if (t.joinable()) t.join();
+    threads_.clear();
+  }
+
+  asio::awaitable<void> drain_then_stop() {
+    const auto deadline = std::chrono::steady_clock::now() + options_.shutdown_grace;
+    asio::steady_timer timer(co_await asio::this_coro::executor);
+    while (active_.load() > 0 && std::chrono::steady_clock::now() < deadline) {
+      timer.expires_after(std::chrono::milliseconds(5));
+      co_await timer.async_wait(kTuple);
+    }
+    if (active_.load() > 0)
+      spdlog::warn("shutdown grace over; cancelling {} connections", active_.load());
+    for (auto& g : guards_) g.reset();
+    for (auto& ctx : contexts_) ctx->stop();
+  }
+
+  asio::awaitable<void> accept_loop() {
+    std::size_t next = 0;
+    for (;;) {
+      auto& ctx = *contexts_[next++ % contexts_.size()];
+      auto [ec, socket] = co_await acceptor_->async_accept(ctx, kTuple);
+      if (ec) {
+        if (!acceptor_->is_open() || ec == asio::error::operation_aborted) co_return;
+        spdlog::warn("accept failed: {}", ec.message());
+        asio::steady_timer backoff(*contexts_[0], std::chrono::milliseconds(50));
+        co_await backoff.async_wait(kTuple);  // e.g. out of file descriptors
+        continue;
+      }
+      beast::error_code ignored;
+      socket.set_option(tcp::no_delay(true), ignored);
+      asio::any_io_executor ex = options_.io_model == IoModel::kShared
+                                     ? asio::any_io_executor(asio::make_strand(ctx))
+                                     : asio::any_io_executor(ctx.get_executor());
+      if (active_.load() >= options_.max_connections) {
+        metrics_->connections_rejected.inc();
+        asio::co_spawn(ex, reject(std::move(socket)), asio::detached);
+        continue;
+      }
+      active_.fetch_add(1);
+      metrics_->connections_accepted.inc();
+      asio::co_spawn(ex, session(std::make_shared<Connection>(std::move(socket), ex)),
+                     asio::detached);
+    }
+  }
+
+  // Sends a JSON error and closes, draining what the client still sends so the
+  // close does not turn into a reset that loses the response.
+  asio::awaitable<void> close_with(beast::tcp_stream& stream, const Response& res,
+                                   std::string_view request_id) {
+    std::string out;
+    detail::serialize_response(out, res, 11, false, false, request_id);
+    stream.expires_after(options_.write_timeout);
+    auto [ec, n] = co_await asio::async_write(stream, asio::buffer(out), kTuple);
+    if (!ec) co_await lingering_close(stream);
+  }
+
+  asio::awaitable<void> lingering_close(beast::tcp_stream& stream) {
+    beast::error_code ec;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream.expires_after(std::chrono::seconds(2));
+    char sink[4096];
+    std::size_t drained = 0;
+    while (!ec && drained < (1u << 20)) {
+      std::size_t n;
+      std::tie(ec, n) = co_await stream.async_read_some(asio::buffer(sink), kTuple);
+      drained += n;
+    }
+    stream.close();
+  }
+
+  asio::awaitable<void> reject(tcp::socket socket) {
+    beast::tcp_stream stream(std::move(socket));
+    auto res = Response::error(503, code::kTooManyConnections, "server connection limit reached");
+    res.headers.emplace_back("Retry-After", "1");
+    co_await close_with(stream, res, {});
+  }
+
+  asio::awaitable<void> session(std::shared_ptr<Connection> conn) {
+    metrics_->connections_active.add(1);
+    std::list<std::weak_ptr<Connection>>::iterator registered;
+    {
+      std::lock_guard lock(connections_mu_);
+      registered = connections_.insert(connections_.end(), conn);
+    }
+    co_await serve(*conn);
+    {
+      std::lock_guard lock(connections_mu_);
+      connections_.erase(registered);
+    }
+    metrics_->connections_active.add(-1);
+    active_.fetch_sub(1);
+  }
+
+  asio::awaitable<void> serve(Connection& conn) {
+    beast::tcp_stream& stream = conn.stream;
+    std::string remote;
+    if (options_.access_log) {
+      beast::error_code ec;
+      auto ep = stream.socket().remote_endpoint(ec);
+      if (!ec) remote = ep.address().to_string() + ":" + std::to_string(ep.port());
+    }
+    detail::ExchangeContext ctx{router_, metrics_.get(), options_.access_log, remote};
+    beast::flat_buffer buffer;
+    std::string out;
+    std::string request_id;
+    for (;;) {
+      if (draining_.load()) break;
+      if (buffer.size() == 0) {
+        // Between requests: the keep-alive idle timeout applies.
+        conn.idle = true;
+        stream.expires_after(options_.idle_timeout);
+        auto [ec, n] = co_await stream.async_read_some(buffer.prepare(8192), kTuple);
+        conn.idle = false;
+        if (ec) break;
+        buffer.commit(n);
+      }
+      // From a request's first byte: the read timeout applies to the whole request.
+      stream.expires_after(options_.read_timeout);
+      bhttp::request_parser<bhttp::string_body> parser;
+      parser.header_limit(static_cast<std::uint32_t>(options_.header_limit_bytes));
+      parser.body_limit(options_.body_limit_bytes);
+      auto [ec, n] = co_await bhttp::async_read_header(stream, buffer, parser, kTuple);
+      if (!ec && !parser.is_done()) {
+        if (beast::iequals(parser.get()[bhttp::field::expect], "100-continue")) {
+          static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+          std::tie(ec, n) = co_await asio::async_write(stream, asio::buffer(kContinue), kTuple);
+        }
+        if (!ec) std::tie(ec, n) = co_await bhttp::async_read(stream, buffer, parser, kTuple);
+      }
+      if (ec) {
+        ReadFailure failure = classify(ec);
+        if (ec == beast::error::timeout) metrics_->read_timeouts.inc();
+        if (failure.status) {
+          metrics_->record(HttpMetrics::kUnmatched, failure.status, {});
+          co_await close_with(stream, Response::error(failure.status, failure.code, failure.message), {});
+        }
+        co_return;
+      }
+
+      const detail::BeastRequest& req = parser.get();
+      Response res = co_await detail::exchange(ctx, req, request_id);
+      const bool keep_alive = req.keep_alive() && !draining_.load();
+      out.clear();
+      detail::serialize_response(out, res, req.version(), keep_alive,
+                                 req.method() == bhttp::verb::head, request_id);
+      stream.expires_after(options_.write_timeout);
+      auto [wec, wn] = co_await asio::async_write(stream, asio::buffer(out), kTuple);
+      if (wec) co_return;
+      if (!keep_alive) break;
+    }
+    beast::error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream.close();
+  }
+
+  ServerOptions options_;
+  Router& router_;
+  obs::Registry& registry_;
+  std::unique_ptr<HttpMetrics> metrics_;
+  std::uint16_t port_ = 0;
+  std::atomic<bool> stopping_{false};
+  std::atomic<bool> draining_{false};
+  std::atomic<std::size_t> active_{0};  // open sessions
+  std::mutex connections_mu_;
+  std::list<std::weak_ptr<Connection>> connections_;  // guarded by connections_mu_
+  std::vector<std::thread> threads_;
+  // Declared last: destroyed first, so pending sessions unwind while the
+  // members above still exist.
+  std::vector<std::unique_ptr<asio::io_context>> contexts_;
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards_;
+  std::optional<tcp::acceptor> acceptor_;
+};
+
+Server::Server(ServerOptions options, Router& router, obs::Registry& registry)
+    : impl_(std::make_unique<Impl>(std::move(options), router, registry)) {}
+Server::~Server() = default;
+void Server::start() { impl_->start(); }
+std::uint16_t Server::port() const { return impl_->port_; }
+void Server::stop() { impl_->stop(); }
+void Server::wait() { impl_->wait(); }
+const ServerOptions& Server::options() const { return impl_->options_; }
+
+void Server::run_until_signal() {
+  impl_->start();
+  asio::signal_set signals(*impl_->contexts_[0], SIGINT, SIGTERM);
+  signals.async_wait([this](const beast::error_code& ec, int sig) {
+    if (ec) return;
+    spdlog::info("signal {}: shutting down (grace {} ms)", sig, impl_->options_.shutdown_grace.count());
+    impl_->stop();
+  });
+  impl_->wait();
+}
+
+}  // namespace scalelab::http

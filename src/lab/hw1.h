@@ -1,0 +1,54 @@
+// The hw1 experiment: one client sends sequential GET /albums for a duration
+// and reports the response-time distribution (total, mean, median, p95, p99,
+// max), a 50-bin histogram and a response-time-by-request scatter, as a
+// self-contained HTML page, the raw samples as CSV and a JSON summary.
+// Thread-safety: run() is called once, from one thread.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+
+namespace scalelab::lab {
+
+struct Hw1Options {
+  std::string url;  // target, e.g. http://127.0.0.1:8080/albums; empty: start albums in-process
+  std::chrono::milliseconds duration{30'000};
+  std::chrono::milliseconds timeout{10'000};  // per request
+  std::uint64_t max_requests = 0;             // 0: no cap besides the duration
+  std::filesystem::path out_dir = "reports/hw1";
+  bool progress = true;  // a progress line on stderr every second
+};
+
+struct Hw1Sample {
+  std::uint64_t index = 0;
+  double start_s = 0;     // since the run began
+  double latency_ms = 0;  // send to last byte of the response
+  unsigned status = 0;    // 0 when the request failed without a response
+};
+
+struct Hw1Summary {
+  std::string url;
+  std::uint64_t total = 0, ok = 0, failed = 0;
+  double elapsed_s = 0, throughput_rps = 0;
+  double min_ms = 0, mean_ms = 0, median_ms = 0, p95_ms = 0, p99_ms = 0, max_ms = 0;
+  std::string first_error;  // the first failure's message, if any
+};
+
+// Percentiles are exact (nearest rank over all samples).
+Hw1Summary summarize(const std::vector<Hw1Sample>& samples, double elapsed_s);
+
+struct Hw1Result {
+  Hw1Summary summary;
+  std::filesystem::path report, csv, json;
+};
+
+// Runs the experiment and writes the report. Fails when the target cannot be
+// reached at all, or the report cannot be written.
+Result<Hw1Result> run_hw1(const Hw1Options& options);
+
+}  // namespace scalelab::lab

@@ -1,0 +1,27 @@
+// MemoryStore: the in-process Store, an ordered map behind a reader-writer
+// lock. State lives and dies with the process.
+// Thread-safety: all operations are safe from any thread.
+#pragma once
+
+#include <map>
+#include <shared_mutex>
+
+#include "store/store.h"
+
+namespace scalelab::store {
+
+class MemoryStore final : public Store {
+ public:
+  boost::asio::awaitable<Result<std::optional<std::string>>> get(std::string_view key) override;
+  boost::asio::awaitable<Status> put(std::string_view key, std::string value) override;
+  boost::asio::awaitable<Result<bool>> put_if_absent(std::string_view key, std::string value) override;
+  boost::asio::awaitable<Result<bool>> erase(std::string_view key) override;
+  boost::asio::awaitable<Result<std::vector<KeyValue>>> scan(std::string_view prefix) override;
+  std::string describe() const override { return "memory"; }
+
+ private:
+  mutable std::shared_mutex mu_;
+  std::map<std::string, std::string, std::less<>> data_;  // guarded by mu_
+};
+
+}  // namespace scalelab::store
