@@ -19,10 +19,11 @@ T run_blocking(boost::asio::awaitable<T> task) {
   boost::asio::io_context io{1};
   std::optional<T> value;
   std::exception_ptr error;
-  boost::asio::co_spawn(io, std::move(task), [&](std::exception_ptr e, T v) {
-    if (e) error = e;
-    else value.emplace(std::move(v));
-  });
+  // Wrapped so that T need not be default-constructible.
+  auto wrapper = [&value, t = std::move(task)]() mutable -> boost::asio::awaitable<void> {
+    value.emplace(co_await std::move(t));
+  };
+  boost::asio::co_spawn(io, wrapper(), [&](std::exception_ptr e) { error = e; });
   io.run();
   if (error) std::rethrow_exception(error);
   return std::move(*value);

@@ -103,11 +103,19 @@ class Server::Impl {
       guards_.emplace_back(contexts_.back()->get_executor());
     }
     acceptor_.emplace(*contexts_[0]);
-    tcp::endpoint endpoint(asio::ip::make_address(options_.address), options_.port);
-    acceptor_->open(endpoint.protocol());
-    acceptor_->set_option(asio::socket_base::reuse_address(true));
-    acceptor_->bind(endpoint);  // throws system_error with the address in use etc.
-    acceptor_->listen(asio::socket_base::max_listen_connections);
+    beast::error_code ec;
+    const auto address = asio::ip::make_address(options_.address, ec);
+    if (ec)
+      throw std::system_error(ec.value(), std::generic_category(),
+                              "'" + options_.address + "' is not an IP address");
+    tcp::endpoint endpoint(address, options_.port);
+    acceptor_->open(endpoint.protocol(), ec);
+    if (!ec) acceptor_->set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor_->bind(endpoint, ec);
+    if (!ec) acceptor_->listen(asio::socket_base::max_listen_connections, ec);
+    if (ec)
+      throw std::system_error(ec.value(), std::generic_category(),
+                              "cannot listen on " + options_.address + ":" + std::to_string(options_.port));
     port_ = acceptor_->local_endpoint().port();
     asio::co_spawn(*contexts_[0], accept_loop(), asio::detached);
     for (unsigned i = 0; i < options_.threads; ++i) {
@@ -143,6 +151,13 @@ class Server::Impl {
     for (auto& t : threads_)
       if (t.joinable()) t.join();
     threads_.clear();
+    if (stopping_.load()) {
+      // Destroying the contexts destroys the sessions still suspended after
+      // the grace period, which closes their sockets.
+      acceptor_.reset();
+      guards_.clear();
+      contexts_.clear();
+    }
   }
 
   asio::awaitable<void> drain_then_stop() {

@@ -1,0 +1,131 @@
+#include "http/client.h"
+
+#include <thread>
+
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <gtest/gtest.h>
+
+#include "support/test_server.h"
+
+using namespace std::chrono_literals;
+using namespace scalelab;
+using namespace scalelab::http;
+using scalelab::testkit::TestServer;
+
+namespace {
+
+void add_routes(Router& r) {
+  r.get("/hello", [](Request& req) -> boost::asio::awaitable<Response> {
+    Response res = Response::text(200, "hi " + std::string(req.header("X-Who")));
+    res.headers.emplace_back("X-Custom", "yes");
+    co_return res;
+  });
+  r.post("/echo", [](Request& req) -> boost::asio::awaitable<Response> {
+    co_return Response::json(201, req.json());
+  });
+  r.get("/slow", [](Request&) -> boost::asio::awaitable<Response> {
+    boost::asio::steady_timer t(co_await boost::asio::this_coro::executor, 3s);
+    co_await t.async_wait(boost::asio::use_awaitable);
+    co_return Response::text(200, "late");
+  });
+}
+
+ClientOptions to(std::uint16_t port) {
+  ClientOptions o;
+  o.host = "127.0.0.1";
+  o.port = port;
+  return o;
+}
+
+double metric(obs::Registry& r, const std::string& series) {
+  const std::string text = r.render();
+  auto pos = text.find("\n" + series + " ");
+  return pos == std::string::npos ? -1 : std::stod(text.substr(pos + series.size() + 2));
+}
+
+}  // namespace
+
+TEST(Client, SendsHeadersAndReadsResponse) {
+  TestServer s(add_routes);
+  BlockingClient c(to(s.port()));
+  ClientRequest req;
+  req.target = "/hello";
+  req.headers.emplace_back("X-Who", "there");
+  auto r = c.send(req, 2s);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->status, 200u);
+  EXPECT_EQ(r->body, "hi there");
+  EXPECT_EQ(r->header("x-custom"), "yes");
+}
+
+TEST(Client, PostsJson) {
+  TestServer s(add_routes);
+  BlockingClient c(to(s.port()));
+  auto r = c.post_json("/echo", R"({"a":[1,2]})", 2s);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status, 201u);
+  EXPECT_EQ(r->body, R"({"a":[1,2]})");
+}
+
+TEST(Client, ReusesOneKeepAliveConnection) {
+  TestServer s(add_routes);
+  BlockingClient c(to(s.port()));
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(c.get("/hello", 2s).ok());
+  EXPECT_EQ(metric(s.registry(), "http_connections_accepted_total"), 1);
+}
+
+TEST(Client, TimesOutAtTheDeadline) {
+  TestServer s(add_routes);
+  BlockingClient c(to(s.port()));
+  auto r = c.get("/slow", 100ms);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().kind, ErrorKind::kTimeout);
+  // The client stays usable after a timeout.
+  EXPECT_TRUE(c.get("/hello", 2s).ok());
+}
+
+TEST(Client, ConnectionRefusedIsUnavailable) {
+  std::uint16_t port;
+  {
+    TestServer s(add_routes);
+    port = s.port();
+  }
+  BlockingClient c(to(port));
+  auto r = c.get("/hello", 2s);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().kind, ErrorKind::kUnavailable);
+}
+
+TEST(Client, RetriesAnIdleConnectionTheServerClosed) {
+  auto opts = TestServer::defaults();
+  opts.idle_timeout = 50ms;
+  TestServer s(add_routes, opts);
+  BlockingClient c(to(s.port()));
+  ASSERT_TRUE(c.get("/hello", 2s).ok());
+  // Wait until the server has closed the idle connection.
+  for (int i = 0; i < 400 && metric(s.registry(), "http_connections_active") != 0; ++i)
+    std::this_thread::sleep_for(5ms);
+  ASSERT_EQ(metric(s.registry(), "http_connections_active"), 0);
+  auto r = c.get("/hello", 2s);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->status, 200u);
+}
+
+TEST(ParseHttpUrl, SplitsHostPortAndPath) {
+  auto e = parse_http_url("http://127.0.0.1:8080/albums?x=1");
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(e->host, "127.0.0.1");
+  EXPECT_EQ(e->port, 8080);
+  EXPECT_EQ(e->path, "/albums?x=1");
+  auto d = parse_http_url("http://localhost");
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->port, 80);
+  EXPECT_EQ(d->path, "/");
+}
+
+TEST(ParseHttpUrl, RejectsWhatItCannotServe) {
+  for (const char* bad : {"", "localhost:80", "https://x/", "ftp://x/", "http://:80/", "http://x:0/"})
+    EXPECT_FALSE(parse_http_url(bad).ok()) << bad;
+}

@@ -1,0 +1,38 @@
+#include "lab/report.h"
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <boost/json/object.hpp>
+#include <gtest/gtest.h>
+
+using namespace scalelab::lab;
+
+TEST(HtmlReport, EscapesTextAndInlinesChartJs) {
+  HtmlReport r("<b>title</b>");
+  r.paragraph("a < b & c");
+  r.chart("caption", boost::json::object{{"type", "bar"}, {"label", "</script><script>alert(1)"}});
+  auto file = std::filesystem::temp_directory_path() / ("report-test-" + std::to_string(::getpid()) + ".html");
+  ASSERT_TRUE(r.write(file).ok());
+  std::ifstream in(file);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  const std::string html = ss.str();
+  EXPECT_NE(html.find("&lt;b&gt;title&lt;/b&gt;"), std::string::npos);
+  EXPECT_NE(html.find("a &lt; b &amp; c"), std::string::npos);
+  EXPECT_EQ(html.find("</script><script>alert"), std::string::npos);
+  EXPECT_GT(html.size(), 100'000u) << "Chart.js is inlined";
+  std::filesystem::remove(file);
+}
+
+TEST(HtmlReport, MissingChartJsIsAClearError) {
+  setenv("SCALELAB_CHARTJS", "/nonexistent/chart.js", 1);
+  HtmlReport r("t");
+  r.chart("c", boost::json::object{{"type", "bar"}});
+  auto st = r.write(std::filesystem::temp_directory_path() / "never-written.html");
+  unsetenv("SCALELAB_CHARTJS");
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.error().message.find("libjs-chart.js"), std::string::npos);
+}

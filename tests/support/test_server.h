@@ -1,0 +1,65 @@
+// Test support: a Server on 127.0.0.1:0 with a router the test fills, and a
+// raw blocking socket for byte-level HTTP conversations (pipelining, slow
+// clients, malformed requests). Every read has a timeout, so a test fails
+// instead of hanging.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "http/router.h"
+#include "http/server.h"
+#include "obs/metrics.h"
+
+namespace scalelab::testkit {
+
+class TestServer {
+ public:
+  // configure adds routes before the server starts.
+  explicit TestServer(std::function<void(http::Router&)> configure = {},
+                      http::ServerOptions options = defaults());
+  ~TestServer();
+
+  static http::ServerOptions defaults();  // port 0, 2 threads, short timeouts
+  std::uint16_t port() const { return server_->port(); }
+  http::Server& server() { return *server_; }
+  obs::Registry& registry() { return registry_; }
+
+ private:
+  http::Router router_;
+  obs::Registry registry_;
+  std::unique_ptr<http::Server> server_;
+};
+
+struct RawResponse {
+  int status = 0;
+  std::string head;  // status line and headers
+  std::string body;
+  std::string header(const std::string& name) const;  // case-insensitive; "" if absent
+};
+
+class RawConnection {
+ public:
+  explicit RawConnection(std::uint16_t port,
+                         std::chrono::milliseconds read_timeout = std::chrono::seconds(5));
+  ~RawConnection();
+  RawConnection(const RawConnection&) = delete;
+  RawConnection& operator=(const RawConnection&) = delete;
+
+  bool send(const std::string& bytes);
+  // Reads one response (by Content-Length; HEAD/204 responses have no body
+  // when head_only). nullopt on timeout or close before a full response.
+  std::optional<RawResponse> read_response(bool head_only = false);
+  // True when the peer closed the connection (read returns 0 or reset) within the timeout.
+  bool closed_by_peer();
+
+ private:
+  bool fill();  // reads more into buffer_; false on close/timeout
+  int fd_ = -1;
+  std::string buffer_;
+};
+
+}  // namespace scalelab::testkit
