@@ -236,7 +236,8 @@ start_server() {
   local peer=$1 port=$2 log="$tmp_dir/$1.log"
   case "$peer" in
     scalelab)
-      "${server_pin[@]}" "$scalelab_bin" serve albums --address 127.0.0.1 --port "$port" \
+      # Its access log is off by default; make sure the environment cannot turn it on.
+      "${server_pin[@]}" env -u SCALELAB_ACCESS_LOG "$scalelab_bin" serve albums --address 127.0.0.1 --port "$port" \
         --threads 1 >"$log" 2>&1 &
       ;;
     nginx)
@@ -330,6 +331,20 @@ echo "peers: ${peers[*]}"
 echo "load: wrk -t1 -c$connections -d${duration}s --latency GET $path; warm-up ${warmup}s; $rounds round(s), interleaved"
 echo "fairness: one worker each (scalelab --threads 1, nginx worker_processes 1, Gin GOMAXPROCS=1, uvicorn 1 worker)"
 echo "pinning: $pin_desc"
+
+# A shared machine skews everything: warn when the CPUs are already busy.
+cpu_busy_pct() {
+  local a b
+  a=$(awk '/^cpu /{print $2+$3+$4+$7+$8, $5+$6}' /proc/stat)
+  sleep 1
+  b=$(awk '/^cpu /{print $2+$3+$4+$7+$8, $5+$6}' /proc/stat)
+  awk -v a="$a" -v b="$b" 'BEGIN { split(a, x, " "); split(b, y, " ");
+    t = (y[1] - x[1]) + (y[2] - x[2]); print (t > 0) ? int(100 * (y[1] - x[1]) / t) : 0 }'
+}
+busy=$(cpu_busy_pct)
+if ((busy >= 15)); then
+  note "warning: the CPUs are already ${busy}% busy before the run; figures will be noisy (check top)"
+fi
 
 selected gin && build_gin
 

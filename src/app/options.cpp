@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <map>
 
 #include "core/duration.h"
 
@@ -49,6 +50,14 @@ void add_server_options(CLI::App& app, http::ServerOptions& o) {
                   "Open connections allowed; more get 503 and are closed");
   add_duration_option(app, "--shutdown-grace", o.shutdown_grace,
                       "On SIGINT/SIGTERM, how long in-flight requests may take to finish");
+  app.add_option("--io-model", o.io_model,
+                 "per-thread: an io_context per thread (default); shared: one io_context for all threads")
+      ->transform(CLI::CheckedTransformer(
+          std::map<std::string, http::IoModel>{{"per-thread", http::IoModel::kContextPerThread},
+                                               {"shared", http::IoModel::kShared}},
+          CLI::ignore_case))
+      ->envname(env_name("--io-model"))
+      ->default_str("per-thread");
   app.add_flag("--access-log,!--no-access-log", o.access_log, "Log one line per request")
       ->envname(env_name("--access-log"));
 }

@@ -147,10 +147,14 @@ class Server::Impl {
     asio::co_spawn(*contexts_[0], drain_then_stop(), asio::detached);
   }
 
-  void wait() {
+  void join() {
     for (auto& t : threads_)
       if (t.joinable()) t.join();
     threads_.clear();
+  }
+
+  void wait() {
+    join();
     if (stopping_.load()) {
       // Destroying the contexts destroys the sessions still suspended after
       // the grace period, which closes their sockets.
@@ -341,12 +345,15 @@ const ServerOptions& Server::options() const { return impl_->options_; }
 
 void Server::run_until_signal() {
   impl_->start();
-  asio::signal_set signals(*impl_->contexts_[0], SIGINT, SIGTERM);
-  signals.async_wait([this](const beast::error_code& ec, int sig) {
-    if (ec) return;
-    spdlog::info("signal {}: shutting down (grace {} ms)", sig, impl_->options_.shutdown_grace.count());
-    impl_->stop();
-  });
+  {
+    asio::signal_set signals(*impl_->contexts_[0], SIGINT, SIGTERM);
+    signals.async_wait([this](const beast::error_code& ec, int sig) {
+      if (ec) return;
+      spdlog::info("signal {}: shutting down (grace {} ms)", sig, impl_->options_.shutdown_grace.count());
+      impl_->stop();
+    });
+    impl_->join();
+  }  // the signal set goes before the contexts it was made from
   impl_->wait();
 }
 

@@ -62,7 +62,7 @@ def api_error(status: int, code: str, message: str) -> JSONResponse:
 
 @app.exception_handler(RequestValidationError)
 async def invalid_body(_request: Request, _exc: RequestValidationError) -> JSONResponse:
-    return api_error(400, "BAD_REQUEST", "album needs id, title, artist and price")
+    return api_error(400, "INVALID_INPUT", "album needs id, title, artist and price")
 
 
 @app.get("/health")
@@ -86,5 +86,5 @@ async def get_album(album_id: str):
 @app.post("/albums", status_code=201, response_model=Album)
 async def create_album(album: Album):
     if not store.add(album):
-        return api_error(409, "CONFLICT", "album already exists")
+        return api_error(409, "CONFLICT", f"album {album.id} already exists")
     return album

@@ -110,12 +110,12 @@ func main() {
 			err = json.Unmarshal(body, &in)
 		}
 		if err != nil || in.ID == nil || *in.ID == "" || in.Title == nil || in.Artist == nil || in.Price == nil {
-			apiError(c, http.StatusBadRequest, "BAD_REQUEST", "album needs id, title, artist and price")
+			apiError(c, http.StatusBadRequest, "INVALID_INPUT", "album needs id, title, artist and price")
 			return
 		}
 		a := album{ID: *in.ID, Title: *in.Title, Artist: *in.Artist, Price: *in.Price}
 		if !s.add(a) {
-			apiError(c, http.StatusConflict, "CONFLICT", "album already exists")
+			apiError(c, http.StatusConflict, "CONFLICT", "album "+a.ID+" already exists")
 			return
 		}
 		c.JSON(http.StatusCreated, a)
