@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
   CLI::App app{"scalelab: scalable distributed systems you can build, run and measure on one machine"};
   app.set_version_flag("--version", "scalelab 0.1.0");
   app.require_subcommand(1);
+  app.fallthrough();  // subcommands inherit it: --log-level works after them too
   std::string log_level = "info";
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off")
       ->envname(scalelab::app::env_name("--log-level"))

@@ -47,11 +47,11 @@ Response Response::json_text(unsigned status, std::string body) {
   return r;
 }
 
-Response Response::text(unsigned status, std::string body, std::string content_type) {
+Response Response::text(unsigned status, std::string body, std::string_view content_type) {
   Response r;
   r.status = status;
   r.body = std::move(body);
-  r.content_type = std::move(content_type);
+  r.content_type = content_type;
   return r;
 }
 
@@ -65,18 +65,18 @@ Response Response::error(unsigned status, std::string_view code, std::string_vie
 Response Response::no_content() {
   Response r;
   r.status = 204;
-  r.content_type.clear();
+  r.content_type = {};
   return r;
 }
 
 Request::Request(Method method, std::string_view method_name, std::string_view target,
-                 std::string_view body, std::string request_id, const void* message,
+                 std::string_view body, std::string_view request_id, const void* message,
                  HeaderLookup lookup)
     : method_(method),
       method_name_(method_name),
       target_(target),
       body_(body),
-      request_id_(std::move(request_id)),
+      request_id_(request_id),
       message_(message),
       lookup_(lookup) {
   auto q = target.find('?');

@@ -53,13 +53,17 @@ class HttpError : public std::runtime_error {
 struct Response {
   unsigned status = 200;
   std::string body;
-  std::string content_type = "application/json";
+  // A media type with static storage duration (a literal): responses are
+  // built on every request and this keeps them free of an allocation.
+  std::string_view content_type = "application/json";
   std::vector<std::pair<std::string, std::string>> headers;  // extra headers
 
   static Response json(unsigned status, const boost::json::value& value);
   // For a body that is already serialized JSON.
   static Response json_text(unsigned status, std::string body);
-  static Response text(unsigned status, std::string body, std::string content_type = "text/plain; charset=utf-8");
+  // REQUIRES: content_type has static storage duration (a literal).
+  static Response text(unsigned status, std::string body,
+                       std::string_view content_type = "text/plain; charset=utf-8");
   static Response error(unsigned status, std::string_view code, std::string_view message);
   static Response no_content();
 };
@@ -78,7 +82,7 @@ class Request {
   std::string_view path() const { return path_; }
   std::string_view query() const { return query_; }  // without '?'
   std::string_view body() const { return body_; }
-  const std::string& request_id() const { return request_id_; }
+  std::string_view request_id() const { return request_id_; }
   // Empty when absent; case-insensitive name.
   std::string_view header(std::string_view name) const;
   // Media type of Content-Type without parameters, lowercased ("application/json").
@@ -101,7 +105,7 @@ class Request {
   // message without exposing it.
   using HeaderLookup = std::string_view (*)(const void* message, std::string_view name);
   Request(Method method, std::string_view method_name, std::string_view target,
-          std::string_view body, std::string request_id, const void* message,
+          std::string_view body, std::string_view request_id, const void* message,
           HeaderLookup lookup);
 
  private:
@@ -112,7 +116,7 @@ class Request {
   std::string_view path_;
   std::string_view query_;
   std::string_view body_;
-  std::string request_id_;
+  std::string_view request_id_;
   const void* message_;
   HeaderLookup lookup_;
   const Route* route_ = nullptr;

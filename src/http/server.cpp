@@ -1,6 +1,7 @@
 #include "http/server.h"
 
 #include <algorithm>
+#include <tuple>
 #include <atomic>
 #include <csignal>
 #include <list>
@@ -23,10 +24,8 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/string.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
-#include <boost/beast/http/read.hpp>
 #include <spdlog/spdlog.h>
 
 #include "http/detail/exchange.h"
@@ -42,13 +41,32 @@ constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 
 namespace {
 
-// One client connection. Lives on one executor; `idle` is only touched there.
+using SteadyNs = std::int64_t;
+constexpr SteadyNs kNoDeadline = INT64_MAX;
+SteadyNs now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+// One client connection. The socket and the flags live on `executor` (one
+// thread, or a strand in the shared model). Timeouts are coarse deadlines: the
+// session stores one per I/O step (a relaxed atomic store, no timer), and the
+// server's sweeper cancels the socket of a connection whose deadline passed.
 struct Connection {
-  Connection(tcp::socket socket, asio::any_io_executor ex)
-      : stream(std::move(socket)), executor(std::move(ex)) {}
-  beast::tcp_stream stream;
+  Connection(tcp::socket s, asio::any_io_executor ex) : socket(std::move(s)), executor(std::move(ex)) {}
+  void expires_after(std::chrono::milliseconds d) {
+    deadline.store(now_ns() + std::chrono::duration_cast<std::chrono::nanoseconds>(d).count(),
+                   std::memory_order_relaxed);
+  }
+  void expires_never() { deadline.store(kNoDeadline, std::memory_order_relaxed); }
+  bool expired() const { return deadline.load(std::memory_order_relaxed) <= now_ns(); }
+
+  tcp::socket socket;
   asio::any_io_executor executor;
-  bool idle = true;  // waiting for a request's first byte
+  std::atomic<SteadyNs> deadline{kNoDeadline};
+  bool idle = true;        // waiting for a request's first byte
+  bool timed_out = false;  // the sweeper cancelled an I/O step
 };
 
 // Which response, if any, a failed read deserves before the connection closes.
@@ -62,8 +80,7 @@ ReadFailure classify(const beast::error_code& ec) {
   if (ec == bhttp::error::header_limit || ec == bhttp::error::buffer_overflow)
     return {431, code::kHeadersTooLarge, "request header fields too large"};
   if (ec == bhttp::error::body_limit) return {413, code::kPayloadTooLarge, "request body too large"};
-  // A timeout closes the socket (beast::tcp_stream), and end of stream or a
-  // reset leaves no one to answer: close silently.
+  // End of stream or a reset leaves no one to answer: close silently.
   if (ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message) return {};
   if (ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category())
     return {400, code::kInvalidInput, "malformed HTTP request"};
@@ -118,6 +135,7 @@ class Server::Impl {
                               "cannot listen on " + options_.address + ":" + std::to_string(options_.port));
     port_ = acceptor_->local_endpoint().port();
     asio::co_spawn(*contexts_[0], accept_loop(), asio::detached);
+    asio::co_spawn(*contexts_[0], sweep(), asio::detached);
     for (unsigned i = 0; i < options_.threads; ++i) {
       auto& ctx = *contexts_[i % contexts_.size()];
       threads_.emplace_back([&ctx] { ctx.run(); });
@@ -136,10 +154,11 @@ class Server::Impl {
     });
     {
       std::lock_guard lock(connections_mu_);
-      for (auto& weak : connections_) {
-        if (auto conn = weak.lock()) {
+      for (auto& entry : connections_) {
+        if (auto conn = entry.weak.lock()) {
           asio::post(conn->executor, [conn] {
-            if (conn->idle) conn->stream.socket().cancel();
+            beast::error_code ignored;
+            if (conn->idle) conn->socket.cancel(ignored);
           });
         }
       }
@@ -194,73 +213,146 @@ class Server::Impl {
       asio::any_io_executor ex = options_.io_model == IoModel::kShared
                                      ? asio::any_io_executor(asio::make_strand(ctx))
                                      : asio::any_io_executor(ctx.get_executor());
-      if (active_.load() >= options_.max_connections) {
+      const bool reject = active_.load() >= options_.max_connections;
+      if (reject) {
         metrics_->connections_rejected.inc();
-        asio::co_spawn(ex, reject(std::move(socket)), asio::detached);
-        continue;
+      } else {
+        active_.fetch_add(1);
+        metrics_->connections_accepted.inc();
       }
-      active_.fetch_add(1);
-      metrics_->connections_accepted.inc();
-      asio::co_spawn(ex, session(std::make_shared<Connection>(std::move(socket), ex)),
+      asio::co_spawn(ex, session(std::make_shared<Connection>(std::move(socket), ex), reject),
                      asio::detached);
+    }
+  }
+
+  // Every tick, cancels the pending I/O of connections past their deadline.
+  // The tick is a fraction of the shortest timeout, so a timeout fires within
+  // about 20% of its value.
+  asio::awaitable<void> sweep() {
+    const auto shortest = std::min({options_.read_timeout, options_.idle_timeout, options_.write_timeout});
+    const auto tick = std::clamp(shortest / 5, std::chrono::milliseconds(5), std::chrono::milliseconds(250));
+    asio::steady_timer timer(*contexts_[0]);
+    for (;;) {
+      timer.expires_after(tick);
+      auto [ec] = co_await timer.async_wait(kTuple);
+      if (ec) co_return;
+      std::lock_guard lock(connections_mu_);
+      for (auto& entry : connections_) {
+        if (!entry.raw->expired()) continue;
+        if (auto conn = entry.weak.lock()) {
+          asio::post(conn->executor, [conn] {
+            if (!conn->expired()) return;  // the session moved on meanwhile
+            conn->timed_out = true;
+            beast::error_code ignored;
+            conn->socket.cancel(ignored);
+          });
+        }
+      }
+    }
+  }
+
+  // Writes all of `bytes`: first straight away (the socket is non-blocking,
+  // and a small response almost always fits the send buffer), then
+  // asynchronously for whatever is left.
+  asio::awaitable<beast::error_code> write_all(Connection& conn, std::string_view bytes) {
+    beast::error_code ec;
+    const std::size_t n = conn.socket.write_some(asio::buffer(bytes), ec);
+    if (!ec && n == bytes.size()) co_return ec;
+    if (ec && ec != asio::error::would_block) co_return ec;
+    if (!ec) bytes.remove_prefix(n);
+    conn.expires_after(options_.write_timeout);
+    std::tie(ec, std::ignore) = co_await asio::async_write(conn.socket, asio::buffer(bytes), kTuple);
+    co_return ec;
+  }
+
+  // Reads one request into `parser`, feeding it from `buffer` and the socket.
+  asio::awaitable<beast::error_code> read_request(Connection& conn, beast::flat_buffer& buffer,
+                                                  bhttp::request_parser<bhttp::string_body>& parser) {
+    bool continue_sent = false;
+    for (;;) {
+      beast::error_code ec;
+      if (buffer.size() > 0) {
+        const std::size_t used = parser.put(buffer.data(), ec);
+        buffer.consume(used);
+        if (ec && ec != bhttp::error::need_more) co_return ec;
+        if (parser.is_done()) co_return beast::error_code{};
+        if (used > 0 && buffer.size() > 0 && !ec) continue;  // parse what is left
+      }
+      if (parser.is_header_done() && !continue_sent &&
+          beast::iequals(parser.get()[bhttp::field::expect], "100-continue")) {
+        continue_sent = true;
+        static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+        if (auto wec = co_await write_all(conn, kContinue)) co_return wec;
+        conn.expires_after(options_.read_timeout);
+      }
+      std::size_t n = 0;
+      std::tie(ec, n) = co_await conn.socket.async_read_some(buffer.prepare(kReadChunk), kTuple);
+      if (ec == asio::error::eof) {
+        if (!parser.got_some()) co_return bhttp::error::end_of_stream;
+        parser.put_eof(ec);
+        co_return ec ? ec : beast::error_code(bhttp::error::partial_message);
+      }
+      if (ec) co_return ec;
+      buffer.commit(n);
     }
   }
 
   // Sends a JSON error and closes, draining what the client still sends so the
   // close does not turn into a reset that loses the response.
-  asio::awaitable<void> close_with(beast::tcp_stream& stream, const Response& res,
-                                   std::string_view request_id) {
+  asio::awaitable<void> close_with(Connection& conn, const Response& res) {
     std::string out;
-    detail::serialize_response(out, res, 11, false, false, request_id);
-    stream.expires_after(options_.write_timeout);
-    auto [ec, n] = co_await asio::async_write(stream, asio::buffer(out), kTuple);
-    if (!ec) co_await lingering_close(stream);
-  }
-
-  asio::awaitable<void> lingering_close(beast::tcp_stream& stream) {
+    detail::serialize_response(out, res, 11, false, false, {});
+    conn.timed_out = false;
+    conn.expires_after(options_.write_timeout);
+    if (co_await write_all(conn, out)) co_return;
     beast::error_code ec;
-    stream.socket().shutdown(tcp::socket::shutdown_send, ec);
-    stream.expires_after(std::chrono::seconds(2));
+    conn.socket.shutdown(tcp::socket::shutdown_send, ec);
+    conn.expires_after(std::chrono::seconds(2));
     char sink[4096];
     std::size_t drained = 0;
     while (!ec && drained < (1u << 20)) {
       std::size_t n;
-      std::tie(ec, n) = co_await stream.async_read_some(asio::buffer(sink), kTuple);
+      std::tie(ec, n) = co_await conn.socket.async_read_some(asio::buffer(sink), kTuple);
       drained += n;
     }
-    stream.close();
   }
 
-  asio::awaitable<void> reject(tcp::socket socket) {
-    beast::tcp_stream stream(std::move(socket));
-    auto res = Response::error(503, code::kTooManyConnections, "server connection limit reached");
-    res.headers.emplace_back("Retry-After", "1");
-    co_await close_with(stream, res, {});
-  }
-
-  asio::awaitable<void> session(std::shared_ptr<Connection> conn) {
-    metrics_->connections_active.add(1);
-    std::list<std::weak_ptr<Connection>>::iterator registered;
+  // A connection's life: registered for the sweeper and for shutdown while it
+  // runs. Beyond max_connections it only gets a 503.
+  asio::awaitable<void> session(std::shared_ptr<Connection> conn, bool reject) {
+    std::list<ConnectionEntry>::iterator registered;
     {
       std::lock_guard lock(connections_mu_);
-      registered = connections_.insert(connections_.end(), conn);
+      registered = connections_.insert(connections_.end(), ConnectionEntry{conn.get(), conn});
     }
-    co_await serve(*conn);
+    if (reject) {
+      auto res = Response::error(503, code::kTooManyConnections, "server connection limit reached");
+      res.headers.emplace_back("Retry-After", "1");
+      co_await close_with(*conn, res);
+    } else {
+      metrics_->connections_active.add(1);
+      co_await serve(*conn);
+      metrics_->connections_active.add(-1);
+    }
+    beast::error_code ignored;
+    conn->socket.close(ignored);
     {
       std::lock_guard lock(connections_mu_);
       connections_.erase(registered);
     }
-    metrics_->connections_active.add(-1);
-    active_.fetch_sub(1);
+    if (!reject) active_.fetch_sub(1);
   }
 
   asio::awaitable<void> serve(Connection& conn) {
-    beast::tcp_stream& stream = conn.stream;
     std::string remote;
     if (options_.access_log) {
       beast::error_code ec;
-      auto ep = stream.socket().remote_endpoint(ec);
+      auto ep = conn.socket.remote_endpoint(ec);
       if (!ec) remote = ep.address().to_string() + ":" + std::to_string(ep.port());
+    }
+    {
+      beast::error_code ec;
+      conn.socket.non_blocking(true, ec);
     }
     detail::ExchangeContext ctx{router_, metrics_.get(), options_.access_log, remote};
     beast::flat_buffer buffer;
@@ -271,34 +363,33 @@ class Server::Impl {
       if (buffer.size() == 0) {
         // Between requests: the keep-alive idle timeout applies.
         conn.idle = true;
-        stream.expires_after(options_.idle_timeout);
-        auto [ec, n] = co_await stream.async_read_some(buffer.prepare(8192), kTuple);
+        conn.expires_after(options_.idle_timeout);
+        auto [ec, n] = co_await conn.socket.async_read_some(buffer.prepare(kReadChunk), kTuple);
         conn.idle = false;
         if (ec) break;
         buffer.commit(n);
       }
-      // From a request's first byte: the read timeout applies to the whole request.
-      stream.expires_after(options_.read_timeout);
+      // From a request's first byte: the read timeout covers the whole request.
+      conn.expires_after(options_.read_timeout);
       bhttp::request_parser<bhttp::string_body> parser;
       parser.header_limit(static_cast<std::uint32_t>(options_.header_limit_bytes));
       parser.body_limit(options_.body_limit_bytes);
-      auto [ec, n] = co_await bhttp::async_read_header(stream, buffer, parser, kTuple);
-      if (!ec && !parser.is_done()) {
-        if (beast::iequals(parser.get()[bhttp::field::expect], "100-continue")) {
-          static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-          std::tie(ec, n) = co_await asio::async_write(stream, asio::buffer(kContinue), kTuple);
+      parser.eager(true);
+      if (auto ec = co_await read_request(conn, buffer, parser)) {
+        if (conn.timed_out) {
+          metrics_->read_timeouts.inc();
+          metrics_->record(HttpMetrics::kUnmatched, 408, {});
+          co_await close_with(conn, Response::error(408, "REQUEST_TIMEOUT", "request not received in time"));
+          co_return;
         }
-        if (!ec) std::tie(ec, n) = co_await bhttp::async_read(stream, buffer, parser, kTuple);
-      }
-      if (ec) {
         ReadFailure failure = classify(ec);
-        if (ec == beast::error::timeout) metrics_->read_timeouts.inc();
         if (failure.status) {
           metrics_->record(HttpMetrics::kUnmatched, failure.status, {});
-          co_await close_with(stream, Response::error(failure.status, failure.code, failure.message), {});
+          co_await close_with(conn, Response::error(failure.status, failure.code, failure.message));
         }
         co_return;
       }
+      conn.expires_never();  // handlers bound their own time
 
       const detail::BeastRequest& req = parser.get();
       Response res = co_await detail::exchange(ctx, req, request_id);
@@ -306,15 +397,19 @@ class Server::Impl {
       out.clear();
       detail::serialize_response(out, res, req.version(), keep_alive,
                                  req.method() == bhttp::verb::head, request_id);
-      stream.expires_after(options_.write_timeout);
-      auto [wec, wn] = co_await asio::async_write(stream, asio::buffer(out), kTuple);
-      if (wec) co_return;
+      conn.expires_after(options_.write_timeout);
+      if (co_await write_all(conn, out)) co_return;
       if (!keep_alive) break;
     }
     beast::error_code ignored;
-    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    stream.close();
+    conn.socket.shutdown(tcp::socket::shutdown_send, ignored);
   }
+
+  static constexpr std::size_t kReadChunk = 16 << 10;
+  struct ConnectionEntry {
+    Connection* raw;  // valid while listed: the session unlists before it ends
+    std::weak_ptr<Connection> weak;
+  };
 
   ServerOptions options_;
   Router& router_;
@@ -325,7 +420,7 @@ class Server::Impl {
   std::atomic<bool> draining_{false};
   std::atomic<std::size_t> active_{0};  // open sessions
   std::mutex connections_mu_;
-  std::list<std::weak_ptr<Connection>> connections_;  // guarded by connections_mu_
+  std::list<ConnectionEntry> connections_;  // guarded by connections_mu_
   std::vector<std::thread> threads_;
   // Declared last: destroyed first, so pending sessions unwind while the
   // members above still exist.

@@ -1,5 +1,6 @@
 #include "http/detail/exchange.h"
 
+#include <charconv>
 #include <chrono>
 #include <ctime>
 
@@ -37,6 +38,27 @@ std::string_view http_date() {
   return {buf, len};
 }
 
+Method method_of(boost::beast::http::verb v) {
+  using boost::beast::http::verb;
+  switch (v) {
+    case verb::get: return Method::kGet;
+    case verb::head: return Method::kHead;
+    case verb::post: return Method::kPost;
+    case verb::put: return Method::kPut;
+    case verb::delete_: return Method::kDelete;
+    case verb::patch: return Method::kPatch;
+    case verb::options: return Method::kOptions;
+    default: return Method::kOther;
+  }
+}
+
+// Appends a non-negative integer without a format string.
+void append_uint(std::string& out, std::size_t v) {
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, end);
+}
+
 bool valid_request_id(std::string_view id) {
   if (id.empty() || id.size() > 128) return false;
   for (char c : id)
@@ -50,11 +72,11 @@ boost::asio::awaitable<Response> exchange(const ExchangeContext& ctx, const Beas
                                           std::string& request_id) {
   const auto start = std::chrono::steady_clock::now();
   auto sent_id = req.find("X-Request-Id");
-  if (sent_id != req.end() && valid_request_id(sent_id->value())) request_id = std::string(sent_id->value());
-  else request_id = random_hex_id();
+  if (sent_id != req.end() && valid_request_id(sent_id->value())) request_id.assign(sent_id->value());
+  else assign_random_hex_id(request_id);
 
   std::string_view method_name = req.method_string();
-  Request request(method_from_string(method_name), method_name, req.target(), req.body(),
+  Request request(method_of(req.method()), method_name, req.target(), req.body(),
                   request_id, &req, &lookup_header);
 
   Response response;
@@ -95,7 +117,8 @@ boost::asio::awaitable<Response> exchange(const ExchangeContext& ctx, const Beas
 void serialize_response(std::string& out, const Response& res, unsigned version, bool keep_alive,
                         bool head, std::string_view request_id) {
   out += version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
-  fmt::format_to(std::back_inserter(out), "{} ", res.status);
+  append_uint(out, res.status);
+  out += ' ';
   out += beast_http::obsolete_reason(static_cast<beast_http::status>(res.status));
   out += "\r\nServer: scalelab\r\nDate: ";
   out += http_date();
@@ -106,7 +129,7 @@ void serialize_response(std::string& out, const Response& res, unsigned version,
   // 1xx and 204 carry no body and no Content-Length.
   if (res.status >= 200 && res.status != 204 && res.status != 304) {
     out += "\r\nContent-Length: ";
-    fmt::format_to(std::back_inserter(out), "{}", res.body.size());
+    append_uint(out, res.body.size());
   }
   if (!request_id.empty()) {
     out += "\r\nX-Request-Id: ";
