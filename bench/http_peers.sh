@@ -27,6 +27,7 @@ build_dir="$repo_root/build/bench-peers"
 server_cpus=""
 load_cpus=""
 pin=auto
+cpu_quota=""
 
 usage() {
   cat <<EOF
@@ -44,6 +45,9 @@ usage: bench/http_peers.sh [options]
   --server-cpus LIST  taskset CPU list for the servers (default: 0 if nproc >= 2)
   --load-cpus LIST    taskset CPU list for wrk (default: 1 if nproc >= 2)
   --no-pin            do not pin anything with taskset
+  --server-cpu-quota PCT
+                      cap every server at PCT% of one CPU (a cgroup CPU
+                      quota), so that the server, not wrk, is the bottleneck
   -h, --help          this help
 
 Every server runs with one worker: scalelab --threads 1, nginx
@@ -71,6 +75,7 @@ while [[ $# -gt 0 ]]; do
     --server-cpus) need_arg "$@"; server_cpus=$2; pin=yes; shift 2 ;;
     --load-cpus) need_arg "$@"; load_cpus=$2; pin=yes; shift 2 ;;
     --no-pin) pin=no; shift ;;
+    --server-cpu-quota) need_arg "$@"; cpu_quota=$2; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) die "unknown option '$1' (see --help)" ;;
   esac
@@ -157,6 +162,27 @@ else
   pin_desc="no CPU pinning (nproc=$ncpu); servers and wrk share the CPUs"
 fi
 
+# A CPU quota: a cgroup (v2 if it has the cpu controller, else v1's cpu
+# hierarchy) that every server starts in; children (nginx's worker) inherit it.
+cgroup_dir=""
+if [[ -n $cpu_quota ]]; then
+  { is_uint "$cpu_quota" && ((cpu_quota >= 1 && cpu_quota <= 100)); } || die "--server-cpu-quota must be 1..100"
+  if [[ -f /sys/fs/cgroup/cgroup.controllers ]] && grep -qw cpu /sys/fs/cgroup/cgroup.controllers; then
+    cgroup_dir=/sys/fs/cgroup/scalelab-bench-$$
+    mkdir "$cgroup_dir" || die "cannot create $cgroup_dir (root needed)"
+    echo "$((cpu_quota * 1000)) 100000" >"$cgroup_dir/cpu.max"
+  elif [[ -d /sys/fs/cgroup/cpu ]]; then
+    cgroup_dir=/sys/fs/cgroup/cpu/scalelab-bench-$$
+    mkdir "$cgroup_dir" || die "cannot create $cgroup_dir (root needed)"
+    echo 100000 >"$cgroup_dir/cpu.cfs_period_us"
+    echo "$((cpu_quota * 1000))" >"$cgroup_dir/cpu.cfs_quota_us"
+  else
+    die "--server-cpu-quota: no cgroup cpu controller found"
+  fi
+  server_pin=(bash -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$cgroup_dir" "${server_pin[@]}")
+  pin_desc="$pin_desc; servers capped at ${cpu_quota}% of one CPU (cgroup $cgroup_dir)"
+fi
+
 # ---- lifecycle -------------------------------------------------------------
 tmp_dir=$(mktemp -d "${TMPDIR:-/tmp}/http_peers.XXXXXX")
 declare -A pid_of=() port_of=() url_of=()
@@ -189,6 +215,7 @@ cleanup() {
   fi
   stop_servers
   rm -rf "$tmp_dir"
+  [[ -n $cgroup_dir ]] && rmdir "$cgroup_dir" 2>/dev/null
   exit "$rc"
 }
 trap cleanup EXIT

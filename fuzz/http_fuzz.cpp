@@ -40,7 +40,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   store::MemoryStore store;
   http::Router router;
-  run_blocking(albums::seed(store));
+  if (!run_blocking(albums::seed(store)).ok()) std::abort();
   albums::register_routes(router, store);
 
   const auto& req = parser.get();

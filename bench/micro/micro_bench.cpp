@@ -3,6 +3,8 @@
 // every request's path. Run: build/release/bin/micro_bench
 #include <benchmark/benchmark.h>
 
+#include <cstdlib>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -20,7 +22,7 @@ namespace {
 
 struct AlbumsFixture {
   AlbumsFixture() {
-    run_blocking(albums::seed(store));
+    if (!run_blocking(albums::seed(store)).ok()) std::abort();
     albums::register_routes(router, store);
   }
   store::MemoryStore store;

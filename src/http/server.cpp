@@ -55,8 +55,12 @@ SteadyNs now_ns() {
 // server's sweeper cancels the socket of a connection whose deadline passed.
 struct Connection {
   Connection(tcp::socket s, asio::any_io_executor ex) : socket(std::move(s)), executor(std::move(ex)) {}
+  // Deadlines start from the sweeper's clock, read without a system call; it
+  // is at most one tick old, as coarse as the sweeper itself.
+  static inline std::atomic<SteadyNs> coarse_now{now_ns()};
   void expires_after(std::chrono::milliseconds d) {
-    deadline.store(now_ns() + std::chrono::duration_cast<std::chrono::nanoseconds>(d).count(),
+    deadline.store(coarse_now.load(std::memory_order_relaxed) +
+                       std::chrono::duration_cast<std::chrono::nanoseconds>(d).count(),
                    std::memory_order_relaxed);
   }
   void expires_never() { deadline.store(kNoDeadline, std::memory_order_relaxed); }
@@ -134,6 +138,7 @@ class Server::Impl {
       throw std::system_error(ec.value(), std::generic_category(),
                               "cannot listen on " + options_.address + ":" + std::to_string(options_.port));
     port_ = acceptor_->local_endpoint().port();
+    Connection::coarse_now.store(now_ns(), std::memory_order_relaxed);
     asio::co_spawn(*contexts_[0], accept_loop(), asio::detached);
     asio::co_spawn(*contexts_[0], sweep(), asio::detached);
     for (unsigned i = 0; i < options_.threads; ++i) {
@@ -236,6 +241,7 @@ class Server::Impl {
       timer.expires_after(tick);
       auto [ec] = co_await timer.async_wait(kTuple);
       if (ec) co_return;
+      Connection::coarse_now.store(now_ns(), std::memory_order_relaxed);
       std::lock_guard lock(connections_mu_);
       for (auto& entry : connections_) {
         if (!entry.raw->expired()) continue;

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
@@ -38,7 +39,8 @@ double nearest_rank(const std::vector<double>& sorted, double q) {
 class LocalAlbums {
  public:
   LocalAlbums() {
-    run_blocking(albums::seed(store_));
+    if (auto seeded = run_blocking(albums::seed(store_)); !seeded)
+      throw std::runtime_error("cannot seed albums: " + seeded.error().message);
     albums::register_routes(router_, store_);
     http::ServerOptions opts;
     opts.port = 0;

@@ -13,12 +13,6 @@
 
 namespace scalelab::obs {
 
-void Gauge::add(double d) {
-  double cur = v_.load(std::memory_order_relaxed);
-  while (!v_.compare_exchange_weak(cur, cur + d, std::memory_order_relaxed)) {
-  }
-}
-
 void LatencyHistogram::observe(std::chrono::nanoseconds d) {
   const double s = std::chrono::duration<double>(d).count();
   auto it = std::lower_bound(kBoundsSeconds.begin(), kBoundsSeconds.end(), s);

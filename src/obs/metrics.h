@@ -30,14 +30,20 @@ class Counter {
   std::atomic<std::uint64_t> v_{0};
 };
 
+// A gauge is either set() to a value or moved by add(); add() is a plain
+// integer fetch_add so that counting things in flight stays cheap.
 class Gauge {
  public:
   void set(double v) { v_.store(v, std::memory_order_relaxed); }
-  void add(double d);
-  double value() const { return v_.load(std::memory_order_relaxed); }
+  void add(std::int64_t d) { delta_.fetch_add(d, std::memory_order_relaxed); }
+  double value() const {
+    return v_.load(std::memory_order_relaxed) +
+           static_cast<double>(delta_.load(std::memory_order_relaxed));
+  }
 
  private:
   std::atomic<double> v_{0};
+  std::atomic<std::int64_t> delta_{0};
 };
 
 // Latency histogram with fixed upper bounds in seconds (Prometheus `le`).

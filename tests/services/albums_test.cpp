@@ -1,5 +1,7 @@
 #include "services/albums/albums.h"
 
+#include <stdexcept>
+
 #include <boost/json/parse.hpp>
 #include <gtest/gtest.h>
 
@@ -23,7 +25,7 @@ class AlbumsApi : public ::testing::Test {
  protected:
   AlbumsApi()
       : server_([this](http::Router& r) {
-          run_blocking(albums::seed(store_));
+          if (!run_blocking(albums::seed(store_)).ok()) throw std::runtime_error("seed failed");
           albums::register_routes(r, store_);
         }),
         client_(options()) {}

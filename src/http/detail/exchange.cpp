@@ -13,6 +13,7 @@
 namespace scalelab::http::detail {
 
 namespace beast_http = boost::beast::http;
+using namespace std::string_view_literals;
 
 namespace {
 
@@ -120,33 +121,33 @@ void serialize_response(std::string& out, const Response& res, unsigned version,
   append_uint(out, res.status);
   out += ' ';
   out += beast_http::obsolete_reason(static_cast<beast_http::status>(res.status));
-  out += "\r\nServer: scalelab\r\nDate: ";
+  out += "\r\nServer: scalelab\r\nDate: "sv;
   out += http_date();
   if (!res.content_type.empty()) {
-    out += "\r\nContent-Type: ";
+    out += "\r\nContent-Type: "sv;
     out += res.content_type;
   }
   // 1xx and 204 carry no body and no Content-Length.
   if (res.status >= 200 && res.status != 204 && res.status != 304) {
-    out += "\r\nContent-Length: ";
+    out += "\r\nContent-Length: "sv;
     append_uint(out, res.body.size());
   }
   if (!request_id.empty()) {
-    out += "\r\nX-Request-Id: ";
+    out += "\r\nX-Request-Id: "sv;
     out += request_id;
   }
   for (const auto& [name, value] : res.headers) {
     // Never let a value split the head (response splitting).
     if (name.find_first_of("\r\n:") != std::string::npos || value.find_first_of("\r\n") != std::string::npos)
       continue;
-    out += "\r\n";
+    out += "\r\n"sv;
     out += name;
-    out += ": ";
+    out += ": "sv;
     out += value;
   }
-  if (!keep_alive) out += "\r\nConnection: close";
-  else if (version == 10) out += "\r\nConnection: keep-alive";
-  out += "\r\n\r\n";
+  if (!keep_alive) out += "\r\nConnection: close"sv;
+  else if (version == 10) out += "\r\nConnection: keep-alive"sv;
+  out += "\r\n\r\n"sv;
   if (!head && res.status != 204 && res.status != 304) out += res.body;
 }
 
