@@ -21,14 +21,15 @@ done
 [[ -x $bin ]] || { echo "build first: cmake --preset release && cmake --build --preset release" >&2; exit 1; }
 command -v wrk >/dev/null || { echo "wrk missing: scripts/setup.sh --bench" >&2; exit 1; }
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+source scripts/lib.sh
+port=$(free_port)
 pid=""
 trap '[[ -n $pid ]] && kill $pid 2>/dev/null; true' EXIT
 
 run() {  # model -> req/s
   "$bin" serve albums --port "$port" --threads "$threads" --io-model "$1" --log-level warn &
   pid=$!
-  for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/health" >/dev/null 2>&1 && break; sleep 0.05; done
+  wait_healthy "http://127.0.0.1:$port/health"
   wrk -t1 -c"$connections" -d1s "http://127.0.0.1:$port$path" >/dev/null  # warm-up
   wrk -t1 -c"$connections" -d"${duration}s" "http://127.0.0.1:$port$path" | awk '/Requests\/sec/ {print $2}'
   kill $pid; wait $pid 2>/dev/null || true; pid=""

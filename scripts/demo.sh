@@ -9,16 +9,14 @@ bash scripts/setup.sh
 cmake --preset release >/dev/null
 cmake --build --preset release
 
+source scripts/lib.sh
 bin=build/release/bin/scalelab
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+port=$(free_port)
 log=build/release/albums.log
 echo "demo: starting albums on 127.0.0.1:$port (log: $log)"
 "$bin" serve albums --port "$port" >"$log" 2>&1 &
 pid=$!
 trap 'kill -TERM $pid 2>/dev/null; wait $pid 2>/dev/null || true' EXIT
-for _ in $(seq 1 100); do
-  curl -fsS "http://127.0.0.1:$port/health" >/dev/null 2>&1 && break
-  sleep 0.05
-done
+wait_healthy "http://127.0.0.1:$port/health" || { tail "$log"; exit 1; }
 
 "$bin" lab hw1 --url "http://127.0.0.1:$port/albums" --out reports/hw1 "$@"

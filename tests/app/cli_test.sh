@@ -3,6 +3,7 @@
 # bad input, SCALELAB_* environment variables, and a clean exit on SIGTERM.
 set -euo pipefail
 bin=$1
+source "$(dirname "$0")/../../scripts/lib.sh"
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
 "$bin" --help | grep -q "serve" || fail "--help lists serve"
@@ -18,15 +19,12 @@ grep -q "unknown store URL" /tmp/cli_err.$$ || fail "bad store message: $(cat /t
 rm -f /tmp/cli_err.$$
 
 # A free port, then the service configured only through the environment.
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+port=$(free_port)
 log=$(mktemp)
 SCALELAB_PORT=$port SCALELAB_ACCESS_LOG=true "$bin" serve albums >"$log" 2>&1 &
 pid=$!
 trap 'kill -9 $pid 2>/dev/null || true; rm -f "$log"' EXIT
-for _ in $(seq 1 100); do
-  curl -fsS "http://127.0.0.1:$port/health" >/dev/null 2>&1 && break
-  sleep 0.05
-done
+wait_healthy "http://127.0.0.1:$port/health" || fail "service did not come up: $(cat "$log")"
 body=$(curl -fsS "http://127.0.0.1:$port/albums/1") || fail "GET /albums/1 on env-configured port"
 [[ $body == *'"Blue Train"'* ]] || fail "unexpected body: $body"
 grep -q '"GET /albums/1 HTTP/1.1" 200' "$log" || fail "access log enabled through SCALELAB_ACCESS_LOG"

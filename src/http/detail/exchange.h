@@ -23,7 +23,7 @@ struct ExchangeContext {
   const Router& router;
   HttpMetrics* metrics = nullptr;  // optional
   bool access_log = false;
-  std::string_view remote;  // peer address for the access log
+  std::string_view remote{};  // peer address for the access log
 };
 
 // Routes and runs the handler. Never throws: handler errors become JSON errors.
