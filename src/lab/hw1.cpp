@@ -13,6 +13,7 @@
 #include <boost/json/object.hpp>
 #include <fmt/format.h>
 
+#include "core/duration.h"
 #include "core/json.h"
 #include "core/run_blocking.h"
 #include "http/client.h"
@@ -258,9 +259,9 @@ Result<Hw1Result> run_hw1(const Hw1Options& options) {
   // The page.
   HtmlReport report("hw1: response time of sequential GET /albums");
   report.paragraph(fmt::format(
-      "One client sent GET requests to {} one after another for {:.1f} s (timeout {} ms per "
+      "One client sent GET requests to {} one after another for {:.1f} s (timeout {} per "
       "request), waiting for each response before sending the next, over one keep-alive connection.",
-      url, sum.elapsed_s, options.timeout.count()));
+      url, sum.elapsed_s, format_duration(options.timeout)));
   report.table({"metric", "value"},
                {{"total requests", fmt::format("{}", sum.total)},
                 {"succeeded / failed", fmt::format("{} / {}", sum.ok, sum.failed)},
