@@ -13,11 +13,14 @@ HttpMetrics::HttpMetrics(obs::Registry& registry, const Router& router)
           "http_connections_rejected_total", "Connections refused with 503 at the connection limit.")),
       read_timeouts(registry.counter("http_read_timeouts_total",
                                      "Requests cut off because they arrived too slowly.")),
+      registry_(registry),
       router_(router) {
   for (std::size_t i = 0; i <= router.routes().size(); ++i)
     routes_.push_back(std::make_unique<RouteStats>());
-  registry.add_collector([this](std::string& out) { render(out); });
+  collector_id_ = registry.add_collector([this](std::string& out) { render(out); });
 }
+
+HttpMetrics::~HttpMetrics() { registry_.remove_collector(collector_id_); }
 
 void HttpMetrics::record(std::size_t route_index, unsigned status,
                          std::chrono::nanoseconds latency) {

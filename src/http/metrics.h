@@ -22,6 +22,9 @@ class HttpMetrics {
 
   // REQUIRES: the router has all its routes and outlives this object.
   HttpMetrics(obs::Registry& registry, const Router& router);
+  ~HttpMetrics();
+  HttpMetrics(const HttpMetrics&) = delete;
+  HttpMetrics& operator=(const HttpMetrics&) = delete;
 
   void record(std::size_t route_index, unsigned status, std::chrono::nanoseconds latency);
 
@@ -38,7 +41,9 @@ class HttpMetrics {
   };
   void render(std::string& out) const;
 
+  obs::Registry& registry_;
   const Router& router_;
+  std::size_t collector_id_;
   std::vector<std::unique_ptr<RouteStats>> routes_;  // one per route, then unmatched
 };
 

@@ -103,8 +103,10 @@ class Server::Impl {
         co_return Response::json_text(200, R"({"status":"ok"})");
       });
     if (!router_.has(Method::kGet, "/metrics"))
-      router_.get("/metrics", [this](Request&) -> asio::awaitable<Response> {
-        std::string text = registry_.render();
+      // Captures the caller's registry, not this server: the route stays
+      // valid in the router after the server is gone.
+      router_.get("/metrics", [&registry = registry_](Request&) -> asio::awaitable<Response> {
+        std::string text = registry.render();
         obs::append_process_metrics(text);
         co_return Response::text(200, std::move(text), "text/plain; version=0.0.4; charset=utf-8");
       });

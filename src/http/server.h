@@ -54,7 +54,8 @@ struct ServerOptions {
 
 class Server {
  public:
-  // Adds GET /health and GET /metrics to the router unless it has them.
+  // Adds GET /health and GET /metrics (rendering `registry`) to the router
+  // unless it has them. REQUIRES: router and registry outlive the server.
   Server(ServerOptions options, Router& router, obs::Registry& registry);
   ~Server();  // stops (gracefully) and joins if still running
   Server(const Server&) = delete;

@@ -145,9 +145,16 @@ LatencyHistogram& Registry::histogram(const std::string& name, const std::string
   return *slot;
 }
 
-void Registry::add_collector(std::function<void(std::string&)> collector) {
+std::size_t Registry::add_collector(std::function<void(std::string&)> collector) {
   std::lock_guard lock(mu_);
-  collectors_.push_back(std::move(collector));
+  const std::size_t id = next_collector_id_++;
+  collectors_.emplace(id, std::move(collector));
+  return id;
+}
+
+void Registry::remove_collector(std::size_t id) {
+  std::lock_guard lock(mu_);
+  collectors_.erase(id);
 }
 
 std::string Registry::render() const {
@@ -172,7 +179,7 @@ std::string Registry::render() const {
       }
     }
   }
-  for (const auto& c : collectors_) c(out);
+  for (const auto& [id, collect] : collectors_) collect(out);
   return out;
 }
 

@@ -83,8 +83,10 @@ class Registry {
                               const Labels& labels = {});
 
   // A collector appends complete families (HELP/TYPE/samples) at render time;
-  // for values read on demand (process stats) or kept elsewhere.
-  void add_collector(std::function<void(std::string&)> collector);
+  // for values read on demand (process stats) or kept elsewhere. Returns an
+  // id for remove_collector, which an owner calls before it goes away.
+  std::size_t add_collector(std::function<void(std::string&)> collector);
+  void remove_collector(std::size_t id);
 
   std::string render() const;
 
@@ -101,7 +103,8 @@ class Registry {
 
   mutable std::mutex mu_;
   std::map<std::string, Family> families_;                 // guarded by mu_
-  std::vector<std::function<void(std::string&)>> collectors_;  // guarded by mu_
+  std::map<std::size_t, std::function<void(std::string&)>> collectors_;  // guarded by mu_
+  std::size_t next_collector_id_ = 0;                                    // guarded by mu_
 };
 
 // Appends process_cpu_seconds_total, process_resident_memory_bytes,

@@ -458,3 +458,22 @@ TEST(Server, SharedIoModelServesTheSameWay) {
   EXPECT_EQ(r1->body, "slow");
   EXPECT_EQ(r2->body, "b");
 }
+
+TEST(Server, RouterAndRegistryOutliveTheServerSafely) {
+  Router router;
+  obs::Registry registry;
+  add_routes(router);
+  for (int i = 0; i < 2; ++i) {  // a second server on the same router and registry
+    auto opts = TestServer::defaults();
+    Server server(opts, router, registry);
+    server.start();
+    RawConnection c(server.port());
+    c.send(get("/metrics"));
+    auto r = c.read_response();
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200);
+    server.stop();
+    server.wait();
+  }
+  EXPECT_NE(registry.render().find("http_connections_accepted_total 2"), std::string::npos);
+}

@@ -47,3 +47,11 @@ TEST(Metrics, ProcessMetricsArePresent) {
   EXPECT_NE(text.find("process_resident_memory_bytes "), std::string::npos);
   EXPECT_NE(text.find("process_open_fds "), std::string::npos);
 }
+
+TEST(Metrics, RemovedCollectorIsNotRendered) {
+  Registry r;
+  auto id = r.add_collector([](std::string& out) { out += "custom_metric 1\n"; });
+  EXPECT_NE(r.render().find("custom_metric 1"), std::string::npos);
+  r.remove_collector(id);
+  EXPECT_EQ(r.render().find("custom_metric"), std::string::npos);
+}
