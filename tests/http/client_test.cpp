@@ -13,6 +13,7 @@ using namespace std::chrono_literals;
 using namespace scalelab;
 using namespace scalelab::http;
 using scalelab::testkit::TestServer;
+using scalelab::testkit::metric_value;
 
 namespace {
 
@@ -39,11 +40,6 @@ ClientOptions to(std::uint16_t port) {
   return o;
 }
 
-double metric(obs::Registry& r, const std::string& series) {
-  const std::string text = r.render();
-  auto pos = text.find("\n" + series + " ");
-  return pos == std::string::npos ? -1 : std::stod(text.substr(pos + series.size() + 2));
-}
 
 }  // namespace
 
@@ -73,7 +69,7 @@ TEST(Client, ReusesOneKeepAliveConnection) {
   TestServer s(add_routes);
   BlockingClient c(to(s.port()));
   for (int i = 0; i < 10; ++i) ASSERT_TRUE(c.get("/hello", 2s).ok());
-  EXPECT_EQ(metric(s.registry(), "http_connections_accepted_total"), 1);
+  EXPECT_EQ(metric_value(s.registry(), "http_connections_accepted_total"), 1);
 }
 
 TEST(Client, TimesOutAtTheDeadline) {
@@ -105,9 +101,9 @@ TEST(Client, RetriesAnIdleConnectionTheServerClosed) {
   BlockingClient c(to(s.port()));
   ASSERT_TRUE(c.get("/hello", 2s).ok());
   // Wait until the server has closed the idle connection.
-  for (int i = 0; i < 400 && metric(s.registry(), "http_connections_active") != 0; ++i)
+  for (int i = 0; i < 400 && metric_value(s.registry(), "http_connections_active") != 0; ++i)
     std::this_thread::sleep_for(5ms);
-  ASSERT_EQ(metric(s.registry(), "http_connections_active"), 0);
+  ASSERT_EQ(metric_value(s.registry(), "http_connections_active"), 0);
   auto r = c.get("/hello", 2s);
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(r->status, 200u);

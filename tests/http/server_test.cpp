@@ -18,6 +18,7 @@ using namespace scalelab;
 using namespace scalelab::http;
 using scalelab::testkit::RawConnection;
 using scalelab::testkit::TestServer;
+using scalelab::testkit::metric_value;
 
 namespace {
 
@@ -48,12 +49,6 @@ std::string get(const std::string& target, const std::string& extra = "") {
   return "GET " + target + " HTTP/1.1\r\nHost: t\r\n" + extra + "\r\n";
 }
 
-double metric(obs::Registry& r, const std::string& series) {
-  const std::string text = r.render();
-  auto pos = text.find("\n" + series + " ");
-  if (pos == std::string::npos) return -1;
-  return std::stod(text.substr(pos + series.size() + 2));
-}
 
 void expect_json_error(const testkit::RawResponse& r, int status, const std::string& code) {
   EXPECT_EQ(r.status, status);
@@ -215,7 +210,7 @@ TEST(Server, KeepAliveServesManyRequestsOnOneConnection) {
     EXPECT_EQ(r->body, std::to_string(i));
     EXPECT_EQ(r->header("Connection"), "");
   }
-  EXPECT_EQ(metric(s.registry(), "http_connections_accepted_total"), 1);
+  EXPECT_EQ(metric_value(s.registry(), "http_connections_accepted_total"), 1);
 }
 
 TEST(Server, Http10ClosesUnlessKeepAliveAsked) {
@@ -339,7 +334,7 @@ TEST(Server, SlowClientIsCutOffWhileOthersAreServed) {
   expect_json_error(*r, 408, "REQUEST_TIMEOUT");
   EXPECT_EQ(r->header("Connection"), "close");
   EXPECT_TRUE(slow.closed_by_peer());
-  EXPECT_EQ(metric(s.registry(), "http_read_timeouts_total"), 1);
+  EXPECT_EQ(metric_value(s.registry(), "http_read_timeouts_total"), 1);
 }
 
 TEST(Server, SlowBodyIsCutOffToo) {
@@ -380,7 +375,7 @@ TEST(Server, ConnectionsBeyondTheLimitGet503) {
   ASSERT_TRUE(r);
   expect_json_error(*r, 503, "TOO_MANY_CONNECTIONS");
   EXPECT_EQ(r->header("Retry-After"), "1");
-  EXPECT_EQ(metric(s.registry(), "http_connections_rejected_total"), 1);
+  EXPECT_EQ(metric_value(s.registry(), "http_connections_rejected_total"), 1);
 }
 
 TEST(Server, GracefulShutdownFinishesInFlightRequests) {
@@ -428,9 +423,9 @@ TEST(Server, ShutdownGraceCancelsStuckRequests) {
   RawConnection c(s.port(), 10s);
   c.send(get("/slow/60000"));
   // Wait until the request is in flight.
-  for (int i = 0; i < 500 && metric(s.registry(), "http_requests_in_flight") != 1; ++i)
+  for (int i = 0; i < 500 && metric_value(s.registry(), "http_requests_in_flight") != 1; ++i)
     std::this_thread::sleep_for(5ms);
-  ASSERT_EQ(metric(s.registry(), "http_requests_in_flight"), 1);
+  ASSERT_EQ(metric_value(s.registry(), "http_requests_in_flight"), 1);
   s.server().stop();
   s.server().wait();  // returns after the grace period, not after 60 s
   EXPECT_FALSE(c.read_response());

@@ -36,6 +36,12 @@ TestServer::~TestServer() {
   server_->wait();
 }
 
+double metric_value(const obs::Registry& registry, const std::string& series) {
+  const std::string text = registry.render();
+  auto pos = text.find("\n" + series + " ");
+  return pos == std::string::npos ? -1 : std::stod(text.substr(pos + series.size() + 2));
+}
+
 std::string RawResponse::header(const std::string& name) const {
   std::size_t pos = head.find("\r\n");
   while (pos != std::string::npos && pos + 2 < head.size()) {

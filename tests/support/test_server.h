@@ -34,6 +34,10 @@ class TestServer {
   std::unique_ptr<http::Server> server_;
 };
 
+// The value of one unlabelled series in the registry's text ("name value"),
+// or -1 when absent.
+double metric_value(const obs::Registry& registry, const std::string& series);
+
 struct RawResponse {
   int status = 0;
   std::string head;  // status line and headers
