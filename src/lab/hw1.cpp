@@ -145,21 +145,30 @@ void print_progress(double elapsed, double total, std::uint64_t n, std::uint64_t
 
 }  // namespace
 
+std::vector<double> sorted_latencies(const std::vector<Hw1Sample>& samples) {
+  std::vector<double> lat;
+  lat.reserve(samples.size());
+  for (const auto& x : samples) lat.push_back(x.latency_ms);
+  std::sort(lat.begin(), lat.end());
+  return lat;
+}
+
 Hw1Summary summarize(const std::vector<Hw1Sample>& samples, double elapsed_s) {
+  return summarize(samples, sorted_latencies(samples), elapsed_s);
+}
+
+Hw1Summary summarize(const std::vector<Hw1Sample>& samples, const std::vector<double>& lat,
+                     double elapsed_s) {
   Hw1Summary s;
   s.total = samples.size();
   s.elapsed_s = elapsed_s;
-  std::vector<double> lat;
-  lat.reserve(samples.size());
   double sum = 0;
   for (const auto& x : samples) {
     if (x.status >= 200 && x.status < 400) ++s.ok;
-    lat.push_back(x.latency_ms);
     sum += x.latency_ms;
   }
   s.failed = s.total - s.ok;
   if (lat.empty()) return s;
-  std::sort(lat.begin(), lat.end());
   s.min_ms = lat.front();
   s.max_ms = lat.back();
   s.mean_ms = sum / static_cast<double>(lat.size());
@@ -225,7 +234,8 @@ Result<Hw1Result> run_hw1(const Hw1Options& options) {
   if (samples.empty()) return Error{ErrorKind::kInternal, "no request completed"};
 
   Hw1Result result;
-  result.summary = summarize(samples, elapsed);
+  const std::vector<double> sorted = sorted_latencies(samples);
+  result.summary = summarize(samples, sorted, elapsed);
   result.summary.url = url;
   result.summary.first_error = first_error;
   const auto& sum = result.summary;
@@ -274,10 +284,6 @@ Result<Hw1Result> run_hw1(const Hw1Options& options) {
                 {"max", ms(sum.max_ms)}});
   if (!first_error.empty()) report.paragraph("First failure: " + first_error);
 
-  std::vector<double> sorted;
-  sorted.reserve(samples.size());
-  for (const auto& s : samples) sorted.push_back(s.latency_ms);
-  std::sort(sorted.begin(), sorted.end());
   const double median = std::max(sum.median_ms, 1e-9);
   std::size_t over_2x = 0;
   for (double v : sorted) over_2x += v > 2 * median;

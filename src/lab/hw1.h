@@ -41,6 +41,11 @@ struct Hw1Summary {
 
 // Percentiles are exact (nearest rank over all samples).
 Hw1Summary summarize(const std::vector<Hw1Sample>& samples, double elapsed_s);
+// The same, given the samples' latencies already sorted ascending.
+Hw1Summary summarize(const std::vector<Hw1Sample>& samples, const std::vector<double>& sorted_ms,
+                     double elapsed_s);
+// The samples' latencies in ms, sorted ascending.
+std::vector<double> sorted_latencies(const std::vector<Hw1Sample>& samples);
 
 struct Hw1Result {
   Hw1Summary summary;
