@@ -40,8 +40,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   store::MemoryStore store;
   http::Router router;
-  if (!run_blocking(albums::seed(store)).ok()) std::abort();
-  albums::register_routes(router, store);
+  if (!albums::install(router, store).ok()) std::abort();
 
   const auto& req = parser.get();
   std::string request_id;

@@ -9,7 +9,6 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 
-#include "core/run_blocking.h"
 #include "http/detail/exchange.h"
 #include "obs/histogram.h"
 #include "obs/metrics.h"
@@ -22,8 +21,7 @@ namespace {
 
 struct AlbumsFixture {
   AlbumsFixture() {
-    if (!run_blocking(albums::seed(store)).ok()) std::abort();
-    albums::register_routes(router, store);
+    if (!albums::install(router, store).ok()) std::abort();
   }
   store::MemoryStore store;
   http::Router router;

@@ -5,7 +5,6 @@
 
 #include "app/commands.h"
 #include "app/options.h"
-#include "core/run_blocking.h"
 #include "http/server.h"
 #include "obs/metrics.h"
 #include "services/albums/albums.h"
@@ -25,12 +24,11 @@ struct ServeAlbums {
       spdlog::error("{}", store.error().message);
       return 2;
     }
-    if (auto seeded = run_blocking(albums::seed(**store)); !seeded) {
-      spdlog::error("cannot seed the album store: {}", seeded.error().message);
+    http::Router router;
+    if (auto installed = albums::install(router, **store); !installed) {
+      spdlog::error("{}", installed.error().message);
       return 1;
     }
-    http::Router router;
-    albums::register_routes(router, **store);
     obs::Registry registry;
     http::Server http_server(server, router, registry);
     spdlog::info("albums: store {}", (*store)->describe());

@@ -15,7 +15,6 @@
 
 #include "core/duration.h"
 #include "core/json.h"
-#include "core/run_blocking.h"
 #include "http/client.h"
 #include "http/server.h"
 #include "lab/report.h"
@@ -40,9 +39,8 @@ double nearest_rank(const std::vector<double>& sorted, double q) {
 class LocalAlbums {
  public:
   LocalAlbums() {
-    if (auto seeded = run_blocking(albums::seed(store_)); !seeded)
-      throw std::runtime_error("cannot seed albums: " + seeded.error().message);
-    albums::register_routes(router_, store_);
+    if (auto installed = albums::install(router_, store_); !installed)
+      throw std::runtime_error(installed.error().message);
     http::ServerOptions opts;
     opts.port = 0;
     server_ = std::make_unique<http::Server>(opts, router_, registry_);

@@ -25,8 +25,7 @@ class AlbumsApi : public ::testing::Test {
  protected:
   AlbumsApi()
       : server_([this](http::Router& r) {
-          if (!run_blocking(albums::seed(store_)).ok()) throw std::runtime_error("seed failed");
-          albums::register_routes(r, store_);
+          if (!albums::install(r, store_).ok()) throw std::runtime_error("install failed");
         }),
         client_(options()) {}
 

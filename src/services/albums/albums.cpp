@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "core/json.h"
+#include "core/run_blocking.h"
 
 namespace scalelab::albums {
 
@@ -123,6 +124,13 @@ void register_routes(http::Router& router, store::Store& store) {
     res.headers.emplace_back("Location", "/albums/" + album->id);
     co_return res;
   });
+}
+
+Status install(http::Router& router, store::Store& store) {
+  if (auto seeded = run_blocking(seed(store)); !seeded)
+    return Error{seeded.error().kind, "cannot seed the album store: " + seeded.error().message};
+  register_routes(router, store);
+  return {};
 }
 
 }  // namespace scalelab::albums

@@ -42,4 +42,9 @@ boost::asio::awaitable<Status> seed(store::Store& store);
 // Registers the albums routes. REQUIRES: store outlives the router's use.
 void register_routes(http::Router& router, store::Store& store);
 
+// What every albums process does at start: seed the store (blocking until
+// done), then register the routes. Fails, with nothing registered, when the
+// store cannot be seeded.
+Status install(http::Router& router, store::Store& store);
+
 }  // namespace scalelab::albums
