@@ -5,12 +5,6 @@
 
 namespace scalelab {
 
-std::string random_hex_id() {
-  std::string out;
-  assign_random_hex_id(out);
-  return out;
-}
-
 void assign_random_hex_id(std::string& out) {
   // splitmix64 over a randomly seeded per-thread state: ids need to be
   // unpredictable enough not to collide, not cryptographic, and they are made

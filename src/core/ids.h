@@ -6,9 +6,8 @@
 
 namespace scalelab {
 
-// 16 lowercase hex characters (64 random bits).
-std::string random_hex_id();
-// The same, written into `out` (reusing its capacity).
+// Writes 16 lowercase hex characters (64 random bits) into `out`, reusing
+// its capacity.
 void assign_random_hex_id(std::string& out);
 
 }  // namespace scalelab

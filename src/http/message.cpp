@@ -11,17 +11,6 @@
 
 namespace scalelab::http {
 
-Method method_from_string(std::string_view name) {
-  if (name == "GET") return Method::kGet;
-  if (name == "HEAD") return Method::kHead;
-  if (name == "POST") return Method::kPost;
-  if (name == "PUT") return Method::kPut;
-  if (name == "DELETE") return Method::kDelete;
-  if (name == "PATCH") return Method::kPatch;
-  if (name == "OPTIONS") return Method::kOptions;
-  return Method::kOther;
-}
-
 std::string_view to_string(Method m) {
   switch (m) {
     case Method::kGet: return "GET";

@@ -18,7 +18,6 @@ namespace scalelab::http {
 
 enum class Method : std::uint8_t { kGet, kHead, kPost, kPut, kDelete, kPatch, kOptions, kOther };
 
-Method method_from_string(std::string_view name);
 std::string_view to_string(Method m);
 
 // Error codes used in every JSON error body {"error": CODE, "message": text}.

@@ -81,7 +81,7 @@ struct ReadFailure {
 };
 
 ReadFailure classify(const beast::error_code& ec) {
-  if (ec == bhttp::error::header_limit || ec == bhttp::error::buffer_overflow)
+  if (ec == bhttp::error::header_limit)
     return {431, code::kHeadersTooLarge, "request header fields too large"};
   if (ec == bhttp::error::body_limit) return {413, code::kPayloadTooLarge, "request body too large"};
   // End of stream or a reset leaves no one to answer: close silently.
