@@ -14,6 +14,9 @@ packages=(
   libspdlog-dev libfmt-dev libcli11-dev
   # tests and micro-benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
+  libhiredis-dev librabbitmq-dev libyaml-cpp-dev
+  # real servers, started by the project on private ports (never the system ones)
+  redis-server redis-tools rabbitmq-server haproxy
   # report charts (inlined into HTML reports)
   libjs-chart.js
   # procps for ps/pgrep in scripts
@@ -22,7 +25,7 @@ packages=(
 bench_packages=(
   wrk nginx-light
   golang-go golang-github-gin-gonic-gin-dev
-  python3 python3-fastapi python3-uvicorn
+  python3 python3-fastapi python3-uvicorn python3-locust
 )
 
 for arg in "$@"; do
@@ -53,5 +56,17 @@ fi
 
 echo "setup: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
+# Packaged servers (redis, rabbitmq, haproxy) must not start system instances
+# on their default ports: scalelab starts its own, privately. policy-rc.d
+# answering 101 tells invoke-rc.d not to start anything during the install.
+policy=/usr/sbin/policy-rc.d
+added_policy=0
+if [[ ! -e $policy ]]; then
+  printf '#!/bin/sh\nexit 101\n' >"$policy"
+  chmod 755 "$policy"
+  added_policy=1
+fi
+remove_policy() { if [[ $added_policy == 1 ]]; then rm -f "$policy"; fi; }
+trap remove_policy EXIT
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}"
