@@ -30,8 +30,7 @@ int decode_status(int wait_status) {
 // Only async-signal-safe calls between fork and exec.
 [[noreturn]] void exec_child(const ProcessOptions& o, std::vector<char*>& argv, int log_fd, int report_fd) {
   if (o.own_process_group) setpgid(0, 0);
-  // Dies with the parent, so a crashed experiment leaves no orphan.
-  prctl(PR_SET_PDEATHSIG, SIGTERM);
+  if (o.die_with_parent) prctl(PR_SET_PDEATHSIG, SIGTERM);
   if (log_fd >= 0) {
     dup2(log_fd, STDOUT_FILENO);
     dup2(log_fd, STDERR_FILENO);
@@ -184,6 +183,24 @@ Result<std::uint16_t> pick_free_port() {
   }
   close(fd);
   return static_cast<std::uint16_t>(ntohs(addr.sin_port));
+}
+
+bool stop_process_group(pid_t pgid, std::chrono::milliseconds grace) {
+  if (pgid <= 0) return true;
+  auto gone = [pgid] { return ::kill(-pgid, 0) != 0 && errno == ESRCH; };
+  if (gone()) return true;
+  ::kill(-pgid, SIGTERM);
+  auto deadline = Clock::now() + grace;
+  while (Clock::now() < deadline) {
+    if (gone()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ::kill(-pgid, SIGKILL);
+  for (int i = 0; i < 250; ++i) {
+    if (gone()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return gone();
 }
 
 Status wait_for_port(const std::string& host, std::uint16_t port, std::chrono::milliseconds timeout) {

@@ -31,6 +31,9 @@ struct ProcessOptions {
   // The child leads its own process group, so stop() reaches everything it
   // spawns (wrapper scripts, forked workers).
   bool own_process_group = true;
+  // SIGTERM when the parent dies, so a crashed experiment leaves no orphan.
+  // Off for a server that must outlive the command starting it (`infra up`).
+  bool die_with_parent = true;
 };
 
 class Process {
@@ -58,6 +61,9 @@ class Process {
   void signal(int signo);
   // SIGTERM, up to grace for it to exit, then SIGKILL; returns the exit code.
   int stop(std::chrono::milliseconds grace = std::chrono::seconds(5));
+  // Gives up ownership: the child keeps running after this object is gone.
+  // Returns its pid (its process group id when it leads one).
+  pid_t release() { return std::exchange(pid_, -1); }
 
  private:
   Process(pid_t pid, std::string name, bool group) : pid_(pid), name_(std::move(name)), group_(group) {}
@@ -73,6 +79,10 @@ class Process {
 // released). Another process may take it before the caller binds: callers
 // that can bind port 0 themselves should.
 Result<std::uint16_t> pick_free_port();
+
+// Stops a process group this process does not own (a server left running by
+// `infra up`): SIGTERM, up to grace, then SIGKILL. True when it is gone.
+bool stop_process_group(pid_t pgid, std::chrono::milliseconds grace);
 
 // Polls until something accepts TCP connections on host:port, or timeout.
 Status wait_for_port(const std::string& host, std::uint16_t port, std::chrono::milliseconds timeout);

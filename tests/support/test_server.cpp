@@ -6,10 +6,16 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
+#include <cstdlib>
+#include <fstream>
 #include <cstring>
 #include <stdexcept>
 #include <strings.h>
+
+#include <gtest/gtest.h>
 
 namespace scalelab::testkit {
 
@@ -34,6 +40,22 @@ TestServer::TestServer(std::function<void(http::Router&)> configure, http::Serve
 TestServer::~TestServer() {
   server_->stop();
   server_->wait();
+}
+
+std::string infra_url(const std::string& kind) {
+  std::string var = "SCALELAB_TEST_" + kind + "_DIR";
+  std::transform(var.begin(), var.end(), var.begin(), [](unsigned char c) { return std::toupper(c); });
+  const char* dir = std::getenv(var.c_str());
+  if (!dir) {
+    ADD_FAILURE() << var << " is not set: run this test through ctest (its " << kind
+                  << " fixture starts the server)";
+    return "";
+  }
+  std::ifstream in(std::string(dir) + "/url");
+  std::string url;
+  std::getline(in, url);
+  if (url.empty()) ADD_FAILURE() << "no " << kind << " server recorded in " << dir << "/url (did infra." << kind << ".up fail?)";
+  return url;
 }
 
 double metric_value(const obs::Registry& registry, const std::string& series) {

@@ -38,6 +38,12 @@ class TestServer {
 // or -1 when absent.
 double metric_value(const obs::Registry& registry, const std::string& series);
 
+// The URL of the private server a ctest fixture started for this run
+// (scalelab_test(... INFRA kind)), e.g. infra_url("redis") ->
+// "redis://127.0.0.1:41234". Fails the calling test (ADD_FAILURE) and returns
+// "" when the fixture is missing.
+std::string infra_url(const std::string& kind);
+
 struct RawResponse {
   int status = 0;
   std::string head;  // status line and headers
