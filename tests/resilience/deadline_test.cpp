@@ -142,9 +142,13 @@ TEST(DeadlinePropagation, PolicySendsTheRemainingTimeDownstream) {
   o.timeout = 5s;
   Policy policy(o, nullptr, clock);
   auto result = run_blocking([&]() -> boost::asio::awaitable<CallResult> {
-    http::Client client(co_await boost::asio::this_coro::executor, {.host = "127.0.0.1", .port = up.server.port()});
-    clock.advance(0ms);
-    co_return co_await policy.send(client, {.target = "/work"}, Deadline::after(clock, 750ms));
+    auto executor = co_await boost::asio::this_coro::executor;
+    http::Client client(executor, {.host = "127.0.0.1", .port = up.server.port()});
+    http::ClientRequest request{.target = "/work"};
+    const Deadline deadline = Deadline::after(clock, 750ms);
+    // Named, not temporaries: GCC 12 mishandles temporaries inside co_await.
+    CallResult r = co_await policy.send(client, std::move(request), deadline);
+    co_return r;
   }());
   ASSERT_TRUE(result.result.ok()) << result.result.error().message;
   EXPECT_EQ(result.result->status, 200u);
@@ -161,8 +165,12 @@ TEST(DeadlinePropagation, PerTryTimeoutIsWhatTheDownstreamIsTold) {
   o.per_try_timeout = 200ms;
   Policy policy(o, nullptr, clock);
   auto result = run_blocking([&]() -> boost::asio::awaitable<CallResult> {
-    http::Client client(co_await boost::asio::this_coro::executor, {.host = "127.0.0.1", .port = up.server.port()});
-    co_return co_await policy.send(client, {.target = "/work"}, Deadline::after(clock, 750ms));
+    auto executor = co_await boost::asio::this_coro::executor;
+    http::Client client(executor, {.host = "127.0.0.1", .port = up.server.port()});
+    http::ClientRequest request{.target = "/work"};
+    const Deadline deadline = Deadline::after(clock, 750ms);
+    CallResult r = co_await policy.send(client, std::move(request), deadline);
+    co_return r;
   }());
   ASSERT_TRUE(result.result.ok());
   std::lock_guard lock(up.mu);
