@@ -39,7 +39,9 @@ bool Bulkhead::take_slot() {
   std::size_t c = count_.load(std::memory_order_relaxed);
   while (c < options_.max_concurrent_calls) {
     if (count_.compare_exchange_weak(c, c + 1, std::memory_order_seq_cst)) {
-      if (in_flight_gauge_) in_flight_gauge_->add(1);
+      // A plain store, not a second atomic add: cheap, and exact whenever
+      // the bulkhead is quiet (concurrent updates may briefly reorder).
+      if (in_flight_gauge_) in_flight_gauge_->set(static_cast<double>(c + 1));
       return true;
     }
   }
@@ -84,8 +86,8 @@ asio::awaitable<bool> Bulkhead::acquire(std::chrono::milliseconds max_wait) {
 }
 
 void Bulkhead::release() {
-  count_.fetch_sub(1, std::memory_order_seq_cst);
-  if (in_flight_gauge_) in_flight_gauge_->add(-1);
+  const std::size_t before = count_.fetch_sub(1, std::memory_order_seq_cst);
+  if (in_flight_gauge_) in_flight_gauge_->set(static_cast<double>(before - 1));
   if (waiting_.load(std::memory_order_seq_cst) == 0) [[likely]]
     return;
   std::lock_guard lock(mu_);

@@ -38,7 +38,8 @@ void validate(const CircuitBreakerOptions& o) {
     fail("time_window must be at least 1 ms per bucket");
   if (!(o.failure_rate_threshold > 0.0 && o.failure_rate_threshold <= 1.0))
     fail("failure_rate_threshold must be in (0, 1]");
-  if (!(o.slow_call_rate_threshold > 0.0)) fail("slow_call_rate_threshold must be > 0 (> 1 disables)");
+  if (!(o.slow_call_rate_threshold >= 0.0 && o.slow_call_rate_threshold <= 1.0))
+    fail("slow_call_rate_threshold must be in [0, 1] (0 disables)");
   if (o.half_open_permits == 0) fail("half_open_permits must be at least 1");
   if (o.wait_in_open.count() < 0 || o.half_open_max_duration.count() <= 0)
     fail("wait_in_open must be >= 0 and half_open_max_duration > 0");
@@ -161,7 +162,7 @@ void CircuitBreaker::on_result(const Permit& permit, Outcome outcome, Clock::dur
         transition(BreakerState::kOpen, clock_.now());
       }
     } else if (s == BreakerState::kHalfOpen) {
-      const bool slow_counts = options_.slow_call_rate_threshold <= 1.0 && slow;
+      const bool slow_counts = options_.slow_call_rate_threshold > 0.0 && slow;
       if (failure || slow_counts) {
         change = {true, s, BreakerState::kOpen,
                   failure ? "a trial call failed" : "a trial call was slow"};
@@ -218,7 +219,7 @@ const char* CircuitBreaker::record_in_window(bool failure, bool slow, Clock::tim
   if (calls < options_.minimum_calls) return nullptr;
   const double n = static_cast<double>(calls);
   if (static_cast<double>(failures) >= options_.failure_rate_threshold * n) return "failure rate";
-  if (options_.slow_call_rate_threshold <= 1.0 &&
+  if (options_.slow_call_rate_threshold > 0.0 &&
       static_cast<double>(slow_calls) >= options_.slow_call_rate_threshold * n)
     return "slow call rate";
   return nullptr;

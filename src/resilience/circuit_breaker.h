@@ -63,7 +63,9 @@ struct CircuitBreakerOptions {
   std::size_t time_window_buckets = 10;      // time_window / buckets per bucket
   std::size_t minimum_calls = 5;             // rates are judged from this many calls
   double failure_rate_threshold = 0.5;       // open at >= this fraction failed (0..1]
-  double slow_call_rate_threshold = 1.0;     // open at >= this fraction slow; > 1 disables
+  // Open at >= this fraction of slow calls; 0 (default) disables the rule,
+  // which also spares the caller a clock read per call (see Policy).
+  double slow_call_rate_threshold = 0.0;
   std::chrono::milliseconds slow_call_duration{2'000};  // a call this long or longer is slow
   std::size_t consecutive_failures = 5;      // open after this many in a row; 0 disables
   std::chrono::milliseconds wait_in_open{5'000};         // open -> half-open
@@ -111,6 +113,10 @@ class CircuitBreaker {
   };
   Snapshot snapshot() const;
   const CircuitBreakerOptions& options() const { return options_; }
+  // Whether on_result's `elapsed` is used (slow-call rule or time window).
+  bool needs_elapsed() const {
+    return options_.slow_call_rate_threshold > 0.0 || options_.window_type == WindowType::kTimeBased;
+  }
 
  private:
   struct Bucket {

@@ -64,6 +64,8 @@ Policy::Policy(PolicyOptions options, obs::Registry* registry, Clock& clock)
   if (auto o = named(options_.bulkhead, options_.name)) bulkhead_ = std::make_unique<Bulkhead>(*o, registry);
   if (auto o = named(options_.rate_limit, options_.name))
     rate_limiter_ = std::make_unique<RateLimiter>(*o, registry, clock_);
+  needs_elapsed_ = breaker_ && breaker_->needs_elapsed();
+  for (unsigned s : options_.retry.retry_on_status) retries_below_400_ |= s < 400;
   admission_may_wait_ = (bulkhead_ && bulkhead_->options().max_wait.count() > 0) ||
                         (rate_limiter_ && rate_limiter_->options().max_wait.count() > 0);
   if (registry) {
@@ -154,8 +156,10 @@ std::optional<Clock::duration> Policy::retry_delay(const Result<http::ClientResp
   return pause;
 }
 
-std::chrono::milliseconds Policy::attempt_timeout(Deadline deadline) const {
-  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline.remaining(clock_));
+std::chrono::milliseconds Policy::attempt_timeout(Deadline deadline, Clock::time_point now) const {
+  // The deadline is never "never" here: execute() capped it by the timeout.
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      now >= deadline.when() ? Clock::duration::zero() : deadline.when() - now);
   if (options_.per_try_timeout.count() > 0) left = std::min(left, options_.per_try_timeout);
   return left;
 }

@@ -139,8 +139,7 @@ class Policy {
 
  private:
   boost::asio::awaitable<Rejection> admit_waiting(Deadline deadline);
-  Deadline effective(Deadline d) const { return d.min(Deadline::after(clock_, options_.timeout)); }
-  std::chrono::milliseconds attempt_timeout(Deadline deadline) const;
+  std::chrono::milliseconds attempt_timeout(Deadline deadline, Clock::time_point now) const;
   CallResult rejected(Rejection r, std::size_t attempts) const;
   std::uint64_t next_seed() { return seed_base_ + seed_counter_.fetch_add(1, std::memory_order_relaxed); }
 
@@ -163,6 +162,8 @@ class Policy {
   std::unique_ptr<RateLimiter> rate_limiter_;
   RetryBudget budget_;
   bool admission_may_wait_ = false;
+  bool needs_elapsed_ = false;      // the breaker uses call durations
+  bool retries_below_400_ = false;  // retry_on_status lists a status < 400
   std::uint64_t seed_base_;
   std::atomic<std::uint64_t> seed_counter_{0};
 
@@ -178,23 +179,26 @@ class Policy {
 
 template <typename Call>
 boost::asio::awaitable<CallResult> Policy::execute(Call call, bool retry_safe, Deadline deadline) {
-  deadline = effective(deadline);
-  if (deadline.expired(clock_)) {
+  // The success path reads the clock twice: here and when the attempt ends.
+  Clock::time_point now = clock_.now();
+  deadline = deadline.min(Deadline::at(now + options_.timeout));
+  if (now >= deadline.when()) {
     CallResult r = rejected(Rejection::kDeadline, 0);
     record_call(r);
     co_return r;
   }
-  const Rejection admission = admission_may_wait_ ? co_await admit_waiting(deadline) : admit(clock_.now());
+  const Rejection admission = admission_may_wait_ ? co_await admit_waiting(deadline) : admit(now);
   if (admission != Rejection::kNone) {
     CallResult r = rejected(admission, 0);
     record_call(r);
     co_return r;
   }
+  if (admission_may_wait_) now = clock_.now();
   SlotGuard slot{this};
   CallResult out;
   std::optional<RetrySchedule> schedule;  // made at the first retry only
   for (std::size_t attempt = 1;; ++attempt) {
-    const auto timeout = attempt_timeout(deadline);
+    const auto timeout = attempt_timeout(deadline, now);
     if (timeout.count() <= 0) {
       if (out.attempts == 0) out = rejected(Rejection::kDeadline, 0);
       break;
@@ -207,16 +211,19 @@ boost::asio::awaitable<CallResult> Policy::execute(Call call, bool retry_safe, D
       if (out.attempts == 0) out = rejected(Rejection::kCircuitOpen, 0);
       break;
     }
-    const auto start = clock_.now();
+    const auto start = now;
     out.result = co_await call(timeout);
-    const auto end = clock_.now();
+    // A plain success needs no second clock read unless the breaker judges
+    // durations; anything that may be retried does.
+    if (needs_elapsed_ || !out.result.ok() || out.result->status >= 400 || retries_below_400_) now = clock_.now();
     ++out.attempts;
     permit.breaker = nullptr;  // reported below
-    const Outcome outcome = end_attempt(permit.permit, out.result, end - start);
+    const Outcome outcome = end_attempt(permit.permit, out.result, now - start);
     out.failed = !out.result.ok() || outcome == Outcome::kFailure;
-    const auto pause = retry_delay(out.result, attempt, retry_safe, deadline, schedule, end);
+    const auto pause = retry_delay(out.result, attempt, retry_safe, deadline, schedule, now);
     if (!pause) break;
     co_await clock_.sleep_for(*pause);
+    now = clock_.now();
   }
   record_call(out);
   co_return out;
