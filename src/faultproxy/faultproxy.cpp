@@ -156,7 +156,8 @@ Result<std::pair<std::string, std::uint16_t>> parse_host_port(const std::string&
 
 class FaultProxy::Impl {
  public:
-  explicit Impl(ProxyOptions options) : options_(std::move(options)), rng_(options_.seed ? options_.seed : std::random_device{}()) {
+  explicit Impl(ProxyOptions options)
+      : options_(std::move(options)), rng_(options_.seed ? options_.seed : std::random_device{}()) {
     if (!is_loopback(options_.listen_address))
       throw std::invalid_argument("fault proxy: listen address must be loopback, not '" + options_.listen_address + "'");
     if (!is_loopback(options_.upstream_host))
@@ -493,20 +494,21 @@ class FaultProxy::Impl {
     if (timer) timer->cancel();
   }
 
+  // Declared before io_ so that they outlive it: destroying io_ destroys
+  // the sessions still suspended, and those touch the counters.
   ProxyOptions options_;
-  asio::io_context io_{1};
-  asio::executor_work_guard<asio::io_context::executor_type> guard_{io_.get_executor()};
-  std::thread thread_;
+  mutable std::mutex mu_;
+  std::shared_ptr<const std::vector<Fault>> faults_;  // guarded by mu_; replaced, never modified
+  std::atomic<std::uint64_t> accepted_{0}, active_{0}, connect_failures_{0};
+  std::atomic<std::uint64_t> applied_[kFaultKinds] = {};
   // On the io thread only:
-  std::shared_ptr<tcp::acceptor> acceptor_;  // null while down
   std::vector<std::weak_ptr<Conn>> conns_;
   std::mt19937_64 rng_;
 
-  mutable std::mutex mu_;
-  std::shared_ptr<const std::vector<Fault>> faults_;  // guarded by mu_; replaced, never modified
-
-  std::atomic<std::uint64_t> accepted_{0}, active_{0}, connect_failures_{0};
-  std::atomic<std::uint64_t> applied_[kFaultKinds] = {};
+  asio::io_context io_{1};
+  asio::executor_work_guard<asio::io_context::executor_type> guard_{io_.get_executor()};
+  std::thread thread_;
+  std::shared_ptr<tcp::acceptor> acceptor_;  // io thread only; null while down
 };
 
 FaultProxy::FaultProxy(ProxyOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}

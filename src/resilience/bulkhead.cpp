@@ -79,7 +79,7 @@ asio::awaitable<bool> Bulkhead::acquire(std::chrono::milliseconds max_wait) {
   co_await waiter->timer.async_wait(asio::as_tuple(asio::use_awaitable));
   std::lock_guard lock(mu_);
   if (waiter->granted) co_return true;
-  queue_.erase(std::find(queue_.begin(), queue_.end(), waiter));
+  std::erase_if(queue_, [&](const std::weak_ptr<Waiter>& w) { return w.lock() == waiter; });
   waiting_.fetch_sub(1);
   if (rejected_) rejected_->inc();
   co_return false;
@@ -91,8 +91,14 @@ void Bulkhead::release() {
   if (waiting_.load(std::memory_order_seq_cst) == 0) [[likely]]
     return;
   std::lock_guard lock(mu_);
-  while (!queue_.empty() && take_slot()) {
-    auto waiter = std::move(queue_.front());
+  while (!queue_.empty()) {
+    auto waiter = queue_.front().lock();
+    if (!waiter) {  // its coroutine is gone
+      queue_.pop_front();
+      waiting_.fetch_sub(1);
+      continue;
+    }
+    if (!take_slot()) break;
     queue_.pop_front();
     waiting_.fetch_sub(1);
     waiter->granted = true;

@@ -55,7 +55,9 @@ class Bulkhead {
   std::atomic<std::size_t> count_{0};
   std::atomic<std::size_t> waiting_{0};
   std::mutex mu_;
-  std::deque<std::shared_ptr<Waiter>> queue_;  // guarded by mu_
+  // Guarded by mu_. Weak: a waiter whose coroutine was destroyed (its
+  // io_context went away) is skipped rather than handed a slot.
+  std::deque<std::weak_ptr<Waiter>> queue_;
   obs::Gauge* in_flight_gauge_ = nullptr;
   obs::Counter* rejected_ = nullptr;
 };
