@@ -115,9 +115,9 @@ TEST(FaultProxy, HangWithCloseAfterClosesTheConnection) {
 
 TEST(FaultProxy, BandwidthLimitSlowsLargeResponses) {
   Rig rig;
-  ASSERT_TRUE(rig.get("/big", 200ms).ok());  // unthrottled it fits easily
-  rig.add({.kind = FaultKind::kBandwidth, .rate_bytes_per_second = 20'000});  // ~1 s for the body
-  auto r = rig.get("/big", 200ms);
+  ASSERT_TRUE(rig.get("/big", 2s).ok());  // unthrottled it fits easily
+  rig.add({.kind = FaultKind::kBandwidth, .rate_bytes_per_second = 8'000});  // ~2.5 s for the body
+  auto r = rig.get("/big", 1s);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().kind, ErrorKind::kTimeout);
   auto patient = rig.get("/big", 10s);
