@@ -32,7 +32,14 @@ inline constexpr std::string_view kHeadersTooLarge = "HEADERS_TOO_LARGE";
 inline constexpr std::string_view kTooManyConnections = "TOO_MANY_CONNECTIONS";
 inline constexpr std::string_view kInternal = "INTERNAL";
 inline constexpr std::string_view kUnavailable = "UNAVAILABLE";
+inline constexpr std::string_view kDeadlineExceeded = "DEADLINE_EXCEEDED";
 }  // namespace code
+
+// The caller's remaining time budget in whole milliseconds (see
+// resilience/deadline.h). The server answers a request whose value is 0 or
+// less with 504 DEADLINE_EXCEEDED without running its handler, and a
+// malformed value with 400.
+inline constexpr std::string_view kDeadlineHeader = "X-Deadline-Ms";
 
 // Thrown by handlers (or helpers like Request::json) to answer with a JSON
 // error; the dispatcher turns it into the response. Anything else thrown from a

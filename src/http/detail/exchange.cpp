@@ -3,6 +3,7 @@
 #include <charconv>
 #include <chrono>
 #include <ctime>
+#include <optional>
 
 #include <boost/beast/http/status.hpp>
 #include <fmt/format.h>
@@ -67,6 +68,22 @@ bool valid_request_id(std::string_view id) {
   return true;
 }
 
+// The response for a request whose X-Deadline-Ms says it is already out of
+// time (or is malformed); nullopt when it may run.
+std::optional<Response> check_deadline(const BeastRequest& req) {
+  auto it = req.find(kDeadlineHeader);
+  if (it == req.end()) return std::nullopt;
+  std::string_view v = it->value();
+  long long ms = 0;
+  auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), ms);
+  if (ec != std::errc() || end != v.data() + v.size())
+    return Response::error(400, code::kInvalidInput,
+                           fmt::format("{} must be an integer number of milliseconds", kDeadlineHeader));
+  if (ms <= 0)
+    return Response::error(504, code::kDeadlineExceeded, "the request arrived after its deadline");
+  return std::nullopt;
+}
+
 }  // namespace
 
 boost::asio::awaitable<Response> exchange(const ExchangeContext& ctx, const BeastRequest& req,
@@ -83,7 +100,11 @@ boost::asio::awaitable<Response> exchange(const ExchangeContext& ctx, const Beas
   Response response;
   std::size_t route_index = HttpMetrics::kUnmatched;
   Match match = ctx.router.match(request);
-  if (match.route) {
+  std::optional<Response> rejected;
+  if (match.route && (rejected = check_deadline(req))) {
+    route_index = match.route->index;
+    response = std::move(*rejected);
+  } else if (match.route) {
     route_index = match.route->index;
     if (ctx.metrics) ctx.metrics->in_flight.add(1);
     try {
