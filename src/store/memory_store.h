@@ -17,6 +17,12 @@ class MemoryStore final : public Store {
   boost::asio::awaitable<Result<bool>> put_if_absent(std::string_view key, std::string value) override;
   boost::asio::awaitable<Result<bool>> erase(std::string_view key) override;
   boost::asio::awaitable<Result<std::vector<KeyValue>>> scan(std::string_view prefix) override;
+  boost::asio::awaitable<Result<std::int64_t>> increment(std::string_view key, std::int64_t delta,
+                                                         std::int64_t absent_as = 0) override;
+  boost::asio::awaitable<Result<Decrement>> decrement_with_floor(std::string_view key, std::int64_t amount,
+                                                                 std::int64_t absent_as = 0) override;
+  boost::asio::awaitable<Result<bool>> compare_and_set(std::string_view key, std::optional<std::string> expected,
+                                                       std::string value) override;
   std::string describe() const override { return "memory"; }
 
  private:

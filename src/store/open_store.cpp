@@ -1,15 +1,18 @@
 #include "store/memory_store.h"
+#include "store/redis_store.h"
 #include "store/store.h"
 
 namespace scalelab::store {
 
 Result<std::unique_ptr<Store>> open_store(std::string_view url) {
   if (url == "memory://" || url == "memory") return std::unique_ptr<Store>(std::make_unique<MemoryStore>());
-  if (url.starts_with("redis://"))
-    return Error{ErrorKind::kInvalidInput,
-                 "store '" + std::string(url) + "': the Redis store is not built yet (see issue 5); use memory://"};
+  if (url.starts_with("redis://")) {
+    auto options = parse_redis_url(url);
+    if (!options) return options.error();
+    return std::unique_ptr<Store>(std::make_unique<RedisStore>(std::move(*options)));
+  }
   return Error{ErrorKind::kInvalidInput,
-               "unknown store URL '" + std::string(url) + "' (expected memory://)"};
+               "unknown store URL '" + std::string(url) + "' (expected memory:// or redis://host:port[/db])"};
 }
 
 }  // namespace scalelab::store

@@ -5,6 +5,7 @@
 // Thread-safety: implementations are safe to call from any thread.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -20,6 +21,12 @@ namespace scalelab::store {
 
 using KeyValue = std::pair<std::string, std::string>;
 
+// The outcome of Store::decrement_with_floor.
+struct Decrement {
+  bool applied = false;  // false: the value was below the amount and is unchanged
+  std::int64_t value = 0;  // the value after the operation (or the unchanged one)
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -34,12 +41,33 @@ class Store {
   // Every key starting with prefix, in ascending key order.
   virtual boost::asio::awaitable<Result<std::vector<KeyValue>>> scan(std::string_view prefix) = 0;
 
+  // Integer counters (values stored as base-10 text). A missing key counts as
+  // absent_as. All three are atomic with respect to every other operation on
+  // the key, in every instance sharing the store.
+  //
+  // Adds delta and returns the new value. Fails with kConflict when the
+  // stored value is not an integer or the sum would overflow int64.
+  virtual boost::asio::awaitable<Result<std::int64_t>> increment(std::string_view key, std::int64_t delta,
+                                                                 std::int64_t absent_as = 0) = 0;
+  // Subtracts amount only when the result stays >= 0 (a counter that never
+  // goes below zero: stock that never oversells). REQUIRES: amount >= 0.
+  virtual boost::asio::awaitable<Result<Decrement>> decrement_with_floor(std::string_view key,
+                                                                         std::int64_t amount,
+                                                                         std::int64_t absent_as = 0) = 0;
+  // Stores value only when the current value equals expected (nullopt:
+  // only when the key is absent). True when stored.
+  virtual boost::asio::awaitable<Result<bool>> compare_and_set(std::string_view key,
+                                                               std::optional<std::string> expected,
+                                                               std::string value) = 0;
+
   // A short description for logs and /health, e.g. "memory".
   virtual std::string describe() const = 0;
 };
 
-// Opens a store from a URL: "memory://" (the embedded default). Fails with
-// kInvalidInput for an unknown or unsupported scheme.
+// Opens a store from a URL: "memory://" (the embedded default) or
+// "redis://host:port[/db]". Fails with kInvalidInput for an unknown scheme or
+// a malformed URL. A Redis store connects lazily: a server that is down makes
+// operations fail with kUnavailable, not open_store.
 Result<std::unique_ptr<Store>> open_store(std::string_view url);
 
 }  // namespace scalelab::store

@@ -1,4 +1,5 @@
 #include "lab/infra/infra.h"
+#include "lab/infra/redis.h"
 
 #include <fstream>
 #include <sstream>
@@ -10,6 +11,7 @@ namespace scalelab::lab::infra {
 const std::vector<Kind>& kinds() {
   static const std::vector<Kind> all = {
       // One line per kind, in the order `infra --help` lists them.
+      {"redis", "a private redis-server (no persistence), ready when it answers PING", start_redis},
   };
   return all;
 }

@@ -1,0 +1,70 @@
+// The hw6 part II experiment: one catalog instance (a separate process)
+// limited by the kernel to a fraction of a core (a quarter by default, via
+// cgroups: lab/cpu_limit.h), then 5 and 20 closed-loop users searching with no
+// wait. Samples, every second, the service's CPU (of one core, from
+// /proc/PID/stat), its resident memory, the requests/s and the latency
+// percentiles. Writes report.html, timeline.csv and summary.json.
+// Thread-safety: run_hw6_bottleneck is called once, from one thread.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+
+namespace scalelab::lab {
+
+struct Hw6BottleneckOptions {
+  std::filesystem::path scalelab;  // the binary that serves catalog; empty: this one
+  std::filesystem::path out_dir = "reports/hw6-bottleneck";
+  double cpu_cores = 0.25;         // the kernel limit; 0: no limit
+  int users_1 = 5, users_2 = 20;   // the course's two loads
+  std::chrono::milliseconds duration_1{20'000}, duration_2{20'000};  // the course: 2 min, then 3 min
+  std::chrono::milliseconds timeout{10'000};  // per request
+  bool require_limit = false;      // fail, rather than run unthrottled, when no cgroup can be used
+  bool progress = true;            // a line on stderr every second
+};
+
+struct Hw6Second {
+  int second = 0;  // since phase 1 began
+  int users = 0;
+  std::uint64_t requests = 0, errors = 0;  // completed in this second
+  double p50_ms = 0, p95_ms = 0, p99_ms = 0;
+  double cpu_percent = 0;  // of one core, the service process
+  double rss_mb = 0;
+};
+
+struct Hw6PhaseSummary {
+  int users = 0;
+  double seconds = 0;
+  std::uint64_t requests = 0, errors = 0;
+  double rps = 0, mean_ms = 0, p50_ms = 0, p95_ms = 0, p99_ms = 0, max_ms = 0;
+  double cpu_percent = 0;  // mean over the phase's whole seconds
+  double rss_mb = 0;       // at the phase's end
+};
+
+struct Hw6BottleneckResult {
+  std::string limit;          // how the CPU was limited, or why it was not
+  bool limited = false;
+  double single_search_ms = 0;  // median of sequential searches by one user before the load
+  Hw6PhaseSummary phase_1, phase_2;
+  std::vector<Hw6Second> timeline;
+  long long throttled_periods = -1;
+  std::filesystem::path report, csv, json;
+};
+
+Result<Hw6BottleneckResult> run_hw6_bottleneck(const Hw6BottleneckOptions& options);
+
+// The load: `users` closed-loop users with no wait, each sending GET target(i)
+// to 127.0.0.1:port until `duration` passes, calling on_done(latency_ms,
+// status) for every completed request (status 0: no response) and on_tick
+// once a second. One function, so that the load generator of issue 3 can
+// replace it.
+void run_closed_loop(std::uint16_t port, int users, std::chrono::milliseconds duration,
+                     std::chrono::milliseconds timeout, const std::function<std::string(std::uint64_t)>& target,
+                     const std::function<void(double, unsigned)>& on_done, const std::function<void()>& on_tick);
+
+}  // namespace scalelab::lab

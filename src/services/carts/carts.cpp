@@ -1,0 +1,285 @@
+#include "services/carts/carts.h"
+
+#include <boost/json/parse.hpp>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "core/ids.h"
+#include "core/json.h"
+#include "services/payments/payments.h"
+#include "services/shop/contract.h"
+
+namespace scalelab::carts {
+
+namespace asio = boost::asio;
+
+namespace {
+
+std::string key_of(std::int32_t id) { return fmt::format("cart/{}", id); }
+constexpr std::string_view kNextIdKey = "cart/next_id";
+constexpr int kMaxCasAttempts = 32;
+
+[[noreturn]] void throw_downstream(std::string_view who, const Error& e) {
+  throw http::HttpError(503, shop::code::kDownstream, fmt::format("{} unavailable: {}", who, e.message));
+}
+[[noreturn]] void throw_downstream_status(std::string_view who, const Answer& a) {
+  throw http::HttpError(503, shop::code::kDownstream,
+                        fmt::format("{} answered {}: {}", who, a.status, a.body.substr(0, 200)));
+}
+
+// A downstream's own Error body passed on with its status.
+http::Response relay(unsigned status, const Answer& a) {
+  return http::Response::json_text(status, a.body.empty() ? std::string("{}") : a.body);
+}
+
+struct Loaded {
+  Cart cart;
+  std::string json;  // as stored, for compare-and-set
+};
+
+asio::awaitable<std::optional<Loaded>> load(store::Store& store, std::int32_t id) {
+  auto got = co_await store.get(key_of(id));
+  if (!got) shop::throw_store_failure("carts", got.error());
+  if (!*got) co_return std::nullopt;
+  auto cart = cart_from_json(**got);
+  if (!cart) throw std::runtime_error("corrupt cart " + std::to_string(id) + ": " + cart.error().message);
+  co_return Loaded{std::move(*cart), std::move(**got)};
+}
+
+std::int32_t cart_id_of(http::Request& req) {
+  auto id = shop::path_id(req.param("shoppingCartId"), "shoppingCartId");
+  if (!id) shop::throw_invalid(id.error());
+  return *id;
+}
+
+http::Response cart_not_found(std::int32_t id) {
+  return http::Response::error(404, http::code::kNotFound, fmt::format("shopping cart {} not found", id));
+}
+
+}  // namespace
+
+std::string cart_to_json(const Cart& c) {
+  std::string out = fmt::format("{{\"shopping_cart_id\":{},\"customer_id\":{},\"status\":", c.id, c.customer_id);
+  append_json_string(out, c.status);
+  if (!c.order_id.empty()) {
+    out += ",\"order_id\":";
+    append_json_string(out, c.order_id);
+  }
+  out += ",\"items\":[";
+  for (std::size_t i = 0; i < c.items.size(); ++i) {
+    if (i > 0) out += ',';
+    out += fmt::format("{{\"product_id\":{},\"quantity\":{}}}", c.items[i].product_id, c.items[i].quantity);
+  }
+  out += "]}";
+  return out;
+}
+
+Result<Cart> cart_from_json(std::string_view json) {
+  boost::system::error_code ec;
+  auto v = boost::json::parse(json, ec);
+  if (ec || !v.is_object()) return Error{ErrorKind::kProtocol, "cart is not a JSON object"};
+  const auto& o = v.get_object();
+  Cart c;
+  try {
+    c.id = static_cast<std::int32_t>(o.at("shopping_cart_id").as_int64());
+    c.customer_id = static_cast<std::int32_t>(o.at("customer_id").as_int64());
+    c.status = std::string(o.at("status").as_string());
+    if (auto it = o.find("order_id"); it != o.end()) c.order_id = std::string(it->value().as_string());
+    for (const auto& item : o.at("items").as_array()) {
+      const auto& io = item.as_object();
+      c.items.push_back({static_cast<std::int32_t>(io.at("product_id").as_int64()),
+                         static_cast<std::int32_t>(io.at("quantity").as_int64())});
+    }
+  } catch (const std::exception& e) {
+    return Error{ErrorKind::kProtocol, std::string("malformed cart: ") + e.what()};
+  }
+  return c;
+}
+
+void register_routes(http::Router& router, Deps deps) {
+  router.post("/shopping-carts", [deps](http::Request& req) -> asio::awaitable<http::Response> {
+    auto body = shop::json_object_body(req);
+    auto customer = shop::int32_field(body, "customer_id", 1);
+    if (!customer) shop::throw_invalid(customer.error());
+    auto next = co_await deps.store.increment(kNextIdKey, 1);
+    if (!next) shop::throw_store_failure("carts", next.error());
+    if (*next > shop::kInt32Max) throw std::runtime_error("cart ids exhausted");
+    Cart cart{static_cast<std::int32_t>(*next), *customer, "open", {}, {}};
+    auto stored = co_await deps.store.put_if_absent(key_of(cart.id), cart_to_json(cart));
+    if (!stored) shop::throw_store_failure("carts", stored.error());
+    if (!*stored) throw std::runtime_error(fmt::format("cart id {} issued twice", cart.id));
+    auto res = http::Response::json_text(201, fmt::format("{{\"shopping_cart_id\":{}}}", cart.id));
+    res.headers.emplace_back("Location", fmt::format("/shopping-carts/{}", cart.id));
+    co_return res;
+  });
+
+  router.get("/shopping-carts/{shoppingCartId}", [deps](http::Request& req) -> asio::awaitable<http::Response> {
+    auto id = cart_id_of(req);
+    auto loaded = co_await load(deps.store, id);
+    if (!loaded) co_return cart_not_found(id);
+    const Cart& c = loaded->cart;
+    std::string out = fmt::format("{{\"shopping_cart_id\":{},\"customer_id\":{},\"status\":", c.id, c.customer_id);
+    append_json_string(out, c.status);
+    if (!c.order_id.empty()) {
+      out += ",\"order_id\":";
+      append_json_string(out, c.order_id);
+    }
+    out += ",\"items\":[";
+    for (std::size_t i = 0; i < c.items.size(); ++i) {
+      auto product = co_await deps.catalog.get_product(c.items[i].product_id);
+      if (!product) throw_downstream("catalog", product.error());
+      if (product->status != 200) throw_downstream_status("catalog", *product);
+      if (i > 0) out += ',';
+      out += fmt::format("{{\"product_id\":{},\"quantity\":{},\"product\":{}}}", c.items[i].product_id,
+                         c.items[i].quantity, product->body);
+    }
+    out += "]}";
+    co_return http::Response::json_text(200, std::move(out));
+  });
+
+  router.post("/shopping-carts/{shoppingCartId}/items", [deps](http::Request& req) -> asio::awaitable<http::Response> {
+    auto id = cart_id_of(req);
+    auto body = shop::json_object_body(req);
+    auto product_id = shop::int32_field(body, "product_id", 1);
+    if (!product_id) shop::throw_invalid(product_id.error());
+    auto quantity = shop::int32_field(body, "quantity", 1);
+    if (!quantity) shop::throw_invalid(quantity.error());
+    if (!co_await load(deps.store, id)) co_return cart_not_found(id);
+
+    auto product = co_await deps.catalog.get_product(*product_id);
+    if (!product) throw_downstream("catalog", product.error());
+    if (product->status == 404)
+      co_return http::Response::error(404, http::code::kNotFound, fmt::format("product {} not found", *product_id));
+    if (product->status != 200) throw_downstream_status("catalog", *product);
+
+    for (int attempt = 0; attempt < kMaxCasAttempts; ++attempt) {
+      auto loaded = co_await load(deps.store, id);
+      if (!loaded) co_return cart_not_found(id);
+      Cart cart = loaded->cart;
+      if (cart.status != "open")
+        co_return http::Response::error(409, http::code::kConflict,
+                                        fmt::format("shopping cart {} is {}", id, cart.status));
+      auto it = std::find_if(cart.items.begin(), cart.items.end(),
+                             [&](const Item& i) { return i.product_id == *product_id; });
+      if (it == cart.items.end()) {
+        if (cart.items.size() >= kMaxItemsPerCart)
+          co_return http::Response::error(400, http::code::kInvalidInput,
+                                          fmt::format("a cart holds at most {} products", kMaxItemsPerCart));
+        cart.items.push_back({*product_id, *quantity});
+      } else {
+        if (static_cast<std::int64_t>(it->quantity) + *quantity > shop::kInt32Max)
+          co_return http::Response::error(400, http::code::kInvalidInput,
+                                          fmt::format("quantity of product {} would exceed {}", *product_id,
+                                                      shop::kInt32Max));
+        it->quantity += *quantity;
+      }
+      auto swapped = co_await deps.store.compare_and_set(key_of(id), loaded->json, cart_to_json(cart));
+      if (!swapped) shop::throw_store_failure("carts", swapped.error());
+      if (*swapped) co_return http::Response::no_content();
+    }
+    co_return http::Response::error(409, http::code::kConflict, "the cart changed too often concurrently; retry");
+  });
+
+  router.post("/shopping-carts/{shoppingCartId}/checkout", [deps](http::Request& req) -> asio::awaitable<http::Response> {
+    auto id = cart_id_of(req);
+    auto body = shop::json_object_body(req);
+    auto card = shop::string_field(body, "credit_card_number", 13, 19);
+    if (!card) shop::throw_invalid(card.error());
+    if (!payments::valid_card_number(*card))
+      co_return http::Response::error(400, http::code::kInvalidInput,
+                                      "field 'credit_card_number' must match ^[0-9]{13,19}$");
+    auto loaded = co_await load(deps.store, id);
+    if (!loaded) co_return cart_not_found(id);
+    Cart cart = loaded->cart;
+    if (cart.status == "checked_out") {
+      std::string out = "{\"order_id\":";
+      append_json_string(out, cart.order_id);
+      out += '}';
+      co_return http::Response::json_text(200, std::move(out));
+    }
+    if (cart.status != "open")
+      co_return http::Response::error(409, http::code::kConflict, fmt::format("shopping cart {} is {}", id, cart.status));
+    if (cart.items.empty())
+      co_return http::Response::error(400, http::code::kInvalidInput, fmt::format("shopping cart {} is empty", id));
+
+    // Claim the cart so one checkout runs at a time.
+    cart.status = "checking_out";
+    std::string claimed = cart_to_json(cart);
+    auto swapped = co_await deps.store.compare_and_set(key_of(id), loaded->json, claimed);
+    if (!swapped) shop::throw_store_failure("carts", swapped.error());
+    if (!*swapped)
+      co_return http::Response::error(409, http::code::kConflict, "the cart changed during checkout; retry");
+
+    std::size_t reserved = 0;
+    // Undo: release what was reserved and reopen the cart (best effort; logged).
+    auto undo = [&]() -> asio::awaitable<void> {
+      for (std::size_t i = 0; i < reserved; ++i) {
+        auto r = co_await deps.warehouse.release(cart.items[i].product_id, cart.items[i].quantity);
+        if (!r || r->status != 204)
+          spdlog::warn("carts: cart {}: cannot release {} x product {}", id, cart.items[i].quantity,
+                       cart.items[i].product_id);
+      }
+      Cart reopened = cart;
+      reopened.status = "open";
+      auto back = co_await deps.store.compare_and_set(key_of(id), claimed, cart_to_json(reopened));
+      if (!back || !*back) spdlog::warn("carts: cart {}: cannot reopen after a failed checkout", id);
+    };
+
+    std::optional<http::Response> failure;
+    std::optional<Error> fault;
+    for (; reserved < cart.items.size(); ++reserved) {
+      const auto& item = cart.items[reserved];
+      auto r = co_await deps.warehouse.reserve(item.product_id, item.quantity);
+      if (!r) { fault = r.error(); break; }
+      if (r->status == 204) continue;
+      if (r->status == 409 || r->status == 404) failure = relay(r->status, *r);
+      else fault = Error{ErrorKind::kUnavailable, fmt::format("warehouse answered {}", r->status)};
+      break;
+    }
+    std::string transaction;
+    if (!failure && !fault) {
+      auto paid = co_await deps.payments.charge(*card, id);
+      if (!paid) {
+        fault = paid.error();
+      } else if (paid->status == 200) {
+        boost::system::error_code ec;
+        auto v = boost::json::parse(paid->body, ec);
+        if (!ec && v.is_object() && v.get_object().contains("transaction_id") &&
+            v.get_object().at("transaction_id").is_string())
+          transaction = std::string(v.get_object().at("transaction_id").get_string());
+        else fault = Error{ErrorKind::kProtocol, "payments answered 200 without a transaction_id"};
+      } else if (paid->status == 402 || paid->status == 400) {
+        failure = relay(paid->status, *paid);
+      } else {
+        fault = Error{ErrorKind::kUnavailable, fmt::format("payments answered {}", paid->status)};
+      }
+    }
+    if (failure || fault) {
+      co_await undo();
+      if (fault) throw_downstream("checkout", *fault);
+      co_return std::move(*failure);
+    }
+
+    // Charged: ship what was reserved. A failed ship leaves the units reserved
+    // (not lost) and is logged; the order stands.
+    for (const auto& item : cart.items) {
+      auto s = co_await deps.warehouse.ship(item.product_id, item.quantity);
+      if (!s || s->status != 204)
+        spdlog::warn("carts: cart {}: ship of {} x product {} failed; left reserved", id, item.quantity,
+                     item.product_id);
+    }
+    cart.status = "checked_out";
+    std::string order;
+    assign_random_hex_id(order);
+    cart.order_id = "order-" + order;
+    auto done = co_await deps.store.compare_and_set(key_of(id), claimed, cart_to_json(cart));
+    if (!done) shop::throw_store_failure("carts", done.error());
+    if (!*done) throw std::runtime_error(fmt::format("cart {} changed while checked out ({})", id, transaction));
+    std::string out = "{\"order_id\":";
+    append_json_string(out, cart.order_id);
+    out += '}';
+    co_return http::Response::json_text(200, std::move(out));
+  });
+}
+
+}  // namespace scalelab::carts

@@ -1,0 +1,72 @@
+#include "services/shop/shop.h"
+
+#include <fmt/format.h>
+
+#include "services/payments/payments.h"
+#include "services/shop/contract.h"
+#include "services/warehouse/warehouse.h"
+
+namespace scalelab::shop {
+
+ShopHost::ShopHost(unsigned parts, ShopOptions options, std::unique_ptr<store::Store> store)
+    : parts_(parts), options_(std::move(options)), store_(std::move(store)),
+      client_work_(boost::asio::make_work_guard(client_io_)) {}
+
+Result<std::unique_ptr<ShopHost>> ShopHost::create(unsigned parts, ShopOptions options,
+                                                   std::unique_ptr<store::Store> store) {
+  if (!store) {
+    auto opened = store::open_store(options.store_url);
+    if (!opened) return opened.error();
+    store = std::move(*opened);
+  }
+  if (options.products < 1) return Error{ErrorKind::kInvalidInput, "--products must be >= 1"};
+  std::unique_ptr<ShopHost> host(new ShopHost(parts, std::move(options), std::move(store)));
+  if (parts & kCatalog) host->catalog_ = std::make_unique<catalog::Catalog>(host->options_.products);
+  if (parts & kCarts) {
+    auto ex = host->client_io_.get_executor();
+    const auto& o = host->options_;
+    auto open = [&](std::string_view name, const std::string& url) -> Result<std::unique_ptr<carts::Downstream>> {
+      if (url.empty()) return Error{ErrorKind::kInvalidInput, fmt::format("carts needs --{}-url", name)};
+      auto d = carts::Downstream::open(ex, url, o.downstream_timeout);
+      if (!d) return Error{ErrorKind::kInvalidInput, fmt::format("--{}-url: {}", name, d.error().message)};
+      return d;
+    };
+    auto c = open("catalog", o.catalog_url);
+    if (!c) return c.error();
+    auto w = open("warehouse", o.warehouse_url);
+    if (!w) return w.error();
+    auto p = open("payments", o.payments_url);
+    if (!p) return p.error();
+    host->catalog_client_ = std::make_unique<carts::CatalogClient>(std::move(*c));
+    host->warehouse_client_ = std::make_unique<carts::WarehouseClient>(std::move(*w));
+    host->payments_client_ = std::make_unique<carts::PaymentsClient>(std::move(*p));
+    host->client_thread_ = std::thread([h = host.get()] { h->client_io_.run(); });
+  }
+  return host;
+}
+
+ShopHost::~ShopHost() {
+  client_work_.reset();
+  client_io_.stop();
+  if (client_thread_.joinable()) client_thread_.join();
+}
+
+void ShopHost::register_routes(http::Router& router) {
+  register_openapi(router);
+  if (parts_ & kCatalog) catalog::register_routes(router, *catalog_, *store_);
+  if (parts_ & kWarehouse)
+    warehouse::register_routes(router, *store_, {.product_count = options_.products, .initial_stock = options_.initial_stock});
+  if (parts_ & kPayments) payments::register_routes(router, *store_);
+  if (parts_ & kCarts)
+    carts::register_routes(router, {*store_, *catalog_client_, *warehouse_client_, *payments_client_});
+}
+
+std::string ShopHost::describe() const {
+  std::string parts;
+  for (auto [bit, name] : {std::pair{kCatalog, "catalog"}, std::pair{kCarts, "carts"},
+                           std::pair{kWarehouse, "warehouse"}, std::pair{kPayments, "payments"}})
+    if (parts_ & bit) parts += parts.empty() ? name : std::string("+") + name;
+  return fmt::format("{} over store {}", parts, store_->describe());
+}
+
+}  // namespace scalelab::shop

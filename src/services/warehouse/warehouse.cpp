@@ -1,0 +1,95 @@
+#include "services/warehouse/warehouse.h"
+
+#include <fmt/format.h>
+
+#include "services/shop/contract.h"
+
+namespace scalelab::warehouse {
+
+namespace {
+
+struct InventoryRequest {
+  std::int32_t product_id = 0;
+  std::int32_t quantity = 0;
+};
+
+InventoryRequest parse(const http::Request& req) {
+  auto body = shop::json_object_body(req);
+  auto id = shop::int32_field(body, "product_id", 1);
+  if (!id) shop::throw_invalid(id.error());
+  auto quantity = shop::int32_field(body, "quantity", 1);
+  if (!quantity) shop::throw_invalid(quantity.error());
+  return {*id, *quantity};
+}
+
+std::string stock_key(std::int32_t id) { return fmt::format("stock/{}", id); }
+std::string reserved_key(std::int32_t id) { return fmt::format("reserved/{}", id); }
+
+http::Response not_found(std::int32_t id) {
+  return http::Response::error(404, http::code::kNotFound, fmt::format("product {} not found", id));
+}
+
+}  // namespace
+
+void register_routes(http::Router& router, store::Store& store, Options options) {
+  auto exists = [options](std::int32_t id) { return id >= 1 && id <= options.product_count; };
+
+  router.post("/warehouse/reserve", [&store, options, exists](http::Request& req) -> boost::asio::awaitable<http::Response> {
+    auto r = parse(req);
+    if (!exists(r.product_id)) co_return not_found(r.product_id);
+    auto taken = co_await store.decrement_with_floor(stock_key(r.product_id), r.quantity, options.initial_stock);
+    if (!taken) shop::throw_store_failure("warehouse", taken.error());
+    if (!taken->applied)
+      co_return http::Response::error(409, shop::code::kInsufficientStock,
+                                      fmt::format("product {}: {} requested, {} available", r.product_id,
+                                                  r.quantity, taken->value));
+    auto reserved = co_await store.increment(reserved_key(r.product_id), r.quantity);
+    if (!reserved) {
+      // Put the units back so a store fault loses no stock; best effort.
+      (void)co_await store.increment(stock_key(r.product_id), r.quantity, options.initial_stock);
+      shop::throw_store_failure("warehouse", reserved.error());
+    }
+    co_return http::Response::no_content();
+  });
+
+  router.post("/warehouse/ship", [&store, exists](http::Request& req) -> boost::asio::awaitable<http::Response> {
+    auto r = parse(req);
+    if (!exists(r.product_id)) co_return not_found(r.product_id);
+    auto shipped = co_await store.decrement_with_floor(reserved_key(r.product_id), r.quantity);
+    if (!shipped) shop::throw_store_failure("warehouse", shipped.error());
+    if (!shipped->applied)
+      co_return http::Response::error(409, shop::code::kNotReserved,
+                                      fmt::format("product {}: {} to ship, {} reserved", r.product_id, r.quantity,
+                                                  shipped->value));
+    co_return http::Response::no_content();
+  });
+
+  router.post("/warehouse/release", [&store, options, exists](http::Request& req) -> boost::asio::awaitable<http::Response> {
+    auto r = parse(req);
+    if (!exists(r.product_id)) co_return not_found(r.product_id);
+    auto released = co_await store.decrement_with_floor(reserved_key(r.product_id), r.quantity);
+    if (!released) shop::throw_store_failure("warehouse", released.error());
+    if (!released->applied)
+      co_return http::Response::error(409, shop::code::kNotReserved,
+                                      fmt::format("product {}: {} to release, {} reserved", r.product_id,
+                                                  r.quantity, released->value));
+    auto back = co_await store.increment(stock_key(r.product_id), r.quantity, options.initial_stock);
+    if (!back) shop::throw_store_failure("warehouse", back.error());
+    co_return http::Response::no_content();
+  });
+
+  router.get("/warehouse/stock/{productId}", [&store, options, exists](http::Request& req) -> boost::asio::awaitable<http::Response> {
+    auto id = shop::path_id(req.param("productId"), "productId");
+    if (!id) shop::throw_invalid(id.error());
+    if (!exists(*id)) co_return not_found(*id);
+    // Read-only: increment by 0 reads a counter with its default applied.
+    auto available = co_await store.increment(stock_key(*id), 0, options.initial_stock);
+    if (!available) shop::throw_store_failure("warehouse", available.error());
+    auto reserved = co_await store.increment(reserved_key(*id), 0);
+    if (!reserved) shop::throw_store_failure("warehouse", reserved.error());
+    co_return http::Response::json_text(
+        200, fmt::format("{{\"product_id\":{},\"available\":{},\"reserved\":{}}}", *id, *available, *reserved));
+  });
+}
+
+}  // namespace scalelab::warehouse

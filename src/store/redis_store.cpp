@@ -1,0 +1,339 @@
+#include "store/redis_store.h"
+
+#include <hiredis/hiredis.h>
+
+#include <algorithm>
+#include <charconv>
+#include <memory>
+
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <fmt/format.h>
+
+namespace scalelab::store {
+
+namespace asio = boost::asio;
+
+namespace {
+
+// Lua scripts: each runs atomically on the server.
+// KEYS[1]=key ARGV[1]=delta ARGV[2]=absent_as
+constexpr const char* kIncrementScript =
+    "if redis.call('EXISTS', KEYS[1]) == 0 then redis.call('SET', KEYS[1], ARGV[2]) end "
+    "return redis.call('INCRBY', KEYS[1], ARGV[1])";
+// KEYS[1]=key ARGV[1]=amount ARGV[2]=absent_as -> {applied 0|1, value as text}
+constexpr const char* kDecrementScript =
+    "local v = redis.call('GET', KEYS[1]) "
+    "if not v then v = ARGV[2] end "
+    "if not string.match(v, '^%-?%d+$') then return redis.error_reply('value is not an integer') end "
+    "if tonumber(v) < tonumber(ARGV[1]) then return {0, v} end "
+    "if redis.call('EXISTS', KEYS[1]) == 0 then redis.call('SET', KEYS[1], ARGV[2]) end "
+    "return {1, tostring(redis.call('DECRBY', KEYS[1], ARGV[1]))}";
+// KEYS[1]=key ARGV[1]=has_expected 0|1 ARGV[2]=expected ARGV[3]=value -> 0|1
+constexpr const char* kCompareAndSetScript =
+    "local v = redis.call('GET', KEYS[1]) "
+    "if ARGV[1] == '0' then if v then return 0 end "
+    "elseif v ~= ARGV[2] then return 0 end "
+    "redis.call('SET', KEYS[1], ARGV[3]) return 1";
+
+RedisReply copy_reply(const redisReply* r) {
+  RedisReply out;
+  switch (r->type) {
+    case REDIS_REPLY_STRING: out.type = RedisReply::Type::kString; break;
+    case REDIS_REPLY_STATUS: out.type = RedisReply::Type::kStatus; break;
+    case REDIS_REPLY_ERROR: out.type = RedisReply::Type::kError; break;
+    case REDIS_REPLY_INTEGER: out.type = RedisReply::Type::kInteger; break;
+    case REDIS_REPLY_ARRAY: out.type = RedisReply::Type::kArray; break;
+    default: out.type = RedisReply::Type::kNil; break;
+  }
+  if (r->str != nullptr) out.str.assign(r->str, r->len);
+  out.integer = r->integer;
+  for (std::size_t i = 0; i < r->elements; ++i) out.elements.push_back(copy_reply(r->element[i]));
+  return out;
+}
+
+timeval to_timeval(std::chrono::milliseconds ms) {
+  return timeval{static_cast<time_t>(ms.count() / 1000), static_cast<suseconds_t>((ms.count() % 1000) * 1000)};
+}
+
+Error unavailable(const RedisOptions& o, std::string_view what) {
+  return Error{ErrorKind::kUnavailable, fmt::format("redis {}:{}: {}", o.host, o.port, what)};
+}
+
+std::optional<std::int64_t> to_int(std::string_view s) {
+  std::int64_t v = 0;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc{} || end != s.data() + s.size()) return std::nullopt;
+  return v;
+}
+
+// A glob pattern matching exactly the keys that start with prefix.
+std::string glob_for_prefix(std::string_view prefix) {
+  std::string out;
+  for (char c : prefix) {
+    if (c == '*' || c == '?' || c == '[' || c == ']' || c == '\\') out += '\\';
+    out += c;
+  }
+  out += '*';
+  return out;
+}
+
+Error unexpected(const RedisReply& r, std::string_view command) {
+  return Error{ErrorKind::kProtocol, fmt::format("unexpected reply type {} to {}", static_cast<int>(r.type), command)};
+}
+
+}  // namespace
+
+Result<RedisOptions> parse_redis_url(std::string_view url) {
+  constexpr std::string_view kScheme = "redis://";
+  auto bad = [&](std::string_view why) {
+    return Error{ErrorKind::kInvalidInput,
+                 fmt::format("store URL '{}': {} (expected redis://host:port[/db])", url, why)};
+  };
+  if (!url.starts_with(kScheme)) return bad("not a redis:// URL");
+  std::string_view rest = url.substr(kScheme.size());
+  RedisOptions o;
+  std::string_view hostport = rest;
+  if (auto slash = rest.find('/'); slash != std::string_view::npos) {
+    hostport = rest.substr(0, slash);
+    std::string_view db = rest.substr(slash + 1);
+    if (!db.empty()) {
+      auto n = to_int(db);
+      if (!n || *n < 0 || *n > 15) return bad("db must be 0-15");
+      o.db = static_cast<int>(*n);
+    }
+  }
+  if (hostport.empty()) return bad("missing host");
+  if (auto colon = hostport.rfind(':'); colon != std::string_view::npos) {
+    auto port = to_int(hostport.substr(colon + 1));
+    if (!port || *port < 1 || *port > 65535) return bad("port must be 1-65535");
+    o.port = static_cast<std::uint16_t>(*port);
+    hostport = hostport.substr(0, colon);
+  }
+  if (hostport.empty()) return bad("missing host");
+  o.host = std::string(hostport);
+  return o;
+}
+
+RedisStore::RedisStore(RedisOptions options) : options_(std::move(options)) {
+  unsigned n = std::max(1u, options_.connections);
+  for (unsigned i = 0; i < n; ++i) workers_.emplace_back([this] { worker(); });
+}
+
+RedisStore::~RedisStore() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  for (auto& t : workers_) t.join();
+  for (auto& job : queue_) job.done({unavailable(options_, "store closed"), {}});
+}
+
+std::string RedisStore::describe() const {
+  return fmt::format("redis://{}:{}/{}", options_.host, options_.port, options_.db);
+}
+
+void RedisStore::submit(Job job) {
+  {
+    std::unique_lock lock(mu_);
+    if (!stopping_ && queue_.size() < options_.max_queued) {
+      queue_.push_back(std::move(job));
+      lock.unlock();
+      cv_.notify_one();
+      return;
+    }
+  }
+  job.done({unavailable(options_, "too many queued commands"), {}});
+}
+
+void RedisStore::worker() {
+  redisContext* ctx = nullptr;
+  auto drop = [&ctx] {
+    if (ctx != nullptr) redisFree(ctx);
+    ctx = nullptr;
+  };
+  std::vector<Job> batch;
+  for (;;) {
+    batch.clear();
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (stopping_) break;
+      while (!queue_.empty() && batch.size() < options_.max_batch) {
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    auto now = std::chrono::steady_clock::now();
+    std::erase_if(batch, [&](Job& job) {
+      if (job.deadline >= now) return false;
+      job.done({unavailable(options_, "timed out waiting for a connection"), {}});
+      return true;
+    });
+    if (batch.empty()) continue;
+
+    if (ctx == nullptr) {
+      ctx = redisConnectWithTimeout(options_.host.c_str(), options_.port, to_timeval(options_.connect_timeout));
+      std::string failure;
+      if (ctx == nullptr) failure = "cannot allocate a connection";
+      else if (ctx->err != 0) failure = ctx->errstr;
+      else if (redisSetTimeout(ctx, to_timeval(options_.io_timeout)) != REDIS_OK) failure = "cannot set timeout";
+      if (failure.empty() && options_.db != 0) {
+        auto* r = static_cast<redisReply*>(redisCommand(ctx, "SELECT %d", options_.db));
+        if (r == nullptr || r->type == REDIS_REPLY_ERROR) failure = "SELECT failed";
+        if (r != nullptr) freeReplyObject(r);
+      }
+      if (!failure.empty()) {
+        drop();
+        for (auto& job : batch) job.done({unavailable(options_, failure), {}});
+        continue;
+      }
+    }
+
+    std::vector<const char*> argv;
+    std::vector<std::size_t> lens;
+    for (auto& job : batch) {
+      argv.clear();
+      lens.clear();
+      for (const auto& a : job.argv) {
+        argv.push_back(a.data());
+        lens.push_back(a.size());
+      }
+      redisAppendCommandArgv(ctx, static_cast<int>(argv.size()), argv.data(), lens.data());
+    }
+    std::size_t done = 0;
+    for (; done < batch.size(); ++done) {
+      void* raw = nullptr;
+      if (redisGetReply(ctx, &raw) != REDIS_OK || raw == nullptr) break;
+      auto* r = static_cast<redisReply*>(raw);
+      RedisOutcome out{std::nullopt, copy_reply(r)};
+      freeReplyObject(r);
+      batch[done].done(std::move(out));
+    }
+    if (done < batch.size()) {
+      std::string why = ctx->errstr[0] != '\0' ? ctx->errstr : "connection lost";
+      drop();  // replies of a broken pipeline cannot be matched any more
+      for (; done < batch.size(); ++done) batch[done].done({unavailable(options_, why), {}});
+    }
+  }
+  drop();
+}
+
+asio::awaitable<Result<RedisReply>> RedisStore::command(std::vector<std::string> argv) {
+  auto deadline = std::chrono::steady_clock::now() + options_.io_timeout;
+  RedisOutcome out = co_await asio::async_initiate<const asio::use_awaitable_t<>&, void(RedisOutcome)>(
+      [this, &argv, deadline](auto handler) {
+        auto h = std::make_shared<decltype(handler)>(std::move(handler));
+        auto ex = asio::get_associated_executor(*h);
+        auto work = std::make_shared<asio::executor_work_guard<decltype(ex)>>(ex);
+        submit(Job{std::move(argv), deadline, [h, ex, work](RedisOutcome o) mutable {
+                     asio::post(ex, [h, o = std::move(o)]() mutable { (*h)(std::move(o)); });
+                     work->reset();
+                   }});
+      },
+      asio::use_awaitable);
+  if (out.error) co_return *out.error;
+  if (out.reply.type == RedisReply::Type::kError)
+    co_return Error{ErrorKind::kConflict, "redis refused the command: " + out.reply.str};
+  co_return std::move(out.reply);
+}
+
+asio::awaitable<Result<std::optional<std::string>>> RedisStore::get(std::string_view key) {
+  std::vector<std::string> cmd{"GET", std::string(key)};
+  auto r = co_await command(std::move(cmd));
+  if (!r) co_return r.error();
+  if (r->type == RedisReply::Type::kNil) co_return std::optional<std::string>{};
+  if (r->type != RedisReply::Type::kString) co_return unexpected(*r, "GET");
+  co_return std::optional<std::string>{std::move(r->str)};
+}
+
+asio::awaitable<Status> RedisStore::put(std::string_view key, std::string value) {
+  std::vector<std::string> cmd{"SET", std::string(key), std::move(value)};
+  auto r = co_await command(std::move(cmd));
+  if (!r) co_return r.error();
+  co_return Status{};
+}
+
+asio::awaitable<Result<bool>> RedisStore::put_if_absent(std::string_view key, std::string value) {
+  std::vector<std::string> cmd{"SET", std::string(key), std::move(value), "NX"};
+  auto r = co_await command(std::move(cmd));
+  if (!r) co_return r.error();
+  co_return r->type == RedisReply::Type::kStatus;  // OK when set, nil when present
+}
+
+asio::awaitable<Result<bool>> RedisStore::erase(std::string_view key) {
+  std::vector<std::string> cmd{"DEL", std::string(key)};
+  auto r = co_await command(std::move(cmd));
+  if (!r) co_return r.error();
+  if (r->type != RedisReply::Type::kInteger) co_return unexpected(*r, "DEL");
+  co_return r->integer > 0;
+}
+
+asio::awaitable<Result<std::vector<KeyValue>>> RedisStore::scan(std::string_view prefix) {
+  std::vector<std::string> keys;
+  std::string cursor = "0";
+  std::string pattern = glob_for_prefix(prefix);
+  do {
+    std::vector<std::string> cmd{"SCAN", cursor, "MATCH", pattern, "COUNT", "1000"};
+  auto r = co_await command(std::move(cmd));
+    if (!r) co_return r.error();
+    if (r->type != RedisReply::Type::kArray || r->elements.size() != 2) co_return unexpected(*r, "SCAN");
+    cursor = r->elements[0].str;
+    for (auto& k : r->elements[1].elements) keys.push_back(std::move(k.str));
+  } while (cursor != "0");
+  std::sort(keys.begin(), keys.end());
+  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());  // SCAN may repeat keys
+  std::vector<KeyValue> out;
+  constexpr std::size_t kChunk = 500;
+  for (std::size_t i = 0; i < keys.size(); i += kChunk) {
+    std::vector<std::string> argv{"MGET"};
+    for (std::size_t j = i; j < std::min(keys.size(), i + kChunk); ++j) argv.push_back(keys[j]);
+    auto r = co_await command(std::move(argv));
+    if (!r) co_return r.error();
+    if (r->type != RedisReply::Type::kArray) co_return unexpected(*r, "MGET");
+    for (std::size_t j = 0; j < r->elements.size(); ++j) {
+      // A key erased between SCAN and MGET comes back nil: skip it.
+      if (r->elements[j].type == RedisReply::Type::kString)
+        out.emplace_back(keys[i + j], std::move(r->elements[j].str));
+    }
+  }
+  co_return out;
+}
+
+asio::awaitable<Result<std::int64_t>> RedisStore::increment(std::string_view key, std::int64_t delta,
+                                                            std::int64_t absent_as) {
+  std::vector<std::string> argv;
+  if (absent_as == 0) argv = {"INCRBY", std::string(key), std::to_string(delta)};
+  else argv = {"EVAL", kIncrementScript, "1", std::string(key), std::to_string(delta), std::to_string(absent_as)};
+  auto r = co_await command(std::move(argv));
+  if (!r) co_return r.error();
+  if (r->type != RedisReply::Type::kInteger) co_return unexpected(*r, "INCRBY");
+  co_return static_cast<std::int64_t>(r->integer);
+}
+
+asio::awaitable<Result<Decrement>> RedisStore::decrement_with_floor(std::string_view key, std::int64_t amount,
+                                                                    std::int64_t absent_as) {
+  std::vector<std::string> cmd{"EVAL", kDecrementScript, "1", std::string(key), std::to_string(amount),
+                             std::to_string(absent_as)};
+  auto r = co_await command(std::move(cmd));
+  if (!r) co_return r.error();
+  if (r->type != RedisReply::Type::kArray || r->elements.size() != 2) co_return unexpected(*r, "decrement");
+  auto value = to_int(r->elements[1].str);
+  if (!value) co_return unexpected(*r, "decrement");
+  co_return Decrement{r->elements[0].integer == 1, *value};
+}
+
+asio::awaitable<Result<bool>> RedisStore::compare_and_set(std::string_view key, std::optional<std::string> expected,
+                                                          std::string value) {
+  std::vector<std::string> cmd{"EVAL", kCompareAndSetScript, "1", std::string(key), expected ? "1" : "0",
+                             expected ? std::move(*expected) : std::string(), std::move(value)};
+  auto r = co_await command(std::move(cmd));
+  if (!r) co_return r.error();
+  if (r->type != RedisReply::Type::kInteger) co_return unexpected(*r, "compare_and_set");
+  co_return r->integer == 1;
+}
+
+}  // namespace scalelab::store

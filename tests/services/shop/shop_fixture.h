@@ -1,0 +1,52 @@
+// A running shop for tests: catalog + warehouse + payments on one TestServer
+// ("backend") and carts on another ("front") calling the backend over HTTP,
+// all over one store (memory or a private Redis).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <boost/json/parse.hpp>
+#include <gtest/gtest.h>
+
+#include "http/client.h"
+#include "services/shop/shop.h"
+#include "support/test_server.h"
+
+namespace scalelab::testkit {
+
+struct ShopReply {
+  unsigned status = 0;
+  std::string body;
+  boost::json::value json() const { return boost::json::parse(body); }
+  std::string error_code() const {
+    auto v = json();
+    return v.is_object() && v.as_object().contains("error") ? std::string(v.at("error").as_string()) : "";
+  }
+};
+
+class RunningShop {
+ public:
+  explicit RunningShop(const std::string& store_url, std::int32_t products = 1'000, std::int64_t stock = 10);
+  std::uint16_t backend_port() const { return backend_->port(); }
+  std::uint16_t front_port() const { return front_->port(); }
+  store::Store& store() { return backend_host_->store(); }
+
+ private:
+  std::unique_ptr<shop::ShopHost> backend_host_, front_host_;
+  std::unique_ptr<TestServer> backend_, front_;
+};
+
+// One blocking client for one port.
+class ShopClient {
+ public:
+  explicit ShopClient(std::uint16_t port);
+  ShopReply get(const std::string& target);
+  ShopReply post(const std::string& target, const std::string& body,
+                 const std::string& content_type = "application/json");
+
+ private:
+  std::unique_ptr<http::BlockingClient> client_;
+};
+
+}  // namespace scalelab::testkit
