@@ -7,9 +7,12 @@
 
 namespace scalelab::lab::infra {
 
+Kind rabbitmq_kind();  // rabbitmq.cpp
+
 const std::vector<Kind>& kinds() {
   static const std::vector<Kind> all = {
       // One line per kind, in the order `infra --help` lists them.
+      rabbitmq_kind(),
   };
   return all;
 }
