@@ -9,5 +9,7 @@ namespace scalelab::app {
 void add_serve_commands(CLI::App& app, int& exit_code);
 void add_lab_commands(CLI::App& app, int& exit_code);
 void add_infra_commands(CLI::App& app, int& exit_code);
+// serve wordcount-*, wordcount, wordcount-gen, lab hw4 (after serve and lab).
+void add_wordcount_commands(CLI::App& app, int& exit_code);
 
 }  // namespace scalelab::app

@@ -336,7 +336,8 @@ class AmqpConnection {
       }
       if (!q.dead_letter_exchange.empty()) args.add_string("x-dead-letter-exchange", q.dead_letter_exchange);
       if (!q.dead_letter_routing_key.empty()) args.add_string("x-dead-letter-routing-key", q.dead_letter_routing_key);
-      amqp_queue_declare(c, kRpcChannel, amqp_cstring_bytes(q.name.c_str()), 0, 1, 0, 0, args.get());
+      amqp_queue_declare(c, kRpcChannel, amqp_cstring_bytes(q.name.c_str()), 0, q.auto_delete ? 0 : 1, 0,
+                         q.auto_delete ? 1 : 0, args.get());
       auto r = amqp_get_rpc_reply(c);
       if (r.reply_type != AMQP_RESPONSE_NORMAL) {
         return Error{ErrorKind::kUnavailable, fmt::format("declaring queue '{}': {}", q.name, describe(r))};

@@ -43,7 +43,7 @@ struct ExchangeSpec {
   ExchangeType type = ExchangeType::kDirect;
 };
 
-// Queues are durable. With max_deliveries > 0 a message delivered that many
+// Queues are durable unless auto_delete. With max_deliveries > 0 a message delivered that many
 // times without an ack is dead-lettered (on RabbitMQ: a quorum queue with
 // x-delivery-limit = max_deliveries - 1; see docs/mq.md).
 struct QueueSpec {
@@ -51,6 +51,9 @@ struct QueueSpec {
   std::string dead_letter_exchange;     // empty: none (dead messages are dropped)
   std::string dead_letter_routing_key;  // empty: the message's own routing key
   int max_deliveries = 0;               // 0: no limit
+  // Not durable, and deleted when its last subscription closes (reply
+  // queues). REQUIRES: max_deliveries == 0.
+  bool auto_delete = false;
 };
 
 // routing_key: the key for direct exchanges, a pattern for topic exchanges

@@ -25,6 +25,7 @@ struct MemorySubscription;
 struct Queue {
   QueueSpec spec;
   std::deque<Stored> ready;
+  int subscriptions = 0;
 };
 
 struct Exchange {
@@ -142,6 +143,13 @@ struct MemorySubscription final : Subscription {
         closed = true;
         for (auto& [tag, stored] : unacked) state->give_back(queue, std::move(stored), true);
         unacked.clear();
+        auto q = state->queues.find(queue);
+        if (q != state->queues.end() && --q->second.subscriptions == 0 && q->second.spec.auto_delete) {
+          state->queues.erase(q);
+          for (auto& [name, e] : state->exchanges) {
+            std::erase_if(e.bindings, [&](const auto& b) { return b.first == queue; });
+          }
+        }
       }
       joining.swap(workers);
       state->changed.notify_all();
@@ -214,7 +222,9 @@ Result<std::unique_ptr<Subscription>> MemoryBroker::subscribe(const std::string&
   sub->options = options;
   sub->handler = std::move(handler);
   std::lock_guard lock(state_->mutex);
-  if (!state_->queues.contains(queue)) return Error{ErrorKind::kNotFound, fmt::format("no queue '{}'", queue)};
+  auto q = state_->queues.find(queue);
+  if (q == state_->queues.end()) return Error{ErrorKind::kNotFound, fmt::format("no queue '{}'", queue)};
+  ++q->second.subscriptions;
   for (int i = 0; i < options.concurrency; ++i) sub->workers.emplace_back([s = sub.get()] { s->run(); });
   return std::unique_ptr<Subscription>(std::move(sub));
 }
