@@ -20,10 +20,8 @@ namespace {
 constexpr const char* kJobsExchange = "wordcount.jobs";
 constexpr const char* kJobsQueue = "wordcount.jobs";
 constexpr const char* kChunksExchange = "wordcount.chunks";
-constexpr const char* kChunksQueue = "wordcount.chunks";
 constexpr const char* kDeadExchange = "wordcount.dead";
 constexpr const char* kDeadQueue = "wordcount.chunks.dead";
-constexpr const char* kPartialsExchange = "wordcount.partials";
 constexpr const char* kPartialsQueue = "wordcount.partials";
 constexpr const char* kResultsExchange = "wordcount.results";
 

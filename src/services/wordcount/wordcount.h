@@ -31,6 +31,8 @@
 namespace scalelab::wordcount {
 
 inline constexpr int kMaxChunkDeliveries = 5;
+inline constexpr const char* kChunksQueue = "wordcount.chunks";
+inline constexpr const char* kPartialsExchange = "wordcount.partials";
 
 // Declares every exchange and queue the services use (idempotent).
 Status declare_topology(mq::Broker& broker);
