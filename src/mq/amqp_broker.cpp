@@ -224,6 +224,9 @@ class AmqpConnection {
   struct ConsumerSetup {
     std::string queue;
     std::uint16_t prefetch = 1;
+    // An auto-delete queue and its bindings: declared by this connection on
+    // every (re)connect, since it does not survive a broker restart.
+    Topology own;
     // Called on the connection thread for each delivery.
     std::function<void(Work)> deliver;
     // Called on the connection thread when the connection is lost, so queued
@@ -388,6 +391,7 @@ class AmqpConnection {
     }
     if (auto s = declare_on(conn_, topology); !s) return s;
     if (consumer_) {
+      if (auto s = declare_on(conn_, consumer_->own); !s) return s;
       amqp_basic_qos(conn_, kPublishChannel, 0, consumer_->prefetch, 0);
       r = amqp_get_rpc_reply(conn_);
       if (r.reply_type != AMQP_RESPONSE_NORMAL) return Error{ErrorKind::kUnavailable, fmt::format("basic.qos: {}", describe(r))};
@@ -703,9 +707,10 @@ class AmqpSubscription final : public Subscription {
   AmqpSubscription(Handler handler, SubscribeOptions options) : handler_(std::move(handler)), options_(options) {}
 
   Status start(AmqpAddress address, BrokerOptions broker_options, std::shared_ptr<AmqpBroker::Declared> declared,
-               const std::string& queue) {
+               const std::string& queue, Topology own) {
     AmqpConnection::ConsumerSetup setup;
     setup.queue = queue;
+    setup.own = std::move(own);
     setup.prefetch = options_.prefetch;
     setup.deliver = [this](Work w) {
       std::lock_guard lock(mutex_);
@@ -719,24 +724,36 @@ class AmqpSubscription final : public Subscription {
     connection_ = std::make_unique<AmqpConnection>(std::move(address), broker_options, std::move(declared), std::move(setup));
     for (int i = 0; i < options_.concurrency; ++i) workers_.emplace_back([this] { work(); });
     Status s = connection_->start();
-    if (!s) close();
+    if (!s) abandon();
     return s;
   }
 
+  // Graceful: handlers finish and their acks are sent, then the connection
+  // closes (the broker requeues what was prefetched but not started).
   void close() override {
-    // Closing the connection first makes the broker requeue every unacked
-    // message; running handlers finish, and their outcomes are dropped.
-    if (connection_) connection_->stop();
     {
       std::lock_guard lock(mutex_);
       closed_ = true;
       work_.clear();
       cv_.notify_all();
     }
-    for (auto& t : workers_) {
-      if (t.joinable()) t.join();
+    join_workers();
+    if (connection_) connection_->stop();
+    connection_.reset();
+  }
+
+  // As if the process died: the connection closes first, so every unacked
+  // message is requeued; running handlers' outcomes are dropped.
+  void abandon() override {
+    if (connection_) connection_->stop();
+    {
+      std::lock_guard lock(mutex_);
+      closed_ = true;
+      abandoned_ = true;
+      work_.clear();
+      cv_.notify_all();
     }
-    workers_.clear();
+    join_workers();
     connection_.reset();
   }
 
@@ -760,8 +777,9 @@ class AmqpSubscription final : public Subscription {
         spdlog::warn("mq handler threw: {}; requeueing", e.what());
       }
       std::lock_guard lock(mutex_);
-      if (closed_) return;
+      if (abandoned_) return;
       connection_->ack({w.generation, w.tag, outcome});
+      if (closed_) return;
     }
   }
 
@@ -771,8 +789,16 @@ class AmqpSubscription final : public Subscription {
   std::vector<std::thread> workers_;
   std::mutex mutex_;
   std::condition_variable cv_;
-  bool closed_ = false;
+  bool closed_ = false;     // no new work
+  bool abandoned_ = false;  // outcomes dropped
   std::deque<Work> work_;
+
+  void join_workers() {
+    for (auto& t : workers_) {
+      if (t.joinable()) t.join();
+    }
+    workers_.clear();
+  }
 };
 
 }  // namespace
@@ -803,8 +829,15 @@ Status AmqpBroker::declare(const Topology& topology) {
   std::lock_guard lock(declared_->mutex);
   auto& t = declared_->topology;
   t.exchanges.insert(t.exchanges.end(), topology.exchanges.begin(), topology.exchanges.end());
-  t.queues.insert(t.queues.end(), topology.queues.begin(), topology.queues.end());
-  t.bindings.insert(t.bindings.end(), topology.bindings.begin(), topology.bindings.end());
+  for (const auto& q : topology.queues) {
+    if (q.auto_delete) declared_->transient[q.name].queues.push_back(q);
+    else t.queues.push_back(q);
+  }
+  for (const auto& b : topology.bindings) {
+    auto tq = declared_->transient.find(b.queue);
+    if (tq != declared_->transient.end()) tq->second.bindings.push_back(b);
+    else t.bindings.push_back(b);
+  }
   return {};
 }
 
@@ -818,7 +851,16 @@ Result<std::unique_ptr<Subscription>> AmqpBroker::subscribe(const std::string& q
     return Error{ErrorKind::kInvalidInput, "prefetch and concurrency must be at least 1"};
   }
   auto sub = std::make_unique<AmqpSubscription>(std::move(handler), options);
-  if (auto s = sub->start(address_, options_, declared_, queue); !s) return s.error();
+  Topology own;
+  {
+    std::lock_guard lock(declared_->mutex);
+    auto tq = declared_->transient.find(queue);
+    if (tq != declared_->transient.end()) {
+      own = std::move(tq->second);
+      declared_->transient.erase(tq);
+    }
+  }
+  if (auto s = sub->start(address_, options_, declared_, queue, std::move(own)); !s) return s.error();
   return std::unique_ptr<Subscription>(std::move(sub));
 }
 

@@ -18,6 +18,7 @@
 // Thread-safety: as Broker (broker.h).
 #pragma once
 
+#include <map>
 #include <memory>
 #include <mutex>
 
@@ -51,9 +52,12 @@ class AmqpBroker final : public Broker {
   Result<std::uint64_t> queue_depth(const std::string& queue) override;
 
   // Everything declared so far, shared with every connection for redeclaring.
+  // Auto-delete queues are not in it: the subscription on one declares it
+  // (and its bindings) itself, taking it from `transient`.
   struct Declared {
     std::mutex mutex;
     Topology topology;
+    std::map<std::string, Topology> transient;  // by queue name
   };
 
  private:

@@ -103,13 +103,18 @@ struct SubscribeOptions {
   int concurrency = 1;          // handler threads
 };
 
-// A consumer on one queue. close() (or the destructor) stops deliveries,
-// requeues every message not yet acked, and waits for running handlers to
-// return (their outcomes are then discarded: those messages were requeued).
+// A consumer on one queue.
+// REQUIRES: neither is called from one of its own handlers.
 class Subscription {
  public:
   virtual ~Subscription() = default;
+  // Graceful (also the destructor): no new deliveries; running handlers
+  // finish and their outcomes count; every other unacked message is requeued.
   virtual void close() = 0;
+  // As if the consumer's process died: every unacked message is requeued at
+  // once; running handlers still run to the end (their outcomes are dropped),
+  // and abandon() returns when they have.
+  virtual void abandon() = 0;
 };
 
 using PublishCallback = std::function<void(Status)>;

@@ -96,6 +96,7 @@ struct MemorySubscription final : Subscription {
   Handler handler;
   // Guarded by state->mutex:
   bool closed = false;
+  bool released = false;  // counted out of the queue's subscriptions
   std::uint64_t next_tag = 1;
   std::unordered_map<std::uint64_t, Stored> unacked;
   std::vector<std::thread> workers;
@@ -135,22 +136,15 @@ struct MemorySubscription final : Subscription {
     }
   }
 
-  void close() override {
+  void close() override { shut_down(false); }
+  void abandon() override { shut_down(true); }
+
+  void shut_down(bool abandon) {
     std::vector<std::thread> joining;
     {
       std::lock_guard lock(state->mutex);
-      if (!closed) {
-        closed = true;
-        for (auto& [tag, stored] : unacked) state->give_back(queue, std::move(stored), true);
-        unacked.clear();
-        auto q = state->queues.find(queue);
-        if (q != state->queues.end() && --q->second.subscriptions == 0 && q->second.spec.auto_delete) {
-          state->queues.erase(q);
-          for (auto& [name, e] : state->exchanges) {
-            std::erase_if(e.bindings, [&](const auto& b) { return b.first == queue; });
-          }
-        }
-      }
+      closed = true;
+      if (abandon) requeue_unacked();
       joining.swap(workers);
       state->changed.notify_all();
     }
@@ -158,6 +152,25 @@ struct MemorySubscription final : Subscription {
       assert(t.get_id() != std::this_thread::get_id() && "a subscription cannot close itself from its handler");
       t.join();
     }
+    std::lock_guard lock(state->mutex);
+    requeue_unacked();
+    if (!released) {
+      released = true;
+      auto q = state->queues.find(queue);
+      if (q != state->queues.end() && --q->second.subscriptions == 0 && q->second.spec.auto_delete) {
+        state->queues.erase(q);
+        for (auto& [name, e] : state->exchanges) {
+          std::erase_if(e.bindings, [&](const auto& b) { return b.first == queue; });
+        }
+      }
+    }
+    state->changed.notify_all();
+  }
+
+  // REQUIRES: state->mutex held.
+  void requeue_unacked() {
+    for (auto& [tag, stored] : unacked) state->give_back(queue, std::move(stored), true);
+    unacked.clear();
   }
 
   ~MemorySubscription() override { close(); }

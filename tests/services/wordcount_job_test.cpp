@@ -20,13 +20,13 @@ namespace {
 
 using namespace std::chrono_literals;
 
-std::string broker_url() {
 #ifdef SCALELAB_WORDCOUNT_TEST_RABBITMQ
-  return testkit::infra_url("rabbitmq");
+#define WordcountJob RabbitMqWordcountJob
+std::string broker_url() { return testkit::infra_url("rabbitmq"); }
 #else
-  return "memory://";
+#define WordcountJob MemoryWordcountJob
+std::string broker_url() { return "memory://"; }
 #endif
-}
 
 std::filesystem::path write_text(const std::string& name, const std::string& text) {
   auto p = std::filesystem::temp_directory_path() / fmt::format("scalelab-wc-{}-{}.txt", ::getpid(), name);
