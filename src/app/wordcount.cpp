@@ -12,6 +12,7 @@
 #include "app/commands.h"
 #include "app/options.h"
 #include "core/duration.h"
+#include "core/ids.h"
 #include "http/server.h"
 #include "lab/hw4.h"
 #include "lab/report.h"
@@ -87,7 +88,29 @@ struct WordcountArgs {
   std::chrono::milliseconds timeout{600'000};
   int top = 20;
 
+  bool plain = false;
+
+  // The baseline: read and count in this thread, no bus.
+  int run_plain() const {
+    auto t = std::chrono::steady_clock::now();
+    std::ifstream in(input, std::ios::binary);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto counts = wordcount::count_words(text);
+    double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t).count();
+    fmt::print("plain count: {} ({} bytes, one thread, no bus)\n", input, text.size());
+    fmt::print("  total words   {}\n  unique words  {}\n", wordcount::total_words(counts), counts.size());
+    fmt::print("  phases        total {:.1f} ms\n", ms);
+    if (!output.empty()) {
+      if (auto s = lab::write_file(output, wordcount::counts_csv(counts)); !s) {
+        spdlog::error("wordcount: {}", s.error().message);
+        return 1;
+      }
+    }
+    return 0;
+  }
+
   int run() const {
+    if (plain) return run_plain();
     auto broker = mq::open_broker(broker_url);
     if (!broker) {
       spdlog::error("wordcount: {}", broker.error().message);
@@ -141,6 +164,45 @@ struct WordcountArgs {
       }
       fmt::print("counts: {}\n", output);
     }
+    return 0;
+  }
+};
+
+// Raw bus throughput: persistent messages, publisher-confirmed in batches.
+struct MqBenchArgs {
+  std::string broker_url = "memory://";
+  std::size_t messages = 20'000;
+  std::size_t size = 1024;
+  std::size_t batch = 256;
+
+  int run() const {
+    auto broker = mq::open_broker(broker_url);
+    if (!broker) {
+      spdlog::error("mq-bench: {}", broker.error().message);
+      return 2;
+    }
+    std::string queue;
+    assign_random_hex_id(queue);
+    queue = "bench.publish." + queue;
+    if (auto s = (*broker)->declare({.queues = {{queue}}}); !s) {
+      spdlog::error("mq-bench: {}", s.error().message);
+      return 1;
+    }
+    const std::string body(size, 'x');
+    auto t = std::chrono::steady_clock::now();
+    std::size_t sent = 0;
+    while (sent < messages) {
+      std::size_t n = std::min(batch, messages - sent);
+      std::vector<mq::Message> b(n, mq::Message{.routing_key = queue, .body = body});
+      if (auto s = (*broker)->publish_batch("", std::move(b)); !s) {
+        spdlog::error("mq-bench: {}", s.error().message);
+        return 1;
+      }
+      sent += n;
+    }
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+    fmt::print("scalelab mq: {} persistent confirmed messages of {} bytes in batches of {}: {:.3f} s, {:.0f} msg/s\n",
+               messages, size, batch, secs, static_cast<double>(messages) / secs);
     return 0;
   }
 };
@@ -231,6 +293,7 @@ void add_wordcount_commands(CLI::App& app, int& exit_code) {
       ->check(CLI::IsMember({"local", "spawn", "external"}));
   add_duration_option(*cmd, "--timeout", wc->timeout, "Give up on the job after this long");
   add_flag_option(*cmd, "--top", wc->top, "How many top words to print");
+  cmd->add_flag("--plain", wc->plain, "Count in this thread without the bus (the baseline)");
   cmd->callback([wc, &exit_code] { exit_code = wc->run(); });
 
   auto gen = std::make_shared<GenArgs>();
@@ -240,6 +303,14 @@ void add_wordcount_commands(CLI::App& app, int& exit_code) {
   g->add_option("--seed", gen->seed, "Random seed: the same seed gives the same text")->capture_default_str();
   g->add_option("--vocabulary", gen->vocabulary, "Distinct words to draw from")->capture_default_str();
   g->callback([gen, &exit_code] { exit_code = gen->run(); });
+
+  auto mb = std::make_shared<MqBenchArgs>();
+  auto* m = app.add_subcommand("mq-bench", "Bus throughput: persistent, confirmed publishes (for bench/)");
+  m->add_option("--broker", mb->broker_url, "memory:// or amqp://…")->capture_default_str();
+  m->add_option("--messages", mb->messages, "How many")->capture_default_str();
+  m->add_option("--size", mb->size, "Payload bytes")->capture_default_str();
+  m->add_option("--batch", mb->batch, "Confirms awaited every this many")->capture_default_str();
+  m->callback([mb, &exit_code] { exit_code = mb->run(); });
 
   add_hw4_command(*app.get_subcommand("lab"), exit_code);
 }

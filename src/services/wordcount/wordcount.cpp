@@ -272,9 +272,12 @@ Result<JobResult> run_job(mq::Broker& broker, const JobOptions& options) {
   if (ec) return Error{ErrorKind::kInvalidInput, fmt::format("cannot read input '{}': {}", options.input.string(), ec.message())};
   std::size_t chunk = options.chunk_bytes;
   if (chunk == 0) {
-    chunk = std::clamp<std::size_t>((size + static_cast<std::size_t>(std::max(1, options.mappers)) - 1) /
-                                        static_cast<std::size_t>(std::max(1, options.mappers)),
-                                    1, 1 << 20);
+    // A multiple of the mapper count, each chunk at most 1 MiB, so mappers
+    // get even shares (3 mappers, 160 KB: 3 chunks).
+    const auto m = static_cast<std::size_t>(std::max(1, options.mappers));
+    const std::size_t per_mapper = (size + m - 1) / m;
+    const std::size_t rounds = std::max<std::size_t>(1, (per_mapper + (1 << 20) - 1) >> 20);
+    chunk = std::max<std::size_t>(1, (size + m * rounds - 1) / (m * rounds));
   }
   std::string job = options.job_id;
   if (job.empty()) {

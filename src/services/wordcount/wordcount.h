@@ -81,7 +81,7 @@ class Reducer {
 
 struct JobOptions {
   std::filesystem::path input;
-  std::size_t chunk_bytes = 0;  // 0: input size / mappers, at most 1 MiB
+  std::size_t chunk_bytes = 0;  // 0: a multiple of `mappers` chunks of at most 1 MiB
   int mappers = 1;              // only for the default chunk size
   std::chrono::milliseconds timeout{600'000};
   std::string job_id;  // empty: a fresh one
