@@ -570,18 +570,24 @@ class AmqpConnection {
       }
       unconfirmed_.emplace(next_publish_tag_++, std::move(p.done));
     }
-    if (!failure) return failure;
     for (const auto& a : acks) {
+      if (!failure) break;
       if (a.generation != generation_) continue;  // that connection is gone; the broker requeued it
       int rc = a.outcome == Outcome::kAck
                    ? amqp_basic_ack(conn_, kPublishChannel, a.tag, 0)
                    : amqp_basic_nack(conn_, kPublishChannel, a.tag, 0, a.outcome == Outcome::kRequeue ? 1 : 0);
-      if (rc != AMQP_STATUS_OK) return Error{ErrorKind::kUnavailable, amqp_error_string2(rc)};
+      if (rc != AMQP_STATUS_OK) failure = Error{ErrorKind::kUnavailable, amqp_error_string2(rc)};
     }
+    // Every task runs (with no connection after a failure) so its caller
+    // always gets an answer.
     for (auto& t : tasks) {
-      if (!t(conn_)) return Error{ErrorKind::kUnavailable, "a declaration failed (see its error)"};
+      if (!failure) {
+        t(nullptr);
+      } else if (!t(conn_)) {
+        failure = Error{ErrorKind::kUnavailable, "a declaration failed (see its error)"};
+      }
     }
-    return {};
+    return failure;
   }
 
   // Fails publishes that waited connect_timeout for a connection.
