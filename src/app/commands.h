@@ -12,5 +12,7 @@ void add_infra_commands(CLI::App& app, int& exit_code);
 void add_faultproxy_commands(CLI::App& app, int& exit_code);
 // serve catalog|carts|warehouse|payments|shop (needs `serve`), lab hw2, lab hw6-bottleneck (needs `lab`).
 void add_shop_commands(CLI::App& app, int& exit_code);
+// serve wordcount-*, wordcount, wordcount-gen, lab hw4 (after serve and lab).
+void add_wordcount_commands(CLI::App& app, int& exit_code);
 
 }  // namespace scalelab::app

@@ -8,10 +8,13 @@
 
 namespace scalelab::lab::infra {
 
+Kind rabbitmq_kind();  // rabbitmq.cpp
+
 const std::vector<Kind>& kinds() {
   static const std::vector<Kind> all = {
       // One line per kind, in the order `infra --help` lists them.
       {"redis", "a private redis-server (no persistence), ready when it answers PING", start_redis},
+      rabbitmq_kind(),
   };
   return all;
 }
