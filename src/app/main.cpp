@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
   scalelab::app::add_serve_commands(app, exit_code);
   scalelab::app::add_lab_commands(app, exit_code);
   scalelab::app::add_infra_commands(app, exit_code);
+  scalelab::app::add_load_commands(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
