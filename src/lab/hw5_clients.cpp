@@ -59,7 +59,7 @@ load::Template compiled(const std::string& text) {
 }  // namespace
 
 load::Scenario albums_mix_scenario(const std::string& host, unsigned users, std::chrono::milliseconds duration,
-                                   load::ClientKind client) {
+                                   load::ClientKind client, const std::string& id_prefix) {
   load::Scenario s;
   s.name = fmt::format("albums GET:POST 3:1, {} users, {}", users, load::to_string(client));
   s.host = host;
@@ -83,7 +83,7 @@ load::Scenario albums_mix_scenario(const std::string& host, unsigned users, std:
   p.method = http::Method::kPost;
   p.path = compiled("/albums");
   p.content_type = "application/json";
-  p.body = compiled(R"({"id":"load-{{seq}}","title":"Load Test","artist":"scalelab","price":{{randint 1 99}}.99})");
+  p.body = compiled("{\"id\":\"" + id_prefix + R"(-{{seq}}","title":"Load Test","artist":"scalelab","price":{{randint 1 99}}.99})");
   p.expect = {201};
   post.requests.push_back(std::move(p));
   s.tasks = {std::move(get), std::move(post)};
@@ -101,7 +101,9 @@ Result<Hw5ClientsResult> run_hw5_clients(const Hw5ClientsOptions& options) {
   Hw5ClientsResult result;
   for (unsigned users : options.users) {
     for (auto client : {load::ClientKind::kSimple, load::ClientKind::kFast}) {
-      auto scenario = albums_mix_scenario(host, users, options.duration, client);
+      // Album ids unique to this run, so that POSTs never collide (409).
+      auto scenario = albums_mix_scenario(host, users, options.duration, client,
+                                          fmt::format("{}-{}-{}", load::to_string(client), users, ::getpid()));
       load::RunOptions ro;
       if (options.progress)
         ro.on_progress = [&, users, client](const load::Progress& p) {

@@ -35,9 +35,9 @@ struct Hw5ClientsResult {
   std::filesystem::path report, csv, json;
 };
 
-// The scenario both clients run (exposed for tests and examples/albums.yaml).
+// The scenario both clients run; POSTed album ids start with id_prefix.
 load::Scenario albums_mix_scenario(const std::string& host, unsigned users, std::chrono::milliseconds duration,
-                                   load::ClientKind client);
+                                   load::ClientKind client, const std::string& id_prefix);
 
 Result<Hw5ClientsResult> run_hw5_clients(const Hw5ClientsOptions& options);
 

@@ -476,6 +476,7 @@ class Engine {
   Clock::time_point t0_, end_;
   std::atomic<bool> stopping_{false};
   std::atomic<std::uint64_t> issued_{0};
+  std::atomic<std::uint64_t> seq_{0};
   std::atomic<unsigned> active_users_{0};
   std::atomic<unsigned> in_flight_iterations_{0};
   std::atomic<std::uint64_t> in_flight_requests_{0};
@@ -510,10 +511,9 @@ class Engine {
   asio::awaitable<void> watchdog(Worker& w);
   void record(Worker& w, const Prepared& p, std::uint64_t latency_us, bool failed, const std::string& reason,
               std::size_t bytes);
-  void init_context(UserContext& ctx, std::uint64_t user) const {
+  void init_context(UserContext& ctx, std::uint64_t user) {
     ctx.user = user;
-    ctx.seq_next = user;  // users share no {{seq}} value: user u gets u, u+stride, ...
-    ctx.seq_step = stride_;
+    ctx.shared_seq = &seq_;  // {{seq}} is unique across users and threads
     ctx.rng.state = seed_ ^ (user * 0x9e3779b97f4a7c15ULL);
   }
   std::uint64_t seed_ = 1, stride_ = 1;
@@ -755,7 +755,7 @@ asio::awaitable<void> Engine::dispatcher(Worker& w) {
       w.slots.push_back(std::make_unique<Worker::Slot>());
       slot = w.slots.back().get();
       slot->conn = make_conn(w);
-      init_context(slot->ctx, w.index + 1 + w.slots.size() * stride_ - stride_);
+      init_context(slot->ctx, w.index + 1 + (w.slots.size() - 1) * stride_);  // unique across threads
     }
     if (slot) {
       asio::co_spawn(w.io, open_iterations(w, slot, intended), asio::detached);

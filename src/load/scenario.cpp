@@ -183,15 +183,23 @@ class Reader {
       out += "null";
     } else {
       // Plain scalars that read as numbers or booleans stay unquoted; quoted
-      // YAML strings (Tag "!") stay strings; a whole {{...}} template is emitted
-      // raw so it can produce a number ({{randint 1 9}}).
+      // YAML strings (Tag "!") stay strings. A value that is one numeric
+      // template ("{{randint 1 9}}", "{{user}}", "{{seq}}", quoted or not) is
+      // emitted raw, so it renders as a JSON number.
       const std::string& s = n.Scalar();
       const bool quoted = n.Tag() == "!";
       double d;
       auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), d);
       const bool numeric = !s.empty() && ec == std::errc() && p == s.data() + s.size();
-      const bool whole_template = s.starts_with("{{") && s.ends_with("}}") && s.find("{{", 2) == std::string::npos;
-      if (!quoted && (numeric || s == "true" || s == "false" || whole_template))
+      std::string inner;
+      if (s.starts_with("{{") && s.ends_with("}}") && s.find("{{", 2) == std::string::npos) {
+        inner = s.substr(2, s.size() - 4);
+        inner.erase(0, inner.find_first_not_of(' '));
+        inner.erase(inner.find_last_not_of(' ') + 1);
+      }
+      const bool numeric_template =
+          inner.starts_with("randint ") || inner == "user" || inner == "user_id" || inner == "seq";
+      if (numeric_template || (!quoted && (numeric || s == "true" || s == "false")))
         out += s;
       else
         append_quoted(s, out);
@@ -281,7 +289,7 @@ class Reader {
     }
     if (root["users"]) s.users = static_cast<unsigned>(integer(root["users"], "users", true));
     if (root["spawn_rate"]) s.spawn_rate = number(root["spawn_rate"], "spawn_rate", false);
-    if (root["rate"]) s.rate = number(root["rate"], "rate", true);
+    if (root["rate"]) s.rate = number(root["rate"], "rate", false);
     if (root["max_in_flight"])
       s.max_in_flight = static_cast<unsigned>(integer(root["max_in_flight"], "max_in_flight", true));
     if (const auto& st = root["stages"]) {

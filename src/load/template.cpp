@@ -127,8 +127,12 @@ Status Template::render(UserContext& ctx, std::string& out) const {
       }
       case Part::Kind::kUser: fmt::format_to(std::back_inserter(out), "{}", ctx.user); break;
       case Part::Kind::kSeq:
-        fmt::format_to(std::back_inserter(out), "{}", ctx.seq_next);
-        ctx.seq_next += ctx.seq_step;
+        if (ctx.shared_seq) {
+          fmt::format_to(std::back_inserter(out), "{}", ctx.shared_seq->fetch_add(1, std::memory_order_relaxed) + 1);
+        } else {
+          fmt::format_to(std::back_inserter(out), "{}", ctx.seq_next);
+          ctx.seq_next += ctx.seq_step;
+        }
         break;
       case Part::Kind::kVar: {
         const std::string* v = ctx.var(p.text);

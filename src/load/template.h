@@ -10,6 +10,7 @@
 // UserContext (one per virtual user, never shared).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <random>
 #include <string>
@@ -39,7 +40,8 @@ struct SplitMix64 {
 // What a template may read while rendering: one per virtual user.
 struct UserContext {
   std::uint64_t user = 1;                                    // {{user}}
-  std::uint64_t seq_next = 0, seq_step = 1;                  // {{seq}}: next value, stride
+  std::uint64_t seq_next = 0, seq_step = 1;                  // {{seq}} without a shared counter
+  std::atomic<std::uint64_t>* shared_seq = nullptr;          // {{seq}}: run-wide, from 1
   std::vector<std::pair<std::string, std::string>> vars;     // captured values
   SplitMix64 rng;
 
