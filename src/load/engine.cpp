@@ -944,6 +944,13 @@ Result<Report> Engine::run() {
     }
   }
   for (auto& w : workers_) w->thread.join();
+  // Open-model slots own sockets of their worker's io_context: they must go
+  // before it (a socket may not outlive its io_context). Frames that still
+  // point at them are suspended for good and never touch them again.
+  for (auto& w : workers_) {
+    w->free_slots.clear();
+    w->slots.clear();
+  }
   // The last, partial second.
   {
     std::uint64_t pending = 0;
