@@ -60,6 +60,7 @@ void add_lab_commands(CLI::App& app, int& exit_code) {
   add_flag_option(*hw5, "--url", h5->url, "Albums base URL, http://HOST:PORT (default: start albums in this process)");
   add_flag_option(*hw5, "--users", h5->users, "User counts to run each client at")->delimiter(',');
   add_duration_option(*hw5, "--duration", h5->duration, "Duration of each run");
+  add_duration_option(*hw5, "--wait", h5->wait, "Think time after each task (try 500ms: the clients then tie)");
   add_flag_option(*hw5, "--out", *h5_out, "Directory for report.html, results.csv, summary.json");
   hw5->add_flag("--progress,!--no-progress", h5->progress, "Print progress each second on stderr");
   hw5->callback([h5, h5_out, &exit_code] {

@@ -104,6 +104,7 @@ Result<Hw5ClientsResult> run_hw5_clients(const Hw5ClientsOptions& options) {
       // Album ids unique to this run, so that POSTs never collide (409).
       auto scenario = albums_mix_scenario(host, users, options.duration, client,
                                           fmt::format("{}-{}-{}", load::to_string(client), users, ::getpid()));
+      if (options.wait.count() > 0) scenario.wait = {load::WaitSpec::Kind::kConstant, options.wait};
       load::RunOptions ro;
       if (options.progress)
         ro.on_progress = [&, users, client](const load::Progress& p) {
@@ -165,8 +166,8 @@ Result<Hw5ClientsResult> run_hw5_clients(const Hw5ClientsOptions& options) {
     else if (!simple.check.trustworthy && !fast.check.trustworthy)
       who = "both generators were CPU-bound, so both measured themselves as much as the server";
     else if (ratio < 1.15)
-      who = "neither client was the limit: each user waits for its response, so the server's latency (and the "
-            "number of users), not the client, set the rate — this is why many saw no difference";
+      who = "neither client was the limit: each user spends its time waiting (for the answer and its think time), so the server's latency, the think time and the "
+            "number of users, not the client, set the rate — this is why many saw no difference";
     else
       who = "the simple client's cost per request (a TCP connect and close each time, a thread switch per user) "
             "limited the rate before the server did";
@@ -185,6 +186,7 @@ Result<Hw5ClientsResult> run_hw5_clients(const Hw5ClientsOptions& options) {
   if (auto st = write_file(result.json, to_json(json::object{{"experiment", "hw5-clients"},
                                                              {"host", host},
                                                              {"duration_s", std::chrono::duration<double>(options.duration).count()},
+                                                             {"wait_ms", options.wait.count()},
                                                              {"runs", runs_json},
                                                              {"reading", reading}}) + "\n");
       !st)
@@ -193,10 +195,12 @@ Result<Hw5ClientsResult> run_hw5_clients(const Hw5ClientsOptions& options) {
   HtmlReport page("hw5: the simple vs the fast load-generator client");
   page.paragraph(fmt::format(
       "The same load against the albums service at {}: each user picks GET /albums/{{1..3}} (weight 3) or POST "
-      "/albums (weight 1) with no wait, for {:.0f} s per run. The simple client opens a new TCP connection for "
+      "/albums (weight 1) {}, for {:.0f} s per run. The simple client opens a new TCP connection for "
       "every request and runs a thread per user (like a naive client); the fast client keeps connections alive "
       "and runs every user as a coroutine on one thread.",
-      host, std::chrono::duration<double>(options.duration).count()));
+      host,
+      options.wait.count() ? fmt::format("then waits {} ms", options.wait.count()) : std::string("with no wait"),
+      std::chrono::duration<double>(options.duration).count()));
   page.table({"client", "users", "requests", "failures", "req/s", "p50 ms", "p95 ms", "p99 ms", "generator CPU",
               "trustworthy"},
              rows);

@@ -19,6 +19,7 @@ struct Hw5ClientsOptions {
   std::string url;  // albums base URL (http://HOST:PORT); empty: start albums in this process
   std::vector<unsigned> users = {1, 8, 32};
   std::chrono::milliseconds duration{5'000};  // per run
+  std::chrono::milliseconds wait{0};          // think time after each task (0: none)
   std::filesystem::path out_dir = "reports/hw5-clients";
   bool progress = true;
 };
