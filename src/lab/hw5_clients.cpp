@@ -219,8 +219,8 @@ Result<Hw5ClientsResult> run_hw5_clients(const Hw5ClientsOptions& options) {
   page.chart("Requests per second by number of users",
              json::object{{"type", "line"},
                           {"data", json::object{{"datasets", json::array{
-                                                                 json::object{{"label", "simple"}, {"data", simple_pts}, {"borderColor", "#e15759"}, {"backgroundColor", "#e15759"}},
-                                                                 json::object{{"label", "fast"}, {"data", fast_pts}, {"borderColor", "#4e79a7"}, {"backgroundColor", "#4e79a7"}}}}}},
+                                                                 json::object{{"label", "simple"}, {"data", simple_pts}, {"borderColor", "#4e79a7"}, {"backgroundColor", "#4e79a7"}},
+                                                                 json::object{{"label", "fast"}, {"data", fast_pts}, {"borderColor", "#e15759"}, {"backgroundColor", "#e15759"}}}}}},
                           {"options", json::object{{"maintainAspectRatio", false},
                                                    {"animation", false},
                                                    {"parsing", false},

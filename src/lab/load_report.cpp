@@ -45,7 +45,7 @@ json::value throughput_chart(const std::vector<std::pair<std::string, const load
   for (const auto& [label, r] : runs) {
     json::array rps, users;
     for (const auto& p : r->series) {
-      rps.push_back(json::object{{"x", std::round(p.t_s * 10) / 10}, {"y", p.requests}});
+      rps.push_back(json::object{{"x", std::round(p.t_s * 10) / 10}, {"y", std::round(p.rps())}});
       users.push_back(json::object{{"x", std::round(p.t_s * 10) / 10}, {"y", p.users}});
     }
     const std::string prefix = runs.size() > 1 ? label + ": " : "";

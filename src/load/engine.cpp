@@ -882,6 +882,7 @@ Result<Report> Engine::run() {
     total_bytes += bytes;
     SecondPoint p;
     p.t_s = std::chrono::duration<double>(at - t0_).count();
+    p.interval_s = rep.series.empty() ? p.t_s : p.t_s - rep.series.back().t_s;
     p.users = sc_.model == Model::kClosed ? active_users_.load() : in_flight_iterations_.load();
     p.requests = req;
     p.failures = fail;

@@ -84,7 +84,7 @@ void append_stats_row(std::string& out, const RequestStats& s, double elapsed) {
 }  // namespace
 
 std::string progress_line(const Progress& p) {
-  const double rps = p.last ? static_cast<double>(p.last->requests) : 0;
+  const double rps = p.last ? p.last->rps() : 0;
   const double err = p.total_requests ? 100.0 * static_cast<double>(p.total_failures) / static_cast<double>(p.total_requests) : 0;
   return fmt::format("{:6.1f}s  users {:>5}  rps {:>8.0f}  p50 {:>8}  p99 {:>8}  requests {:>9}  errors {} ({:.2f}%)",
                      p.elapsed_s, p.users, rps, fmt_ms(p.last ? p.last->p50_ms : 0),
@@ -135,6 +135,7 @@ std::string report_json(const Report& r, const std::vector<ThresholdResult>& thr
   for (const auto& p : r.series)
     series.push_back(json::object{{"t_s", p.t_s},
                                   {"users", p.users},
+                                  {"interval_s", p.interval_s},
                                   {"requests", p.requests},
                                   {"failures", p.failures},
                                   {"late_starts", p.late_starts},
@@ -185,8 +186,8 @@ std::string locust_history_csv(const Report& r, double start_unix_s) {
   std::string out = std::string(kLocustHistoryHeader) + "\n";
   for (const auto& p : r.series) {
     fmt::format_to(std::back_inserter(out), "{},{},,Aggregated,{:.6f},{:.6f}",
-                   static_cast<long long>(start_unix_s + p.t_s), p.users, static_cast<double>(p.requests),
-                   static_cast<double>(p.failures));
+                   static_cast<long long>(start_unix_s + p.t_s), p.users, p.rps(),
+                   p.interval_s > 0 ? static_cast<double>(p.failures) / p.interval_s : 0.0);
     for (std::size_t i = 0; i < std::size(kLocustPercentiles); ++i) {
       if (p.requests) fmt::format_to(std::back_inserter(out), ",{}", std::lround(p.percentiles_ms[i]));
       else out += ",N/A";

@@ -35,8 +35,10 @@ struct RequestStats {
 // One second of the run (aggregate over every request name).
 struct SecondPoint {
   double t_s = 0;       // end of the second, since the start
+  double interval_s = 1;  // its length: 1, or less for the last, partial one
   unsigned users = 0;   // active users (closed) or iterations in flight (open) at the end
-  std::uint64_t requests = 0, failures = 0, late_starts = 0;
+  std::uint64_t requests = 0, failures = 0, late_starts = 0;  // in the interval
+  double rps() const { return interval_s > 0 ? static_cast<double>(requests) / interval_s : 0; }
   double p50_ms = 0, p95_ms = 0, p99_ms = 0, max_ms = 0;
   // Cumulative at the end of the second, for Locust's _stats_history.csv.
   std::uint64_t total_requests = 0, total_failures = 0;
