@@ -4,6 +4,8 @@
 #     a fixed body over 64 connections: scalelab load (fast) vs wrk vs Locust
 #     FastHttpUser (one process), plus each generator's CPU time, so that the
 #     figure per generator CPU-second is comparable even when nginx is the limit;
+#  1b. clients: scalelab's three clients on the same target (fast, runtime =
+#     src/http's http::Client, simple), which justified writing the lean one;
 #  2. memory: 10,000 idle users (60 s waits) against nginx, max RSS;
 #  3. accuracy: a stub adding 10 ms, p50 from scalelab load and from wrk;
 #  4. a 1 s server stall under a constant 1,000 req/s (scalelab load, open
@@ -21,12 +23,12 @@ duration=10
 connections=64
 rounds=3
 out_dir="$repo_root/build/bench-results"
-only="rate,memory,accuracy,stall"
+only="rate,clients,memory,accuracy,stall"
 
 usage() {
   cat <<USAGE
 usage: bench/load_generators.sh [--scalelab BIN] [--duration SECS] [--rounds N] [--connections N] [--out DIR] [--only LIST]
-  LIST: comma list of rate,memory,accuracy,stall (default: all)
+  LIST: comma list of rate,clients,memory,accuracy,stall (default: all)
 Needs wrk, nginx and python3-locust (scripts/setup.sh --bench).
 USAGE
 }
@@ -124,6 +126,17 @@ print(f"  req/s:              scalelab/wrk {med['scalelab']/med['wrk']:.2f}x (ta
 print(f"  per generator CPU:  scalelab/wrk {per_cpu['scalelab']/per_cpu['wrk']:.2f}x   "
       f"scalelab/locust {per_cpu['scalelab']/per_cpu['locust']:.1f}x")
 PY
+fi
+
+if want clients; then
+  echo "== clients: scalelab load --client fast|runtime|simple, one thread, $connections users, ${duration}s each"
+  for client in fast runtime simple; do
+    timed "${load_pin[@]}" "$scalelab" load --url "$url" --users "$connections" --threads 1 --client "$client" \
+      --duration "${duration}s" --no-progress --json "$tmp/c.json" >/dev/null
+    rps=$(/usr/bin/python3 -c "import json;print(round(json.load(open('$tmp/c.json'))['requests_per_s'],1))")
+    printf "  %-8s %10.0f req/s   generator CPU %6.2f s\n" "$client" "$rps" "$(cpu_of)"
+    record clients "$client" rps "$rps"; record clients "$client" cpu_s "$(cpu_of)"
+  done
 fi
 
 if want memory; then
