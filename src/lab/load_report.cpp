@@ -19,6 +19,7 @@ std::string ms(double v) { return fmt::format("{:.2f} ms", v); }
 json::object axis(const std::string& title, bool log = false) {
   json::object a{{"title", json::object{{"display", true}, {"text", title}}}};
   if (log) a["type"] = "logarithmic";
+  else a["beginAtZero"] = true;
   return a;
 }
 
