@@ -7,6 +7,7 @@
 #include "app/commands.h"
 #include "app/options.h"
 #include "lab/hw1.h"
+#include "lab/hw5_clients.h"
 
 namespace scalelab::app {
 
@@ -48,6 +49,39 @@ void add_lab_commands(CLI::App& app, int& exit_code) {
         s.p95_ms, s.p99_ms, s.max_ms, result->report.string(), result->csv.string(),
         result->json.string());
     exit_code = s.failed == 0 ? 0 : 3;
+  });
+
+  auto h5 = std::make_shared<lab::Hw5ClientsOptions>();
+  auto h5_out = std::make_shared<std::string>(h5->out_dir.string());
+  auto* hw5 = lab->add_subcommand(
+      "hw5-clients",
+      "The same albums load (GET:POST 3:1) with the simple and the fast client, side by side: when is the "
+      "client the bottleneck?");
+  add_flag_option(*hw5, "--url", h5->url, "Albums base URL, http://HOST:PORT (default: start albums in this process)");
+  add_flag_option(*hw5, "--users", h5->users, "User counts to run each client at")->delimiter(',');
+  add_duration_option(*hw5, "--duration", h5->duration, "Duration of each run");
+  add_duration_option(*hw5, "--wait", h5->wait, "Think time after each task (try 500ms: the clients then tie)");
+  add_flag_option(*hw5, "--out", *h5_out, "Directory for report.html, results.csv, summary.json");
+  hw5->add_flag("--progress,!--no-progress", h5->progress, "Print progress each second on stderr");
+  hw5->callback([h5, h5_out, &exit_code] {
+    h5->out_dir = *h5_out;
+    auto result = lab::run_hw5_clients(*h5);
+    if (!result) {
+      spdlog::error("hw5-clients: {}", result.error().message);
+      exit_code = 1;
+      return;
+    }
+    fmt::print("hw5-clients: simple vs fast client on the same albums load\n");
+    fmt::print("  {:<7} {:>5} {:>9} {:>7} {:>9} {:>9} {:>9} {:>9}\n", "client", "users", "requests", "fails",
+               "req/s", "p50 ms", "p99 ms", "gen CPU");
+    for (const auto& run : result->runs)
+      fmt::print("  {:<7} {:>5} {:>9} {:>7} {:>9.0f} {:>9.2f} {:>9.2f} {:>8.0f}%\n", run.client, run.users,
+                 run.report.aggregate.count, run.report.aggregate.failures, run.report.rps(),
+                 run.report.aggregate.quantile_ms(0.5), run.report.aggregate.quantile_ms(0.99),
+                 100 * run.report.check.generator_busy);
+    for (const auto& line : result->reading) fmt::print("{}\n", line);
+    fmt::print("report: {}\nresults: {}\nsummary: {}\n", result->report.string(), result->csv.string(),
+               result->json.string());
   });
 }
 

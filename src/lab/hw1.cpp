@@ -18,6 +18,7 @@
 #include "http/client.h"
 #include "http/server.h"
 #include "lab/report.h"
+#include "load/engine.h"
 #include "obs/metrics.h"
 #include "services/albums/albums.h"
 #include "store/memory_store.h"
@@ -25,7 +26,6 @@
 namespace scalelab::lab {
 
 namespace json = boost::json;
-using Clock = std::chrono::steady_clock;
 
 namespace {
 
@@ -134,10 +134,10 @@ json::value scatter_chart(const std::vector<Hw1Sample>& samples, double p99, std
 }
 
 void print_progress(double elapsed, double total, std::uint64_t n, std::uint64_t failed,
-                    double last_ms, bool tty) {
-  std::fprintf(stderr, "%shw1: %5.1fs / %.0fs  %8llu requests  %llu failed  last %.3f ms%s", tty ? "\r" : "",
+                    double median_ms, bool tty) {
+  std::fprintf(stderr, "%shw1: %5.1fs / %.0fs  %8llu requests  %llu failed  median (last second) %.3f ms%s", tty ? "\r" : "",
                elapsed, total, static_cast<unsigned long long>(n),
-               static_cast<unsigned long long>(failed), last_ms, tty ? "   " : "\n");
+               static_cast<unsigned long long>(failed), median_ms, tty ? "   " : "\n");
   std::fflush(stderr);
 }
 
@@ -196,38 +196,52 @@ Result<Hw1Result> run_hw1(const Hw1Options& options) {
   if (auto probe = client.get(endpoint->path, options.timeout); !probe)
     return Error{probe.error().kind, "cannot reach " + url + ": " + probe.error().message};
 
+  // One sequential user on the load engine: a keep-alive connection, no
+  // wait, each request sent when the previous answer has arrived.
+  load::Scenario scenario;
+  scenario.name = "hw1";
+  scenario.host = fmt::format("http://{}:{}", endpoint->host, endpoint->port);
+  scenario.users = 1;
+  scenario.duration = options.duration;
+  scenario.max_requests = options.max_requests;
+  scenario.timeout = options.timeout;
+  scenario.client = load::ClientKind::kFast;
+  {
+    auto path = load::Template::compile(endpoint->path);
+    if (!path) return Error{ErrorKind::kInvalidInput, "bad path in " + url + ": " + path.error().message};
+    load::RequestSpec get;
+    get.name = "GET " + endpoint->path;
+    get.path = std::move(*path);
+    scenario.tasks.push_back(load::TaskSpec{get.name, 1, {std::move(get)}});
+  }
+
   const bool tty = options.progress && isatty(STDERR_FILENO);
   std::vector<Hw1Sample> samples;
   samples.reserve(1 << 16);
   std::string first_error;
   std::uint64_t failed = 0;
-  const auto begin = Clock::now();
-  const auto end = begin + options.duration;
-  auto next_progress = begin + std::chrono::seconds(1);
-  for (std::uint64_t i = 0; Clock::now() < end; ++i) {
-    if (options.max_requests && i >= options.max_requests) break;
-    const auto t0 = Clock::now();
-    auto res = client.get(endpoint->path, options.timeout);
-    const auto t1 = Clock::now();
+  load::RunOptions run_options;
+  // One user: samples arrive one at a time, in order, on the generator thread.
+  run_options.on_sample = [&](const load::Sample& x) {
     Hw1Sample s;
-    s.index = i;
-    s.start_s = std::chrono::duration<double>(t0 - begin).count();
-    s.latency_ms = std::chrono::duration<double, std::milli>(t1 - t0).count();
-    s.status = res ? res->status : 0;
-    if (!res || s.status >= 400) {
+    s.index = samples.size();
+    s.start_s = x.start_s;
+    s.latency_ms = x.latency_ms;
+    s.status = x.status;
+    if (x.failed) {
       ++failed;
-      if (first_error.empty())
-        first_error = res ? fmt::format("HTTP {}", res->status) : res.error().message;
+      if (first_error.empty()) first_error = x.status ? fmt::format("HTTP {}", x.status) : std::string(x.reason);
     }
     samples.push_back(s);
-    if (options.progress && t1 >= next_progress) {
-      print_progress(std::chrono::duration<double>(t1 - begin).count(),
-                     std::chrono::duration<double>(options.duration).count(), samples.size(), failed,
-                     s.latency_ms, tty);
-      next_progress += std::chrono::seconds(1);
-    }
-  }
-  const double elapsed = std::chrono::duration<double>(Clock::now() - begin).count();
+  };
+  if (options.progress)
+    run_options.on_progress = [&](const load::Progress& p) {
+      print_progress(p.elapsed_s, std::chrono::duration<double>(options.duration).count(), p.total_requests,
+                     p.total_failures, p.last ? p.last->p50_ms : 0, tty);
+    };
+  auto run = load::run(scenario, run_options);
+  if (!run) return run.error();
+  const double elapsed = run->elapsed_s;
   if (tty) std::fprintf(stderr, "\n");
   if (samples.empty()) return Error{ErrorKind::kInternal, "no request completed"};
 

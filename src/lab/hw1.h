@@ -2,6 +2,7 @@
 // and reports the response-time distribution (total, mean, median, p95, p99,
 // max), a 50-bin histogram and a response-time-by-request scatter, as a
 // self-contained HTML page, the raw samples as CSV and a JSON summary.
+// The requests are sent by the load engine (src/load) as one sequential user.
 // Thread-safety: run() is called once, from one thread.
 #pragma once
 

@@ -1,0 +1,189 @@
+#!/usr/bin/env bash
+# Side-by-side load-generator benchmark, one run, ratios at the end:
+#  1. rate: the most requests/s one generator thread gets from nginx answering
+#     a fixed body over 64 connections: scalelab load (fast) vs wrk vs Locust
+#     FastHttpUser (one process), plus each generator's CPU time, so that the
+#     figure per generator CPU-second is comparable even when nginx is the limit;
+#  1b. clients: scalelab's three clients on the same target (fast, runtime =
+#     src/http's http::Client, simple), which justified writing the lean one;
+#  2. memory: 10,000 idle users (60 s waits) against nginx, max RSS;
+#  3. accuracy: a stub adding 10 ms, p50 from scalelab load and from wrk;
+#  4. a 1 s server stall under a constant 1,000 req/s (scalelab load, open
+#     model) vs wrk's closed loop on the same stall: who shows it in p99.
+# It is a measurement, not a test: exits 0 even when a target misses.
+set -euo pipefail
+
+script_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo_root=$(cd "$script_dir/.." && pwd)
+# shellcheck source=../scripts/lib.sh
+source "$repo_root/scripts/lib.sh"
+
+scalelab="$repo_root/build/release/bin/scalelab"
+duration=10
+connections=64
+rounds=3
+out_dir="$repo_root/build/bench-results"
+only="rate,clients,memory,accuracy,stall"
+
+usage() {
+  cat <<USAGE
+usage: bench/load_generators.sh [--scalelab BIN] [--duration SECS] [--rounds N] [--connections N] [--out DIR] [--only LIST]
+  LIST: comma list of rate,clients,memory,accuracy,stall (default: all)
+Needs wrk, nginx and python3-locust (scripts/setup.sh --bench).
+USAGE
+}
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --scalelab) scalelab=$2; shift 2 ;;
+    --duration) duration=$2; shift 2 ;;
+    --connections) connections=$2; shift 2 ;;
+    --rounds) rounds=$2; shift 2 ;;
+    --out) out_dir=$2; shift 2 ;;
+    --only) only=$2; shift 2 ;;
+    -h|--help) usage; exit 0 ;;
+    *) echo "load_generators: unknown option $1" >&2; exit 1 ;;
+  esac
+done
+for tool in wrk nginx /usr/bin/locust /usr/bin/time; do
+  command -v "$tool" >/dev/null || { echo "load_generators: $tool not found (scripts/setup.sh --bench)" >&2; exit 1; }
+done
+[[ -x $scalelab ]] || { echo "load_generators: $scalelab not built" >&2; exit 1; }
+want() { [[ ",$only," == *",$1,"* ]]; }
+
+mkdir -p "$out_dir"
+tmp=$(mktemp -d)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  rm -rf "$tmp"
+}
+trap cleanup EXIT INT TERM
+
+server_pin=() load_pin=()
+if [[ $(nproc) -ge 2 ]]; then server_pin=(taskset -c 0); load_pin=(taskset -c 1); fi
+echo "pinning: servers ${server_pin[*]:-none}, generators ${load_pin[*]:-none}; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+
+# timed CMD...: runs CMD, appends "user_s sys_s maxrss_kb" of it to $tmp/time.
+timed() { /usr/bin/time -f "%U %S %M" -o "$tmp/time" "$@"; }
+cpu_of() { awk '{printf "%.2f", $1 + $2}' "$tmp/time"; }
+rss_mb_of() { awk '{printf "%.1f", $3 / 1024}' "$tmp/time"; }
+
+# nginx: one worker, fixed body, room for 10,000+ connections.
+nginx_port=$(free_port)
+mkdir -p "$tmp/nginx"
+sed -e "s|@PORT@|$nginx_port|g" -e "s|@PREFIX@|$tmp/nginx|g" \
+    -e "s|worker_connections 4096;|worker_connections 30000;|" \
+    -e "s|^worker_processes 1;|worker_processes 1;\nworker_rlimit_nofile 40000;|" \
+    "$script_dir/peers/nginx/nginx.conf.in" >"$tmp/nginx/nginx.conf"
+"${server_pin[@]}" nginx -p "$tmp/nginx" -c "$tmp/nginx/nginx.conf" -e "$tmp/nginx/error.log" &
+pids+=($!)
+url="http://127.0.0.1:$nginx_port/albums/1"
+wait_healthy "$url"
+
+results="$out_dir/load_generators.csv"
+echo "test,tool,metric,value" >"$results"
+record() { echo "$1,$2,$3,$4" >>"$results"; }
+
+if want rate; then
+  echo "== rate: one generator thread, $connections connections, ${duration}s per run, $rounds interleaved rounds, GET $url"
+  wrk -t1 -c"$connections" -d2s "$url" >/dev/null  # warm-up
+  : >"$tmp/rounds"
+  for round in $(seq 1 "$rounds"); do
+    timed "${load_pin[@]}" wrk -t1 -c"$connections" -d"${duration}s" "$url" >"$tmp/wrk.txt"
+    echo "$round wrk $(awk '/Requests\/sec/ {print $2}' "$tmp/wrk.txt") $(cpu_of)" >>"$tmp/rounds"
+    timed "${load_pin[@]}" "$scalelab" load --url "$url" --users "$connections" --threads 1 \
+      --duration "${duration}s" --no-progress --json "$tmp/sl.json" >"$tmp/sl.txt"
+    echo "$round scalelab $(/usr/bin/python3 -c "import json;d=json.load(open('$tmp/sl.json'));print(round(d['requests_per_s'],1))") $(cpu_of)" >>"$tmp/rounds"
+    sl_fail=$(/usr/bin/python3 -c "import json;print(json.load(open('$tmp/sl.json'))['failures'])")
+    [[ $sl_fail == 0 ]] || echo "  note: scalelab load counted $sl_fail failures in round $round"
+    rm -f "$tmp"/locust_*.csv
+    LOAD_PATH=/albums/1 timed "${load_pin[@]}" /usr/bin/locust -f "$script_dir/peers/locust/locustfile.py" \
+      --headless -u "$connections" -r "$connections" -t "${duration}s" --host "http://127.0.0.1:$nginx_port" \
+      --csv "$tmp/locust" --only-summary --loglevel WARNING >"$tmp/locust.txt" 2>&1 || true
+    echo "$round locust $(awk -F, '$2=="Aggregated" {print $10}' "$tmp/locust_stats.csv") $(cpu_of)" >>"$tmp/rounds"
+  done
+  while read -r round tool rps cpu; do
+    printf "  round %s  %-9s %10.0f req/s   generator CPU %6.2f s\n" "$round" "$tool" "$rps" "$cpu"
+    record "rate_round$round" "$tool" rps "$rps"; record "rate_round$round" "$tool" cpu_s "$cpu"
+  done <"$tmp/rounds"
+  # Medians over rounds; req per generator CPU-second from the same rounds.
+  /usr/bin/python3 - "$tmp/rounds" "$duration" "$results" <<'PY'
+import statistics, sys
+rows = [l.split() for l in open(sys.argv[1]) if l.strip()]
+dur = float(sys.argv[2])
+med, per_cpu = {}, {}
+for tool in ("wrk", "scalelab", "locust"):
+    r = [float(x[2]) for x in rows if x[1] == tool]
+    c = [float(x[2]) * dur / float(x[3]) for x in rows if x[1] == tool and float(x[3]) > 0]
+    med[tool], per_cpu[tool] = statistics.median(r), statistics.median(c)
+    print(f"  median {tool:9} {med[tool]:10.0f} req/s   {per_cpu[tool]:8.0f} req per generator CPU-second")
+with open(sys.argv[3], "a") as f:
+    for t in med:
+        f.write(f"rate,{t},median_rps,{med[t]:.1f}\nrate,{t},median_req_per_cpu_s,{per_cpu[t]:.0f}\n")
+print(f"  req/s:              scalelab/wrk {med['scalelab']/med['wrk']:.2f}x (target >= 1.0x)   "
+      f"scalelab/locust {med['scalelab']/med['locust']:.1f}x (target >= 10x)")
+print(f"  per generator CPU:  scalelab/wrk {per_cpu['scalelab']/per_cpu['wrk']:.2f}x   "
+      f"scalelab/locust {per_cpu['scalelab']/per_cpu['locust']:.1f}x")
+PY
+fi
+
+if want clients; then
+  echo "== clients: scalelab load --client fast|runtime|simple, one thread, $connections users, ${duration}s each"
+  for client in fast runtime simple; do
+    timed "${load_pin[@]}" "$scalelab" load --url "$url" --users "$connections" --threads 1 --client "$client" \
+      --duration "${duration}s" --no-progress --json "$tmp/c.json" >/dev/null
+    rps=$(/usr/bin/python3 -c "import json;print(round(json.load(open('$tmp/c.json'))['requests_per_s'],1))")
+    printf "  %-8s %10.0f req/s   generator CPU %6.2f s\n" "$client" "$rps" "$(cpu_of)"
+    record clients "$client" rps "$rps"; record clients "$client" cpu_s "$(cpu_of)"
+  done
+fi
+
+if want memory; then
+  echo "== memory: 10,000 users, each one request then a 60 s wait, for 8 s"
+  timed "$scalelab" load --url "$url" --users 10000 --wait 60s --duration 8s --no-progress \
+    --json "$tmp/mem.json" >"$tmp/mem.txt"
+  mem=$(rss_mb_of)
+  reqs=$(/usr/bin/python3 -c "import json;d=json.load(open('$tmp/mem.json'));print(d['total_requests'], d['failures'], d['peak_users'])")
+  echo "  max RSS $mem MB (target <= 100 MB); requests, failures, peak users: $reqs"
+  record memory scalelab max_rss_mb "$mem"
+fi
+
+stub_port=$(free_port)
+if want accuracy; then
+  echo "== accuracy: a stub that adds 10 ms; 8 connections, ${duration}s"
+  "${server_pin[@]}" "$scalelab" serve stub --port "$stub_port" --threads 1 --delay 10ms --log-level warn &
+  stub_pid=$!; pids+=($stub_pid)
+  wait_healthy "http://127.0.0.1:$stub_port/stub/count"
+  "${load_pin[@]}" "$scalelab" load --url "http://127.0.0.1:$stub_port/x" --users 8 --duration "${duration}s" \
+    --no-progress --json "$tmp/acc.json" >/dev/null
+  acc_p50=$(/usr/bin/python3 -c "import json;print(json.load(open('$tmp/acc.json'))['aggregate']['median_ms'])")
+  "${load_pin[@]}" wrk -t1 -c8 -d"${duration}s" --latency "http://127.0.0.1:$stub_port/x" >"$tmp/wrk-acc.txt"
+  wrk_p50=$(awk '$1=="50%" {print $2}' "$tmp/wrk-acc.txt")
+  echo "  scalelab load p50 ${acc_p50} ms (off by $(awk -v p="$acc_p50" 'BEGIN{printf "%.1f", (p - 10) * 10}')%, target within 5%); wrk p50 $wrk_p50"
+  record accuracy scalelab p50_ms "$acc_p50"; record accuracy wrk p50 "$wrk_p50"
+  kill "$stub_pid"; wait "$stub_pid" 2>/dev/null || true
+fi
+
+if want stall; then
+  echo "== stall: a 1 s server stall 3 s into an 8 s run"
+  stall_port=$(free_port)
+  run_stub() {
+    "${server_pin[@]}" "$scalelab" serve stub --port "$stall_port" --threads 1 --stall-at 3s --stall-for 1s --log-level warn &
+    stub_pid=$!; pids+=($stub_pid)
+    wait_healthy "http://127.0.0.1:$stall_port/health"
+  }
+  run_stub
+  "${load_pin[@]}" "$scalelab" load --url "http://127.0.0.1:$stall_port/x" --rate 1000 --max-in-flight 2000 \
+    --duration 8s --no-progress --json "$tmp/stall.json" >/dev/null
+  read -r s50 s99 s999 late < <(/usr/bin/python3 -c "import json;d=json.load(open('$tmp/stall.json'));a=d['aggregate']['percentiles_ms'];print(a['p50'],a['p99'],a['p99.9'],d['open_model']['late_starts'])")
+  kill "$stub_pid"; wait "$stub_pid" 2>/dev/null || true
+  run_stub
+  "${load_pin[@]}" wrk -t1 -c8 -d8s --latency "http://127.0.0.1:$stall_port/x" >"$tmp/wrk-stall.txt"
+  w99=$(awk '$1=="99%" {print $2}' "$tmp/wrk-stall.txt"); w50=$(awk '$1=="50%" {print $2}' "$tmp/wrk-stall.txt")
+  kill "$stub_pid"; wait "$stub_pid" 2>/dev/null || true
+  echo "  scalelab load --rate 1000 (open): p50 ${s50} ms  p99 ${s99} ms  p99.9 ${s999} ms  late starts $late"
+  echo "  wrk -c8 (closed):                 p50 $w50  p99 $w99"
+  record stall scalelab p99_ms "$s99"; record stall wrk p99 "$w99"
+fi
+echo "results: $results"

@@ -1,0 +1,164 @@
+#include "load/output.h"
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <boost/json/parse.hpp>
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include "lab/hw5_clients.h"
+#include "lab/load_report.h"
+#include "load/stub.h"
+#include "support/test_server.h"
+
+using namespace scalelab;
+using namespace scalelab::load;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::string slurp(const std::filesystem::path& p) {
+  std::ifstream in(p);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::vector<std::string> split(const std::string& line) {
+  std::vector<std::string> out;
+  std::stringstream ss(line);
+  std::string f;
+  while (std::getline(ss, f, ',')) out.push_back(f);
+  return out;
+}
+
+Report sample_report() {
+  Stub stub({});
+  testkit::TestServer server([&](http::Router& r) { stub.register_routes(r); });
+  auto s = parse_scenario(fmt::format(R"(
+host: http://127.0.0.1:{}
+duration: 1500ms
+users: 2
+wait: 5ms
+tasks:
+  - {{name: ok, path: /a}}
+  - {{name: "bad, with comma", path: /b, expect: 404}}
+)", server.port()));
+  EXPECT_TRUE(s.ok());
+  auto r = run(*s);
+  EXPECT_TRUE(r.ok());
+  return std::move(*r);
+}
+
+std::filesystem::path temp_dir(const std::string& name) {
+  auto dir = std::filesystem::temp_directory_path() / ("scalelab-test-" + name + "-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  return dir;
+}
+
+}  // namespace
+
+TEST(LocustCsv, HeadersAreLocustsColumns) {
+  // Locust 2.12's StatsCSV column lists, copied from locust/stats.py.
+  EXPECT_EQ(split(kLocustStatsHeader),
+            (std::vector<std::string>{"Type", "Name", "Request Count", "Failure Count", "Median Response Time",
+                                      "Average Response Time", "Min Response Time", "Max Response Time",
+                                      "Average Content Size", "Requests/s", "Failures/s", "50%", "66%", "75%",
+                                      "80%", "90%", "95%", "98%", "99%", "99.9%", "99.99%", "100%"}));
+  EXPECT_EQ(split(kLocustFailuresHeader), (std::vector<std::string>{"Method", "Name", "Error", "Occurrences"}));
+  const auto history = split(kLocustHistoryHeader);
+  ASSERT_EQ(history.size(), 24u);
+  EXPECT_EQ(history[0], "Timestamp");
+  EXPECT_EQ(history[1], "User Count");
+  EXPECT_EQ(history[17], "Total Request Count");
+  EXPECT_EQ(history[23], "Total Average Content Size");
+}
+
+TEST(LocustCsv, InstalledLocustUsesTheSameColumns) {
+  const std::filesystem::path stats_py = "/usr/lib/python3/dist-packages/locust/stats.py";
+  if (!std::filesystem::exists(stats_py)) GTEST_SKIP() << "python3-locust is not installed";
+  const std::string src = slurp(stats_py);
+  for (const char* header : {kLocustStatsHeader, kLocustHistoryHeader, kLocustFailuresHeader})
+    for (const auto& col : split(header)) {
+      if (col.ends_with('%')) continue;  // generated from PERCENTILES_TO_REPORT
+      EXPECT_NE(src.find("\"" + col + "\""), std::string::npos) << col;
+    }
+  EXPECT_NE(src.find("PERCENTILES_TO_REPORT = [0.50, 0.66, 0.75, 0.80, 0.90, 0.95, 0.98, 0.99, 0.999, 0.9999, 1.0]"),
+            std::string::npos);
+}
+
+TEST(LocustCsv, FilesHaveOneRowPerNameAggregatedLastAndQuotedFields) {
+  const Report r = sample_report();
+  const auto dir = temp_dir("csv");
+  ASSERT_TRUE(write_locust_csv(r, (dir / "run").string(), 1700000000).ok());
+  std::istringstream stats(slurp(dir / "run_stats.csv"));
+  std::string line;
+  std::vector<std::string> lines;
+  while (std::getline(stats, line)) lines.push_back(line);
+  ASSERT_EQ(lines.size(), 4u);
+  EXPECT_EQ(lines[0], kLocustStatsHeader);
+  EXPECT_EQ(lines[1].rfind("GET,ok,", 0), 0u) << lines[1];
+  EXPECT_EQ(lines[2].rfind("GET,\"bad, with comma\",", 0), 0u) << lines[2];
+  EXPECT_EQ(lines[3].rfind(",Aggregated,", 0), 0u) << lines[3];
+  EXPECT_EQ(split(lines[1]).size(), 22u);
+  EXPECT_EQ(split(lines[3])[2], std::to_string(r.aggregate.count));
+
+  const std::string failures = slurp(dir / "run_failures.csv");
+  EXPECT_NE(failures.find("GET,\"bad, with comma\",HTTP 200 (expected 404),"), std::string::npos) << failures;
+  const std::string history = slurp(dir / "run_stats_history.csv");
+  EXPECT_EQ(history.rfind(std::string(kLocustHistoryHeader) + "\n1700000001,2,,Aggregated,", 0), 0u) << history;
+  std::filesystem::remove_all(dir);
+}
+
+TEST(LoadOutput, JsonHasTotalsPercentilesAndSeries) {
+  const Report r = sample_report();
+  auto j = boost::json::parse(report_json(r, evaluate({*parse_threshold("errors<1%")}, r)));
+  EXPECT_EQ(j.at("total_requests").to_number<std::uint64_t>(), r.aggregate.count);
+  EXPECT_EQ(j.at("failures").to_number<std::uint64_t>(), r.aggregate.failures);
+  EXPECT_GT(j.at("requests_per_s").to_number<double>(), 0);
+  EXPECT_TRUE(j.at("aggregate").at("percentiles_ms").as_object().contains("p99.9"));
+  EXPECT_EQ(j.at("requests").as_array().size(), 2u);
+  EXPECT_FALSE(j.at("thresholds").at(0).at("pass").as_bool());
+  EXPECT_GE(j.at("series").as_array().size(), 1u);
+  EXPECT_TRUE(j.at("self_check").at("trustworthy").is_bool());
+}
+
+TEST(LoadOutput, TableAndHtmlReport) {
+  const Report r = sample_report();
+  const std::string table = summary_table(r);
+  EXPECT_NE(table.find("Aggregated"), std::string::npos);
+  EXPECT_NE(table.find("HTTP 200 (expected 404)"), std::string::npos);
+  const auto dir = temp_dir("html");
+  ASSERT_TRUE(lab::write_load_report(r, dir / "r.html").ok());
+  const std::string html = slurp(dir / "r.html");
+  EXPECT_NE(html.find("new Chart("), std::string::npos);
+  EXPECT_NE(html.find("p99"), std::string::npos);
+  EXPECT_NE(html.find("logarithmic"), std::string::npos);
+  std::filesystem::remove_all(dir);
+}
+
+TEST(Hw5Clients, ComparesSimpleAndFastInOneReport) {
+  lab::Hw5ClientsOptions o;
+  o.users = {1, 2};
+  o.duration = 500ms;
+  o.progress = false;
+  o.out_dir = temp_dir("hw5");
+  auto r = lab::run_hw5_clients(o);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  ASSERT_EQ(r->runs.size(), 4u);
+  EXPECT_EQ(r->runs[0].client, "simple");
+  EXPECT_EQ(r->runs[1].client, "fast");
+  for (const auto& run : r->runs) {
+    EXPECT_GT(run.report.aggregate.count, 0u);
+    EXPECT_EQ(run.report.aggregate.failures, 0u) << run.client;
+    EXPECT_EQ(run.report.requests.size(), 2u);
+  }
+  EXPECT_EQ(r->reading.size(), 2u);
+  const std::string html = slurp(r->report);
+  EXPECT_NE(html.find("When is the client the bottleneck?"), std::string::npos);
+  const std::string csv = slurp(r->csv);
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 5);
+  std::filesystem::remove_all(o.out_dir);
+}
