@@ -19,9 +19,7 @@
 #include "http/server.h"
 #include "lab/report.h"
 #include "load/engine.h"
-#include "obs/metrics.h"
-#include "services/albums/albums.h"
-#include "store/memory_store.h"
+#include "lab/local_albums.h"
 
 namespace scalelab::lab {
 
@@ -34,30 +32,6 @@ double nearest_rank(const std::vector<double>& sorted, double q) {
   auto rank = static_cast<std::size_t>(std::ceil(q * static_cast<double>(sorted.size())));
   return sorted[std::clamp<std::size_t>(rank, 1, sorted.size()) - 1];
 }
-
-// An albums service in this process, for when no --url is given.
-class LocalAlbums {
- public:
-  LocalAlbums() {
-    if (auto installed = albums::install(router_, store_); !installed)
-      throw std::runtime_error(installed.error().message);
-    http::ServerOptions opts;
-    opts.port = 0;
-    server_ = std::make_unique<http::Server>(opts, router_, registry_);
-    server_->start();
-  }
-  ~LocalAlbums() {
-    server_->stop();
-    server_->wait();
-  }
-  std::string url() const { return fmt::format("http://127.0.0.1:{}/albums", server_->port()); }
-
- private:
-  store::MemoryStore store_;
-  http::Router router_;
-  obs::Registry registry_;
-  std::unique_ptr<http::Server> server_;
-};
 
 std::string ms(double v) { return fmt::format("{:.3f} ms", v); }
 
@@ -182,7 +156,7 @@ Result<Hw1Result> run_hw1(const Hw1Options& options) {
   std::string url = options.url;
   if (url.empty()) {
     local.emplace();
-    url = local->url();
+    url = local->base_url() + "/albums";
   }
   auto endpoint = http::parse_http_url(url);
   if (!endpoint) return endpoint.error();

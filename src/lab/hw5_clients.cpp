@@ -17,38 +17,13 @@
 #include "lab/report.h"
 #include "load/engine.h"
 #include "load/output.h"
-#include "obs/metrics.h"
-#include "services/albums/albums.h"
-#include "store/memory_store.h"
+#include "lab/local_albums.h"
 
 namespace scalelab::lab {
 
 namespace json = boost::json;
 
 namespace {
-
-class LocalAlbums {
- public:
-  LocalAlbums() {
-    if (auto installed = albums::install(router_, store_); !installed)
-      throw std::runtime_error(installed.error().message);
-    http::ServerOptions opts;
-    opts.port = 0;
-    server_ = std::make_unique<http::Server>(opts, router_, registry_);
-    server_->start();
-  }
-  ~LocalAlbums() {
-    server_->stop();
-    server_->wait();
-  }
-  std::string url() const { return fmt::format("http://127.0.0.1:{}", server_->port()); }
-
- private:
-  store::MemoryStore store_;
-  http::Router router_;
-  obs::Registry registry_;
-  std::unique_ptr<http::Server> server_;
-};
 
 load::Template compiled(const std::string& text) {
   auto t = load::Template::compile(text);
@@ -95,7 +70,7 @@ Result<Hw5ClientsResult> run_hw5_clients(const Hw5ClientsOptions& options) {
   std::string host = options.url;
   if (host.empty()) {
     local.emplace();
-    host = local->url();
+    host = local->base_url();
   }
   const bool tty = options.progress && isatty(STDERR_FILENO);
   Hw5ClientsResult result;

@@ -10,6 +10,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "core/duration.h"
+#include "core/json.h"
 #include "http/client.h"
 
 namespace scalelab::load {
@@ -167,7 +168,7 @@ class Reader {
       for (const auto& kv : n) {
         if (!first) out += ',';
         first = false;
-        append_quoted(kv.first.Scalar(), out);
+        append_json_string(out, kv.first.Scalar());
         out += ':';
         emit_json(kv.second, out);
       }
@@ -202,23 +203,8 @@ class Reader {
       if (numeric_template || (!quoted && (numeric || s == "true" || s == "false")))
         out += s;
       else
-        append_quoted(s, out);
+        append_json_string(out, s);
     }
-  }
-
-  static void append_quoted(const std::string& s, std::string& out) {
-    out += '"';
-    for (char c : s) {
-      switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\n': out += "\\n"; break;
-        case '\t': out += "\\t"; break;
-        case '\r': out += "\\r"; break;
-        default: out += c;
-      }
-    }
-    out += '"';
   }
 
   static TaskSpec task(const YAML::Node& n, const std::string& path) {
