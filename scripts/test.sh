@@ -15,7 +15,7 @@ bash scripts/setup.sh
 fuzzer=""
 if [[ $fuzz_seconds -gt 0 ]]; then
   cmake --preset fuzz >/dev/null
-  cmake --build --preset fuzz
+  cmake --build --preset fuzz --target http_fuzz  # only what the fuzz target links
   fuzzer=$PWD/build/fuzz/bin/http_fuzz
 fi
 
