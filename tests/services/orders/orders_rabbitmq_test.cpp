@@ -1,4 +1,5 @@
-// Orders over a real RabbitMQ and Redis (the ctest fixtures): async orders
+// Orders over a real RabbitMQ (the ctest fixture) and a private Redis each
+// test starts (ctest fixtures cannot be combined here): async orders
 // complete exactly once, and kill -9 of a worker process with orders in
 // flight loses and double-charges nothing.
 #include <csignal>
@@ -8,6 +9,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include "lab/infra/infra.h"
 #include "lab/process.h"
 #include "mq/broker.h"
 #include "orders_support.h"
@@ -27,7 +29,16 @@ struct Real {
     auto b = mq::open_broker(testkit::infra_url("rabbitmq"));
     EXPECT_TRUE(b) << (b ? "" : b.error().message);
     if (b) broker = std::move(*b);
-    auto s = store::open_store(testkit::infra_url("redis"));
+    auto* kind = lab::infra::find_kind("redis");
+    EXPECT_NE(kind, nullptr);
+    if (!kind) return;
+    redis_dir = std::filesystem::temp_directory_path() / fmt::format("scalelab-orders-redis-{}", ::getpid());
+    auto started = kind->start({.dir = redis_dir});
+    EXPECT_TRUE(started) << (started ? "" : started.error().message);
+    if (!started) return;
+    redis = std::make_unique<lab::infra::Server>(std::move(*started));
+    redis_url = redis->url();
+    auto s = store::open_store(redis_url);
     EXPECT_TRUE(s) << (s ? "" : s.error().message);
     if (s) store = std::move(*s);
     if (!broker || !store) return;
@@ -48,6 +59,18 @@ struct Real {
     return ids;
   }
   static std::string this_test() { return ::testing::UnitTest::GetInstance()->current_test_info()->name(); }
+  ~Real() {
+    client.reset();
+    server.reset();
+    service.reset();
+    store.reset();
+    redis.reset();
+    std::error_code ec;
+    std::filesystem::remove_all(redis_dir, ec);
+  }
+  std::filesystem::path redis_dir;
+  std::unique_ptr<lab::infra::Server> redis;
+  std::string redis_url;
   std::unique_ptr<mq::Broker> broker;
   std::unique_ptr<store::Store> store;
   std::unique_ptr<OrdersService> service;
@@ -80,7 +103,7 @@ TEST(OrdersRabbitmq, KillingAWorkerWithOrdersInFlightStillCompletesEachOrderOnce
   std::vector<lab::Process> workers;
   for (int i = 0; i < 2; ++i) {
     auto p = lab::Process::spawn({.argv = {SCALELAB_BINARY, "serve", "order-worker", "--port", "0", "--broker",
-                                           testkit::infra_url("rabbitmq"), "--store", testkit::infra_url("redis"),
+                                           testkit::infra_url("rabbitmq"), "--store", r.redis_url,
                                            "--workers", "4", "--payment-delay", "250ms"},
                                   .log_file = logs / fmt::format("worker-{}.log", i)});
     ASSERT_TRUE(p) << p.error().message;
