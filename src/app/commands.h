@@ -15,5 +15,7 @@ void add_shop_commands(CLI::App& app, int& exit_code);
 // serve wordcount-*, wordcount, wordcount-gen, lab hw4 (after serve and lab).
 void add_wordcount_commands(CLI::App& app, int& exit_code);
 void add_load_commands(CLI::App& app, int& exit_code);
+// serve orders, serve order-worker (hw7; after serve).
+void add_orders_commands(CLI::App& app, int& exit_code);
 
 }  // namespace scalelab::app

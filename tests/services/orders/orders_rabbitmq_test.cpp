@@ -1,0 +1,139 @@
+// Orders over a real RabbitMQ (the ctest fixture) and a private Redis each
+// test starts (ctest fixtures cannot be combined here): async orders
+// complete exactly once, and kill -9 of a worker process with orders in
+// flight loses and double-charges nothing.
+#include <csignal>
+#include <filesystem>
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include "lab/infra/infra.h"
+#include "lab/process.h"
+#include "mq/broker.h"
+#include "orders_support.h"
+#include "store/store.h"
+#include "support/test_server.h"
+
+namespace scalelab::orders {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::field;
+using testing::kGoodOrder;
+using testing::post;
+
+struct Real {
+  Real() {
+    auto b = mq::open_broker(testkit::infra_url("rabbitmq"));
+    EXPECT_TRUE(b) << (b ? "" : b.error().message);
+    if (b) broker = std::move(*b);
+    auto* kind = lab::infra::find_kind("redis");
+    EXPECT_NE(kind, nullptr);
+    if (!kind) return;
+    redis_dir = std::filesystem::temp_directory_path() / fmt::format("scalelab-orders-redis-{}", ::getpid());
+    auto started = kind->start({.dir = redis_dir});
+    EXPECT_TRUE(started) << (started ? "" : started.error().message);
+    if (!started) return;
+    redis = std::make_unique<lab::infra::Server>(std::move(*started));
+    redis_url = redis->url();
+    auto s = store::open_store(redis_url);
+    EXPECT_TRUE(s) << (s ? "" : s.error().message);
+    if (s) store = std::move(*s);
+    if (!broker || !store) return;
+    EXPECT_TRUE(declare_topology(*broker));
+    service = std::make_unique<OrdersService>(*store, broker.get(), ServiceOptions{});
+    server = std::make_unique<testkit::TestServer>([this](http::Router& r) { service->register_routes(r); });
+    client = std::make_unique<http::BlockingClient>(http::ClientOptions{.port = server->port()});
+  }
+  std::vector<std::string> accept(int n) {
+    std::vector<std::string> ids;
+    for (int i = 0; i < n; ++i) {
+      auto r = post(*client, "/orders/async", kGoodOrder, fmt::format("rmq-{}-{}-{}", ::getpid(), this_test(), i));
+      EXPECT_TRUE(r) << r.error().message;
+      if (!r) break;
+      EXPECT_EQ(r->status, 202u) << r->body;
+      if (r->status == 202) ids.push_back(field(r->body, "order_id"));
+    }
+    return ids;
+  }
+  static std::string this_test() { return ::testing::UnitTest::GetInstance()->current_test_info()->name(); }
+  ~Real() {
+    client.reset();
+    server.reset();
+    service.reset();
+    store.reset();
+    redis.reset();
+    std::error_code ec;
+    std::filesystem::remove_all(redis_dir, ec);
+  }
+  std::filesystem::path redis_dir;
+  std::unique_ptr<lab::infra::Server> redis;
+  std::string redis_url;
+  std::unique_ptr<mq::Broker> broker;
+  std::unique_ptr<store::Store> store;
+  std::unique_ptr<OrdersService> service;
+  std::unique_ptr<testkit::TestServer> server;
+  std::unique_ptr<http::BlockingClient> client;
+};
+
+TEST(OrdersRabbitmq, AsyncOrdersCompleteExactlyOnce) {
+  Real r;
+  ASSERT_TRUE(r.client);
+  auto worker = OrderWorker::start(*r.broker, *r.store, {.workers = 4, .payment = {.slots = 4, .delay = 20ms}});
+  ASSERT_TRUE(worker) << worker.error().message;
+  auto ids = r.accept(40);
+  ASSERT_EQ(ids.size(), 40u);
+  // A retry with the same key is the same order, not a 41st.
+  auto again = post(*r.client, "/orders/async", kGoodOrder, fmt::format("rmq-{}-{}-{}", ::getpid(), Real::this_test(), 0));
+  ASSERT_TRUE(again);
+  EXPECT_EQ(field(again->body, "order_id"), ids[0]);
+  auto a = testing::wait_for_all_finished(*r.store, ids, 60s);
+  EXPECT_TRUE(a.ok()) << a.describe();
+  EXPECT_EQ(a.completed, 40u);
+  EXPECT_EQ((*worker)->stats().charged, 40u);
+}
+
+TEST(OrdersRabbitmq, KillingAWorkerWithOrdersInFlightStillCompletesEachOrderOnce) {
+  Real r;
+  ASSERT_TRUE(r.client);
+  auto logs = std::filesystem::temp_directory_path() / fmt::format("scalelab-orders-kill-{}", ::getpid());
+  std::filesystem::create_directories(logs);
+  std::vector<lab::Process> workers;
+  for (int i = 0; i < 2; ++i) {
+    auto p = lab::Process::spawn({.argv = {SCALELAB_BINARY, "serve", "order-worker", "--port", "0", "--broker",
+                                           testkit::infra_url("rabbitmq"), "--store", r.redis_url,
+                                           "--workers", "4", "--payment-delay", "250ms"},
+                                  .log_file = logs / fmt::format("worker-{}.log", i)});
+    ASSERT_TRUE(p) << p.error().message;
+    workers.push_back(std::move(*p));
+  }
+  auto ids = r.accept(48);
+  ASSERT_EQ(ids.size(), 48u);
+  // Wait (bounded) until both workers are busy: some orders done, many not.
+  auto until = std::chrono::steady_clock::now() + 60s;
+  Audit mid;
+  while (std::chrono::steady_clock::now() < until) {
+    auto a = run_blocking(audit(*r.store, ids));
+    ASSERT_TRUE(a) << a.error().message;
+    mid = *a;
+    if (mid.completed >= 4) break;
+    std::this_thread::sleep_for(10ms);
+  }
+  ASSERT_GE(mid.completed, 4u) << "the workers never got going; see " << logs;
+  ASSERT_LT(mid.completed, 40u) << "too late to kill a worker mid-run";
+  workers[0].signal(SIGKILL);
+  auto code = workers[0].wait_for(10s);
+  ASSERT_TRUE(code.has_value());
+  EXPECT_EQ(*code, 128 + SIGKILL);
+  auto a = testing::wait_for_all_finished(*r.store, ids, 120s);
+  EXPECT_TRUE(a.ok()) << a.describe();
+  EXPECT_EQ(a.completed, 48u);
+  EXPECT_EQ(a.charges, 48u);
+  workers[1].stop();
+  std::filesystem::remove_all(logs);
+}
+
+}  // namespace
+}  // namespace scalelab::orders
