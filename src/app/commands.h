@@ -15,5 +15,6 @@ void add_shop_commands(CLI::App& app, int& exit_code);
 // serve wordcount-*, wordcount, wordcount-gen, lab hw4 (after serve and lab).
 void add_wordcount_commands(CLI::App& app, int& exit_code);
 void add_load_commands(CLI::App& app, int& exit_code);
+void add_midterm_commands(CLI::App& app, int& exit_code);
 
 }  // namespace scalelab::app
