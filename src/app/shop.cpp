@@ -68,6 +68,21 @@ void add_downstream_options(CLI::App& cmd, ServeShop& s) {
   add_flag_option(cmd, "--warehouse-url", s.shop.warehouse_url, "The warehouse service, http://host:port");
   add_flag_option(cmd, "--payments-url", s.shop.payments_url, "The payments service, http://host:port");
   add_duration_option(cmd, "--downstream-timeout", s.shop.downstream_timeout, "Deadline of each downstream call");
+  // issue 6: the midterm's policies (docs/midterm.md).
+  auto& r = s.shop.resilience;
+  cmd.add_option_function<std::string>(
+         "--resilience",
+         [&r](const std::string& v) {
+           if (v != "on" && v != "off") throw CLI::ValidationError("--resilience", "must be on or off");
+           r.enabled = v == "on";
+         },
+         "on (default): deadline + retry + circuit breaker + product cache; off: the vulnerable version")
+      ->envname("SCALELAB_RESILIENCE");
+  add_duration_option(cmd, "--catalog-timeout", r.catalog_timeout, "Resilience on: end-to-end bound of a catalog call");
+  add_duration_option(cmd, "--breaker-wait", r.breaker_wait, "Resilience on: open -> half-open");
+  add_flag_option(cmd, "--breaker-failures", r.breaker_failures, "Resilience on: consecutive failures that open");
+  add_flag_option(cmd, "--breaker-successes", r.breaker_successes, "Resilience on: half-open successes that close");
+  add_duration_option(cmd, "--off-timeout", r.off_timeout, "Resilience off: the catalog client's deadline");
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
 #include "services/carts/carts.h"
 
+#include <cctype>
+
 #include <boost/json/parse.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -56,7 +58,107 @@ http::Response cart_not_found(std::int32_t id) {
   return http::Response::error(404, http::code::kNotFound, fmt::format("shopping cart {} not found", id));
 }
 
+// ---- the course's per-user carts ----
+
+std::string user_key(std::string_view user) { return "usercart/" + std::string(user); }
+
+std::string user_of(http::Request& req) {
+  std::string_view u = req.param("user_id");
+  bool ok = !u.empty() && u.size() <= 100;
+  for (char c : u)
+    ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.');
+  if (!ok)
+    throw http::HttpError(400, http::code::kInvalidInput, "path 'user_id' must be 1-100 of [A-Za-z0-9_.-]");
+  return std::string(u);
+}
+
+// One item's price as carts could establish it.
+struct Priced {
+  bool found = true;     // false: catalog answered 404
+  bool pending = false;  // the price could not be confirmed now (from the cache, or unknown)
+  std::string name;
+  double price = 0;
+};
+
+Priced priced_from(const std::string& product_json, bool pending) {
+  Priced p{true, pending, {}, 0};
+  boost::system::error_code ec;
+  auto v = boost::json::parse(product_json, ec);
+  if (ec || !v.is_object()) return p;
+  const auto& o = v.get_object();
+  if (auto it = o.find("name"); it != o.end() && it->value().is_string()) p.name = it->value().get_string();
+  if (auto it = o.find("price"); it != o.end() && it->value().is_number()) p.price = it->value().to_number<double>();
+  return p;
+}
+
+// Off: a catalog fault throws 503. On: the policy bounded the wait; a fault
+// falls back to the cache of recently seen products, else an unpriced item.
+asio::awaitable<Priced> price_item(Deps deps, std::int32_t product_id) {
+  auto r = co_await deps.catalog.get_product(product_id);
+  if (r && r->status == 200) {
+    deps.catalog.cache().put(product_id, r->body);
+    co_return priced_from(r->body, false);
+  }
+  if (r && r->status == 404) co_return Priced{false, false, {}, 0};
+  if (!deps.resilient) {
+    if (!r) throw_downstream("catalog", r.error());
+    throw_downstream_status("catalog", *r);
+  }
+  if (auto cached = deps.catalog.cache().get(product_id)) co_return priced_from(*cached, true);
+  co_return Priced{true, true, {}, 0};
+}
+
+void append_item(std::string& out, const UserItem& item, const Priced& p) {
+  out += fmt::format("{{\"product_id\":{},\"name\":", item.product_id);
+  append_json_string(out, p.name);
+  out += fmt::format(",\"quantity\":{},\"price\":{:.2f},\"price_pending\":{}}}", item.quantity, p.price,
+                     p.pending ? "true" : "false");
+}
+
+std::string breaker_of(Deps deps) { return deps.catalog.downstream().breaker_state(); }
+
+bool degraded(bool any_pending, const std::string& breaker) {
+  return any_pending || (breaker != "closed" && breaker != "none");
+}
+
+asio::awaitable<std::pair<std::vector<UserItem>, std::optional<std::string>>> load_user(store::Store& store,
+                                                                                      const std::string& user) {
+  auto got = co_await store.get(user_key(user));
+  if (!got) shop::throw_store_failure("carts", got.error());
+  if (!*got) co_return std::pair{std::vector<UserItem>{}, std::optional<std::string>{}};
+  auto items = user_items_from_json(**got);
+  if (!items) throw std::runtime_error("corrupt cart of " + user + ": " + items.error().message);
+  co_return std::pair{std::move(*items), std::optional<std::string>{std::move(**got)}};
+}
+
 }  // namespace
+
+std::string user_items_to_json(const std::vector<UserItem>& items) {
+  std::string out = "{\"items\":[";
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (i > 0) out += ',';
+    out += fmt::format("{{\"product_id\":{},\"quantity\":{}}}", items[i].product_id, items[i].quantity);
+  }
+  out += "]}";
+  return out;
+}
+
+Result<std::vector<UserItem>> user_items_from_json(std::string_view json) {
+  boost::system::error_code ec;
+  auto v = boost::json::parse(json, ec);
+  if (ec || !v.is_object()) return Error{ErrorKind::kProtocol, "user cart is not a JSON object"};
+  std::vector<UserItem> items;
+  try {
+    for (const auto& item : v.get_object().at("items").as_array()) {
+      const auto& io = item.as_object();
+      items.push_back({static_cast<std::int32_t>(io.at("product_id").as_int64()),
+                       static_cast<std::int32_t>(io.at("quantity").as_int64())});
+    }
+  } catch (const std::exception& e) {
+    return Error{ErrorKind::kProtocol, std::string("malformed user cart: ") + e.what()};
+  }
+  return items;
+}
 
 std::string cart_to_json(const Cart& c) {
   std::string out = fmt::format("{{\"shopping_cart_id\":{},\"customer_id\":{},\"status\":", c.id, c.customer_id);
@@ -97,6 +199,82 @@ Result<Cart> cart_from_json(std::string_view json) {
 }
 
 void register_routes(http::Router& router, Deps deps) {
+  router.post("/cart/{user_id}/add", [deps](http::Request& req) -> asio::awaitable<http::Response> {
+    auto user = user_of(req);
+    auto body = shop::json_object_body(req);
+    auto product_id = shop::int32_field(body, "product_id", 1);
+    if (!product_id) shop::throw_invalid(product_id.error());
+    auto quantity = shop::int32_field(body, "quantity", 1);
+    if (!quantity) shop::throw_invalid(quantity.error());
+    Priced priced = co_await price_item(deps, *product_id);
+    if (!priced.found)
+      co_return http::Response::error(404, http::code::kNotFound, fmt::format("product {} not found", *product_id));
+    for (int attempt = 0; attempt < kMaxCasAttempts; ++attempt) {
+      auto [items, stored] = co_await load_user(deps.store, user);
+      auto it = std::find_if(items.begin(), items.end(), [&](const UserItem& i) { return i.product_id == *product_id; });
+      if (it == items.end()) {
+        if (items.size() >= kMaxItemsPerCart)
+          co_return http::Response::error(400, http::code::kInvalidInput,
+                                          fmt::format("a cart holds at most {} products", kMaxItemsPerCart));
+        items.push_back({*product_id, *quantity});
+        it = items.end() - 1;
+      } else {
+        if (static_cast<std::int64_t>(it->quantity) + *quantity > shop::kInt32Max)
+          co_return http::Response::error(400, http::code::kInvalidInput,
+                                          fmt::format("quantity of product {} would exceed {}", *product_id,
+                                                      shop::kInt32Max));
+        it->quantity += *quantity;
+      }
+      UserItem added = *it;
+      auto swapped = co_await deps.store.compare_and_set(user_key(user), stored, user_items_to_json(items));
+      if (!swapped) shop::throw_store_failure("carts", swapped.error());
+      if (!*swapped) continue;
+      std::string breaker = breaker_of(deps);
+      std::string out = "{\"user_id\":";
+      append_json_string(out, user);
+      out += ",\"item\":";
+      append_item(out, added, priced);
+      out += fmt::format(",\"items\":{},\"degraded_mode\":{},\"circuit_breaker\":", items.size(),
+                         degraded(priced.pending, breaker) ? "true" : "false");
+      append_json_string(out, breaker);
+      out += '}';
+      co_return http::Response::json_text(200, std::move(out));
+    }
+    co_return http::Response::error(409, http::code::kConflict, "the cart changed too often concurrently; retry");
+  });
+
+  router.get("/cart/{user_id}", [deps](http::Request& req) -> asio::awaitable<http::Response> {
+    auto user = user_of(req);
+    auto loaded = co_await load_user(deps.store, user);
+    const auto& items = loaded.first;
+    std::string out = "{\"user_id\":";
+    append_json_string(out, user);
+    out += ",\"items\":[";
+    double total = 0;
+    bool any_pending = false;
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      Priced p = co_await price_item(deps, items[i].product_id);  // off: one failed item fails the cart
+      if (!p.found) p.pending = true;  // gone from the catalogue: no price to confirm
+      any_pending = any_pending || p.pending;
+      total += p.price * items[i].quantity;
+      if (i > 0) out += ',';
+      append_item(out, items[i], p);
+    }
+    std::string breaker = breaker_of(deps);
+    out += fmt::format("],\"total\":{:.2f},\"degraded_mode\":{},\"circuit_breaker\":", total,
+                       degraded(any_pending, breaker) ? "true" : "false");
+    append_json_string(out, breaker);
+    out += '}';
+    co_return http::Response::json_text(200, std::move(out));
+  });
+
+  router.del("/cart/{user_id}", [deps](http::Request& req) -> asio::awaitable<http::Response> {
+    auto user = user_of(req);
+    auto erased = co_await deps.store.erase(user_key(user));
+    if (!erased) shop::throw_store_failure("carts", erased.error());
+    co_return http::Response::no_content();
+  });
+
   router.post("/shopping-carts", [deps](http::Request& req) -> asio::awaitable<http::Response> {
     auto body = shop::json_object_body(req);
     auto customer = shop::int32_field(body, "customer_id", 1);

@@ -49,7 +49,23 @@ struct Deps {
   CatalogClient& catalog;
   WarehouseClient& warehouse;
   PaymentsClient& payments;
+  // on: catalog failures fall back to the product cache (items marked
+  // price_pending, the response in degraded_mode); off: they fail the call.
+  bool resilient = false;
 };
+
+// The course's midterm API, per user, in the same store ("usercart/{user_id}"):
+// POST /cart/{user_id}/add {product_id, quantity} -> 200 the cart,
+// GET /cart/{user_id} -> 200 the cart (every item's price fetched again),
+// DELETE /cart/{user_id} -> 204. The cart JSON: {"user_id", "items":
+// [{product_id, name, quantity, price, price_pending}], "total",
+// "degraded_mode", "circuit_breaker"}. user_id: 1-100 of [A-Za-z0-9_.-].
+struct UserItem {
+  std::int32_t product_id = 0;
+  std::int32_t quantity = 0;
+};
+std::string user_items_to_json(const std::vector<UserItem>& items);
+Result<std::vector<UserItem>> user_items_from_json(std::string_view json);
 
 // REQUIRES: everything in deps outlives the router's use.
 void register_routes(http::Router& router, Deps deps);

@@ -122,6 +122,26 @@ SearchResult Catalog::search(std::string_view query) const {
   return r;
 }
 
+double price_of(std::int32_t id) {
+  for (const auto& c : kCourseProducts)
+    if (c.id == id) return c.price;
+  return 5.0 + static_cast<double>((static_cast<std::int64_t>(id) * 7919) % 99500) / 100.0;
+}
+
+std::string generated_product_json(const Catalog& catalog, std::int32_t id) {
+  std::string out = product_to_json(catalog.generated(id));
+  out.pop_back();  // '}'
+  const CourseProduct* course = nullptr;
+  for (const auto& c : kCourseProducts)
+    if (c.id == id) course = &c;
+  out += ",\"name\":";
+  append_json_string(out, course ? std::string(course->name) : catalog.searchable(id).name);
+  out += fmt::format(",\"price\":{:.2f}", price_of(id));
+  if (course) out += fmt::format(",\"stock\":{}", course->stock);
+  out += '}';
+  return out;
+}
+
 void register_routes(http::Router& router, const Catalog& catalog, store::Store& store) {
   router.get("/products/search", [&catalog](http::Request& req) -> boost::asio::awaitable<http::Response> {
     auto q = req.query_param("q");
@@ -148,7 +168,7 @@ void register_routes(http::Router& router, const Catalog& catalog, store::Store&
     if (!stored) shop::throw_store_failure("catalog", stored.error());
     if (*stored) co_return http::Response::json_text(200, std::move(**stored));
     if (!catalog.exists(*id)) co_return http::Response::error(404, http::code::kNotFound, "product not found");
-    co_return http::Response::json_text(200, product_to_json(catalog.generated(*id)));
+    co_return http::Response::json_text(200, generated_product_json(catalog, *id));
   });
 
   router.post("/products/{productId}/details",

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <boost/json/object.hpp>
@@ -72,6 +73,25 @@ class Catalog {
   std::vector<SearchProduct> products_;
   std::vector<std::string> lower_names_, lower_categories_;
 };
+
+// The course's midterm products (ids 1-5): name, price, stock.
+struct CourseProduct {
+  std::int32_t id;
+  std::string_view name;
+  double price;
+  std::int32_t stock;
+};
+inline constexpr CourseProduct kCourseProducts[] = {{1, "Laptop", 999.99, 10},
+                                                    {2, "Mouse", 29.99, 100},
+                                                    {3, "Keyboard", 79.99, 50},
+                                                    {4, "Monitor", 299.99, 20},
+                                                    {5, "Headphones", 149.99, 30}};
+// The price of generated product id: the course's for 1-5, else a fixed formula.
+double price_of(std::int32_t id);
+// GET /products/{id} for a generated product: hw5's Product plus the
+// extensions "name" and "price" (and "stock" for the course's five).
+// REQUIRES: catalog.exists(id)
+std::string generated_product_json(const Catalog& catalog, std::int32_t id);
 
 // REQUIRES: catalog and store outlive the router's use.
 void register_routes(http::Router& router, const Catalog& catalog, store::Store& store);

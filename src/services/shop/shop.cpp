@@ -25,9 +25,16 @@ Result<std::unique_ptr<ShopHost>> ShopHost::create(unsigned parts, ShopOptions o
   if (parts & kCarts) {
     auto ex = host->client_io_.get_executor();
     const auto& o = host->options_;
+    const auto& r = o.resilience;
     auto open = [&](std::string_view name, const std::string& url) -> Result<std::unique_ptr<carts::Downstream>> {
       if (url.empty()) return Error{ErrorKind::kInvalidInput, fmt::format("carts needs --{}-url", name)};
-      auto d = carts::Downstream::open(ex, url, o.downstream_timeout);
+      const bool is_catalog = name == "catalog";
+      std::optional<resilience::PolicyOptions> policy;
+      if (r.enabled)
+        policy = is_catalog ? carts::policy_options("catalog", r, r.catalog_timeout, r.max_attempts)
+                            : carts::policy_options(std::string(name), r, o.downstream_timeout, 1);
+      auto timeout = !r.enabled && is_catalog ? r.off_timeout : o.downstream_timeout;
+      auto d = carts::Downstream::open(ex, url, timeout, std::move(policy));
       if (!d) return Error{ErrorKind::kInvalidInput, fmt::format("--{}-url: {}", name, d.error().message)};
       return d;
     };
@@ -58,7 +65,12 @@ void ShopHost::register_routes(http::Router& router) {
     warehouse::register_routes(router, *store_, {.product_count = options_.products, .initial_stock = options_.initial_stock});
   if (parts_ & kPayments) payments::register_routes(router, *store_);
   if (parts_ & kCarts)
-    carts::register_routes(router, {*store_, *catalog_client_, *warehouse_client_, *payments_client_});
+    carts::register_routes(router, {*store_, *catalog_client_, *warehouse_client_, *payments_client_,
+                                    options_.resilience.enabled});
+}
+
+std::string ShopHost::catalog_breaker_state() {
+  return catalog_client_ ? catalog_client_->downstream().breaker_state() : "none";
 }
 
 std::string ShopHost::describe() const {

@@ -33,6 +33,7 @@ struct ShopOptions {
   // carts' downstreams (http://host:port); required when carts is hosted.
   std::string catalog_url, warehouse_url, payments_url;
   std::chrono::milliseconds downstream_timeout{2'000};    // carts: deadline per downstream call
+  carts::ResilienceOptions resilience;                    // carts: --resilience on|off and the policies' numbers
 };
 
 class ShopHost {
@@ -49,6 +50,9 @@ class ShopHost {
   void register_routes(http::Router& router);
   store::Store& store() { return *store_; }
   std::string describe() const;
+  // carts' breaker in front of catalog: "closed", "open", "half_open", or
+  // "none" (resilience off, or carts not hosted).
+  std::string catalog_breaker_state();
 
  private:
   ShopHost(unsigned parts, ShopOptions options, std::unique_ptr<store::Store> store);
