@@ -14,6 +14,7 @@ packages=(
   libspdlog-dev libfmt-dev libcli11-dev
   # tests and micro-benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
+  python3-locust                    # a test checks our CSV columns against Locust's own; also a bench peer
   libhiredis-dev librabbitmq-dev libyaml-cpp-dev
   # real servers, started by the project on private ports (never the system ones)
   redis-server redis-tools rabbitmq-server haproxy
@@ -25,7 +26,7 @@ packages=(
 bench_packages=(
   wrk nginx-light
   golang-go golang-github-gin-gonic-gin-dev
-  python3 python3-fastapi python3-uvicorn python3-locust
+  python3 python3-fastapi python3-uvicorn
 )
 
 for arg in "$@"; do
