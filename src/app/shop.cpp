@@ -39,6 +39,8 @@ struct ServeShop {
       for (auto* url : {&shop.catalog_url, &shop.warehouse_url, &shop.payments_url})
         if (url->empty()) *url = self;
     }
+    obs::Registry registry;  // before the host: carts' policies export into it
+    shop.metrics = &registry;
     auto host = shop::ShopHost::create(parts, shop);
     if (!host) {
       spdlog::error("{}", host.error().message);
@@ -46,7 +48,6 @@ struct ServeShop {
     }
     http::Router router;
     (*host)->register_routes(router);
-    obs::Registry registry;
     http::Server http_server(server, router, registry);
     spdlog::info("{}", (*host)->describe());
     http_server.run_until_signal();

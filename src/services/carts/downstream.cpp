@@ -27,7 +27,8 @@ resilience::PolicyOptions policy_options(std::string name, const ResilienceOptio
 
 Result<std::unique_ptr<Downstream>> Downstream::open(boost::asio::any_io_executor executor, std::string_view base_url,
                                                      std::chrono::milliseconds timeout,
-                                                     std::optional<resilience::PolicyOptions> policy) {
+                                                     std::optional<resilience::PolicyOptions> policy,
+                                                     obs::Registry* metrics) {
   auto endpoint = http::parse_http_url(base_url);
   if (!endpoint) return endpoint.error();
   std::string base = endpoint->path;
@@ -37,7 +38,7 @@ Result<std::unique_ptr<Downstream>> Downstream::open(boost::asio::any_io_executo
   options.port = endpoint->port;
   options.connect_timeout = std::min(options.connect_timeout, policy ? policy->timeout : timeout);
   std::unique_ptr<Downstream> d(new Downstream(std::move(executor), options, std::move(base), timeout));
-  if (policy) d->policy_ = std::make_unique<resilience::Policy>(std::move(*policy));
+  if (policy) d->policy_ = std::make_unique<resilience::Policy>(std::move(*policy), metrics);
   return d;
 }
 

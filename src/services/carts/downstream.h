@@ -56,7 +56,8 @@ class Downstream {
   // policy's timeout bounds each call; without, `timeout` does.
   static Result<std::unique_ptr<Downstream>> open(boost::asio::any_io_executor executor, std::string_view base_url,
                                                   std::chrono::milliseconds timeout,
-                                                  std::optional<resilience::PolicyOptions> policy = std::nullopt);
+                                                  std::optional<resilience::PolicyOptions> policy = std::nullopt,
+                                                  obs::Registry* metrics = nullptr);
   // An answer (any status), or an Error: transport fault, timeout, or a call
   // the policy did not make (circuit open: kUnavailable).
   boost::asio::awaitable<Result<Answer>> call(http::Method method, std::string path, std::string json_body = {});

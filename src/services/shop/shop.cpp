@@ -34,7 +34,7 @@ Result<std::unique_ptr<ShopHost>> ShopHost::create(unsigned parts, ShopOptions o
         policy = is_catalog ? carts::policy_options("catalog", r, r.catalog_timeout, r.max_attempts)
                             : carts::policy_options(std::string(name), r, o.downstream_timeout, 1);
       auto timeout = !r.enabled && is_catalog ? r.off_timeout : o.downstream_timeout;
-      auto d = carts::Downstream::open(ex, url, timeout, std::move(policy));
+      auto d = carts::Downstream::open(ex, url, timeout, std::move(policy), o.metrics);
       if (!d) return Error{ErrorKind::kInvalidInput, fmt::format("--{}-url: {}", name, d.error().message)};
       return d;
     };

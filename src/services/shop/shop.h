@@ -18,6 +18,7 @@
 
 #include "core/result.h"
 #include "http/router.h"
+#include "obs/metrics.h"
 #include "services/carts/carts.h"
 #include "services/catalog/catalog.h"
 #include "store/store.h"
@@ -34,6 +35,9 @@ struct ShopOptions {
   std::string catalog_url, warehouse_url, payments_url;
   std::chrono::milliseconds downstream_timeout{2'000};    // carts: deadline per downstream call
   carts::ResilienceOptions resilience;                    // carts: --resilience on|off and the policies' numbers
+  // Where carts' policies export their state and counters (the process's
+  // /metrics); null: not exported. REQUIRES: outlives the host.
+  obs::Registry* metrics = nullptr;
 };
 
 class ShopHost {

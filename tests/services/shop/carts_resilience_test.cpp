@@ -45,6 +45,7 @@ struct Rig {
     o.resilience.enabled = resilient;
     o.resilience.breaker_wait = breaker_wait;
     o.resilience.off_timeout = off_timeout;
+    o.metrics = &front_metrics;
     auto front = shop::ShopHost::create(shop::kCarts, o);
     if (!front) throw std::runtime_error(front.error().message);
     front_host = std::move(*front);
@@ -67,6 +68,7 @@ struct Rig {
     return {r, std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)};
   }
 
+  obs::Registry front_metrics;  // carts' policies export here; declared first, destroyed last
   std::unique_ptr<shop::ShopHost> backend_host, front_host;
   std::unique_ptr<testkit::TestServer> backend_server, front_server;
   std::unique_ptr<faultproxy::FaultProxy> proxy;
@@ -142,6 +144,21 @@ TEST(CartsResilienceOn, CatalogReturning503IsAnsweredFromTheCacheInDegradedMode)
   auto unseen = rig.add("user_2", 4);
   ASSERT_EQ(unseen.status, 200u) << unseen.body;
   EXPECT_TRUE(obj(unseen).at("item").at("price_pending").as_bool());
+}
+
+TEST(CartsResilienceOn, PoliciesExportTheirStateAndCountersToTheProcessMetrics) {
+  Rig rig(true);
+  ASSERT_EQ(rig.add("user_1", 3).status, 200u);
+  EXPECT_EQ(testkit::metric_value(rig.front_metrics, R"(resilience_calls_total{downstream="catalog",result="success"})"), 1);
+  rig.fault({.name = "err", .kind = FaultKind::kHttpError, .status = 503});
+  for (int i = 0; i < 6; ++i) ASSERT_EQ(rig.add("user_2", 3).status, 200u);  // answered from the cache
+  EXPECT_GT(testkit::metric_value(rig.front_metrics, R"(resilience_calls_total{downstream="catalog",result="failure"})"), 0);
+  EXPECT_GT(testkit::metric_value(rig.front_metrics,
+                                  R"(resilience_calls_total{downstream="catalog",result="rejected_circuit_open"})"), 0);
+  // carts' cache answers outside the policy's own fallback hook, so the
+  // breaker's state is what shows the degradation here.
+  EXPECT_EQ(testkit::metric_value(rig.front_metrics, R"(resilience_circuit_breaker_state{name="catalog",state="open"})"), 1)
+      << rig.front_metrics.render();
 }
 
 TEST(CartsResilienceOn, HangingCatalogIsBoundedByTheDeadline) {
