@@ -62,4 +62,12 @@ void add_server_options(CLI::App& app, http::ServerOptions& o) {
       ->envname(env_name("--access-log"));
 }
 
+CLI::Option* add_store_option(CLI::App& app, std::string& url) {
+  return add_flag_option(app, "--store", url, "Store URL: memory:// or redis://host:port[/db]");
+}
+
+CLI::Option* add_broker_option(CLI::App& app, std::string& url) {
+  return add_flag_option(app, "--broker", url, "Message bus URL: memory:// or amqp://user:pass@host:port/vhost");
+}
+
 }  // namespace scalelab::app

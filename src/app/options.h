@@ -25,6 +25,11 @@ CLI::Option* add_flag_option(CLI::App& app, const std::string& flag, T& target, 
 CLI::Option* add_duration_option(CLI::App& app, const std::string& flag,
                                  std::chrono::milliseconds& target, const std::string& help);
 
+// --store (memory:// or redis://host:port[/db]) and --broker (memory:// or
+// amqp://user:pass@host:port/vhost): one wording for every service.
+CLI::Option* add_store_option(CLI::App& app, std::string& url);
+CLI::Option* add_broker_option(CLI::App& app, std::string& url);
+
 // --address --port --threads and the limits of http::ServerOptions.
 void add_server_options(CLI::App& app, http::ServerOptions& options);
 

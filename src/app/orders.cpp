@@ -84,8 +84,8 @@ struct ServeOrders {
 
 void add_common(CLI::App& cmd, ServeOrders& s) {
   add_server_options(cmd, s.server);
-  add_flag_option(cmd, "--store", s.store_url, "Store URL: memory:// or redis://host:port[/db]");
-  add_flag_option(cmd, "--broker", s.broker_url, "Broker URL: memory:// or amqp://user:pass@host:port/vhost");
+  add_store_option(cmd, s.store_url);
+  add_broker_option(cmd, s.broker_url);
   add_duration_option(cmd, "--payment-delay", s.payment_delay, "Payment verification time");
   add_flag_option(cmd, "--max-deliveries", s.max_deliveries, "Deliveries of an order before it is dead-lettered");
 }

@@ -46,7 +46,7 @@ void add_serve_commands(CLI::App& app, int& exit_code) {
   auto albums = std::make_shared<ServeAlbums>();
   auto* cmd = serve->add_subcommand("albums", "The hw1 albums API: GET /albums, GET /albums/{id}, POST /albums");
   add_server_options(*cmd, albums->server);
-  add_flag_option(*cmd, "--store", albums->store_url, "Album store URL: memory:// or redis://host:port[/db]");
+  add_store_option(*cmd, albums->store_url);
   cmd->callback([albums, &exit_code] { exit_code = albums->run(); });
 }
 

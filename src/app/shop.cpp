@@ -55,9 +55,6 @@ struct ServeShop {
   }
 };
 
-void add_store_option(CLI::App& cmd, ServeShop& s) {
-  add_flag_option(cmd, "--store", s.shop.store_url, "Store URL: memory:// or redis://host:port[/db]");
-}
 void add_products_option(CLI::App& cmd, ServeShop& s) {
   add_flag_option(cmd, "--products", s.shop.products, "Products in the catalogue (ids 1..N, generated)");
 }
@@ -108,7 +105,7 @@ void add_shop_commands(CLI::App& app, int& exit_code) {
     s->parts = e.parts;
     auto* cmd = serve->add_subcommand(e.name, e.help);
     add_server_options(*cmd, s->server);
-    add_store_option(*cmd, *s);
+    add_store_option(*cmd, s->shop.store_url);
     if (e.parts & (shop::kCatalog | shop::kWarehouse)) add_products_option(*cmd, *s);
     if (e.parts & shop::kWarehouse) add_stock_option(*cmd, *s);
     if (e.parts & shop::kCarts) add_downstream_options(*cmd, *s);

@@ -271,7 +271,7 @@ void add_wordcount_commands(CLI::App& app, int& exit_code) {
                     : role == std::string("mapper") ? "hw4: count the words of chunks (run N of them)"
                                                      : "hw4: merge partial counts into each job's result"));
     add_server_options(*cmd, args->server);
-    add_flag_option(*cmd, "--broker", args->broker_url, "Message bus: memory:// or amqp://user:pass@host:port/vhost");
+    add_broker_option(*cmd, args->broker_url);
     if (role == std::string("mapper")) {
       add_flag_option(*cmd, "--concurrency", args->threads, "Chunks counted at once (handler threads)");
       cmd->add_option("--fail-chunk", args->fail_chunk, "Fault injection: always fail this chunk index");
@@ -285,7 +285,7 @@ void add_wordcount_commands(CLI::App& app, int& exit_code) {
   cmd->add_option("input", wc->input, "Text file")->required()->check(CLI::ExistingFile);
   add_flag_option(*cmd, "--mappers", wc->mappers, "Mappers (in-process or spawned)")->check(CLI::Range(1, 256));
   add_flag_option(*cmd, "--chunk-size", wc->chunk_size, "Bytes per chunk (0: input size / mappers, at most 1 MiB)");
-  add_flag_option(*cmd, "--broker", wc->broker_url, "memory:// or amqp://user:pass@host:port/vhost");
+  add_broker_option(*cmd, wc->broker_url);
   add_flag_option(*cmd, "--output", wc->output, "Write all counts as CSV (word,count)");
   add_flag_option(*cmd, "--services", wc->services,
                   "local: run the services in this process; spawn: as child processes (amqp only); external: "
@@ -306,7 +306,7 @@ void add_wordcount_commands(CLI::App& app, int& exit_code) {
 
   auto mb = std::make_shared<MqBenchArgs>();
   auto* m = app.add_subcommand("mq-bench", "Bus throughput: persistent, confirmed publishes (for bench/)");
-  m->add_option("--broker", mb->broker_url, "memory:// or amqp://…")->capture_default_str();
+  add_broker_option(*m, mb->broker_url);
   m->add_option("--messages", mb->messages, "How many")->capture_default_str();
   m->add_option("--size", mb->size, "Payload bytes")->capture_default_str();
   m->add_option("--batch", mb->batch, "Confirms awaited every this many")->capture_default_str();
