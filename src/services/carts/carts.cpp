@@ -160,7 +160,10 @@ Result<std::vector<UserItem>> user_items_from_json(std::string_view json) {
   return items;
 }
 
-std::string cart_to_json(const Cart& c) {
+namespace {
+
+// The fields before the items, up to and including `"items":[`.
+std::string cart_json_head(const Cart& c) {
   std::string out = fmt::format("{{\"shopping_cart_id\":{},\"customer_id\":{},\"status\":", c.id, c.customer_id);
   append_json_string(out, c.status);
   if (!c.order_id.empty()) {
@@ -168,6 +171,13 @@ std::string cart_to_json(const Cart& c) {
     append_json_string(out, c.order_id);
   }
   out += ",\"items\":[";
+  return out;
+}
+
+}  // namespace
+
+std::string cart_to_json(const Cart& c) {
+  std::string out = cart_json_head(c);
   for (std::size_t i = 0; i < c.items.size(); ++i) {
     if (i > 0) out += ',';
     out += fmt::format("{{\"product_id\":{},\"quantity\":{}}}", c.items[i].product_id, c.items[i].quantity);
@@ -296,13 +306,7 @@ void register_routes(http::Router& router, Deps deps) {
     auto loaded = co_await load(deps.store, id);
     if (!loaded) co_return cart_not_found(id);
     const Cart& c = loaded->cart;
-    std::string out = fmt::format("{{\"shopping_cart_id\":{},\"customer_id\":{},\"status\":", c.id, c.customer_id);
-    append_json_string(out, c.status);
-    if (!c.order_id.empty()) {
-      out += ",\"order_id\":";
-      append_json_string(out, c.order_id);
-    }
-    out += ",\"items\":[";
+    std::string out = cart_json_head(c);
     for (std::size_t i = 0; i < c.items.size(); ++i) {
       auto product = co_await deps.catalog.get_product(c.items[i].product_id);
       if (!product) throw_downstream("catalog", product.error());
