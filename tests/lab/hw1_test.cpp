@@ -7,17 +7,14 @@
 #include <boost/json/parse.hpp>
 #include <gtest/gtest.h>
 
+#include "support/test_server.h"
+
 using namespace std::chrono_literals;
 using namespace scalelab::lab;
 
 namespace {
 
-std::string slurp(const std::filesystem::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using scalelab::testkit::read_file;
 
 std::filesystem::path temp_dir(const std::string& name) {
   auto dir = std::filesystem::temp_directory_path() / ("scalelab-test-" + name + "-" + std::to_string(::getpid()));
@@ -57,14 +54,14 @@ TEST(Hw1, RunAgainstInProcessAlbumsWritesReportCsvAndJson) {
   EXPECT_LE(r->summary.median_ms, r->summary.p95_ms);
   EXPECT_LE(r->summary.p99_ms, r->summary.max_ms);
 
-  const std::string csv = slurp(r->csv);
+  const std::string csv = read_file(r->csv);
   EXPECT_EQ(csv.rfind("request,start_s,latency_ms,status\n", 0), 0u);
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 301);
 
-  auto json = boost::json::parse(slurp(r->json));
+  auto json = boost::json::parse(read_file(r->json));
   EXPECT_EQ(json.at("total_requests").to_number<std::uint64_t>(), 300u);
 
-  const std::string html = slurp(r->report);
+  const std::string html = read_file(r->report);
   EXPECT_NE(html.find("new Chart("), std::string::npos);
   EXPECT_NE(html.find("\"type\":\"bar\""), std::string::npos);
   EXPECT_NE(html.find("\"type\":\"scatter\""), std::string::npos);

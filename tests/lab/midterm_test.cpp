@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include "support/test_server.h"
+
 #include "lab/midterm.h"
 
 namespace scalelab {
@@ -14,12 +16,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-std::string read(const std::filesystem::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using testkit::read_file;
 
 TEST(LabMidterm, ResilienceOnFailsLessThanOffThroughTheFaultTimeline) {
   auto dir = std::filesystem::temp_directory_path() / ("scalelab_midterm_" + std::to_string(::getpid()));
@@ -52,7 +49,7 @@ TEST(LabMidterm, ResilienceOnFailsLessThanOffThroughTheFaultTimeline) {
   EXPECT_TRUE(std::filesystem::exists(dir / "timeline.csv"));
   EXPECT_TRUE(std::filesystem::exists(dir / "phases.csv"));
   EXPECT_TRUE(std::filesystem::exists(dir / "summary.json"));
-  std::string html = read(r->report);
+  std::string html = read_file(r->report);
   EXPECT_NE(html.find("Midterm"), std::string::npos);
   EXPECT_NE(html.find("65%"), std::string::npos);     // the course's figures beside ours
   EXPECT_NE(html.find("0.07%"), std::string::npos);

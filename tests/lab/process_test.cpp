@@ -10,17 +10,14 @@
 
 #include <gtest/gtest.h>
 
+#include "support/test_server.h"
+
 namespace scalelab::lab {
 namespace {
 
 using namespace std::chrono_literals;
 
-std::string read_all(const std::filesystem::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using testkit::read_file;
 
 TEST(Process, ReportsTheExitCodeOfAProgramThatEnds) {
   auto p = Process::spawn({.argv = {"sh", "-c", "exit 7"}});
@@ -44,7 +41,7 @@ TEST(Process, WritesOutputAndEnvironmentToTheLogFile) {
                            .log_file = log});
   ASSERT_TRUE(p.ok()) << p.error().message;
   ASSERT_EQ(p->wait_for(10s), 0);
-  EXPECT_EQ(read_all(log), "out=42\nerr\n");
+  EXPECT_EQ(read_file(log), "out=42\nerr\n");
   EXPECT_EQ(std::getenv("SCALELAB_PROCESS_TEST"), nullptr);  // the parent's environment is unchanged
   std::filesystem::remove(log);
 }
@@ -55,8 +52,8 @@ TEST(Process, StopEndsTheWholeProcessGroup) {
   std::filesystem::remove(pidfile);
   auto p = Process::spawn({.argv = {"sh", "-c", "sleep 60 & echo $! > " + pidfile.string() + "; wait"}});
   ASSERT_TRUE(p.ok()) << p.error().message;
-  for (int i = 0; i < 200 && read_all(pidfile).empty(); ++i) std::this_thread::sleep_for(10ms);
-  pid_t grandchild = std::stoi(read_all(pidfile));
+  for (int i = 0; i < 200 && read_file(pidfile).empty(); ++i) std::this_thread::sleep_for(10ms);
+  pid_t grandchild = std::stoi(read_file(pidfile));
   EXPECT_EQ(::kill(grandchild, 0), 0);
   p->stop(2s);
   EXPECT_FALSE(p->running());

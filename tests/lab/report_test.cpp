@@ -8,6 +8,8 @@
 #include <boost/json/object.hpp>
 #include <gtest/gtest.h>
 
+#include "support/test_server.h"
+
 using namespace scalelab::lab;
 
 TEST(HtmlReport, EscapesTextAndInlinesChartJs) {
@@ -16,10 +18,7 @@ TEST(HtmlReport, EscapesTextAndInlinesChartJs) {
   r.chart("caption", boost::json::object{{"type", "bar"}, {"label", "</script><script>alert(1)"}});
   auto file = std::filesystem::temp_directory_path() / ("report-test-" + std::to_string(::getpid()) + ".html");
   ASSERT_TRUE(r.write(file).ok());
-  std::ifstream in(file);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  const std::string html = ss.str();
+  const std::string html = scalelab::testkit::read_file(file);
   EXPECT_NE(html.find("&lt;b&gt;title&lt;/b&gt;"), std::string::npos);
   EXPECT_NE(html.find("a &lt; b &amp; c"), std::string::npos);
   EXPECT_EQ(html.find("</script><script>alert"), std::string::npos);

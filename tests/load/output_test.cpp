@@ -19,12 +19,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::string slurp(const std::filesystem::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using scalelab::testkit::read_file;
 
 std::vector<std::string> split(const std::string& line) {
   std::vector<std::string> out;
@@ -79,7 +74,7 @@ TEST(LocustCsv, HeadersAreLocustsColumns) {
 TEST(LocustCsv, InstalledLocustUsesTheSameColumns) {
   const std::filesystem::path stats_py = "/usr/lib/python3/dist-packages/locust/stats.py";
   ASSERT_TRUE(std::filesystem::exists(stats_py)) << "python3-locust is not installed (scripts/setup.sh installs it)";
-  const std::string src = slurp(stats_py);
+  const std::string src = read_file(stats_py);
   for (const char* header : {kLocustStatsHeader, kLocustHistoryHeader, kLocustFailuresHeader})
     for (const auto& col : split(header)) {
       if (col.ends_with('%')) continue;  // generated from PERCENTILES_TO_REPORT
@@ -93,7 +88,7 @@ TEST(LocustCsv, FilesHaveOneRowPerNameAggregatedLastAndQuotedFields) {
   const Report r = sample_report();
   const auto dir = temp_dir("csv");
   ASSERT_TRUE(write_locust_csv(r, (dir / "run").string(), 1700000000).ok());
-  std::istringstream stats(slurp(dir / "run_stats.csv"));
+  std::istringstream stats(read_file(dir / "run_stats.csv"));
   std::string line;
   std::vector<std::string> lines;
   while (std::getline(stats, line)) lines.push_back(line);
@@ -105,9 +100,9 @@ TEST(LocustCsv, FilesHaveOneRowPerNameAggregatedLastAndQuotedFields) {
   EXPECT_EQ(split(lines[1]).size(), 22u);
   EXPECT_EQ(split(lines[3])[2], std::to_string(r.aggregate.count));
 
-  const std::string failures = slurp(dir / "run_failures.csv");
+  const std::string failures = read_file(dir / "run_failures.csv");
   EXPECT_NE(failures.find("GET,\"bad, with comma\",HTTP 200 (expected 404),"), std::string::npos) << failures;
-  const std::string history = slurp(dir / "run_stats_history.csv");
+  const std::string history = read_file(dir / "run_stats_history.csv");
   EXPECT_EQ(history.rfind(std::string(kLocustHistoryHeader) + "\n1700000001,2,,Aggregated,", 0), 0u) << history;
   std::filesystem::remove_all(dir);
 }
@@ -132,7 +127,7 @@ TEST(LoadOutput, TableAndHtmlReport) {
   EXPECT_NE(table.find("HTTP 200 (expected 404)"), std::string::npos);
   const auto dir = temp_dir("html");
   ASSERT_TRUE(lab::write_load_report(r, dir / "r.html").ok());
-  const std::string html = slurp(dir / "r.html");
+  const std::string html = read_file(dir / "r.html");
   EXPECT_NE(html.find("new Chart("), std::string::npos);
   EXPECT_NE(html.find("p99"), std::string::npos);
   EXPECT_NE(html.find("logarithmic"), std::string::npos);
@@ -156,9 +151,9 @@ TEST(Hw5Clients, ComparesSimpleAndFastInOneReport) {
     EXPECT_EQ(run.report.requests.size(), 2u);
   }
   EXPECT_EQ(r->reading.size(), 2u);
-  const std::string html = slurp(r->report);
+  const std::string html = read_file(r->report);
   EXPECT_NE(html.find("When is the client the bottleneck?"), std::string::npos);
-  const std::string csv = slurp(r->csv);
+  const std::string csv = read_file(r->csv);
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 5);
   std::filesystem::remove_all(o.out_dir);
 }

@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <fstream>
+#include <sstream>
 #include <cstring>
 #include <stdexcept>
 #include <strings.h>
@@ -56,6 +57,13 @@ std::string infra_url(const std::string& kind) {
   std::getline(in, url);
   if (url.empty()) ADD_FAILURE() << "no " << kind << " server recorded in " << dir << "/url (did infra." << kind << ".up fail?)";
   return url;
+}
+
+std::string read_file(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
 }
 
 double metric_value(const obs::Registry& registry, const std::string& series) {

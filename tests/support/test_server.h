@@ -5,6 +5,7 @@
 #pragma once
 
 #include <chrono>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -33,6 +34,9 @@ class TestServer {
   obs::Registry registry_;
   std::unique_ptr<http::Server> server_;
 };
+
+// The whole content of a text file ("" when it cannot be read).
+std::string read_file(const std::filesystem::path& path);
 
 // The value of one unlabelled series in the registry's text ("name value"),
 // or -1 when absent.
