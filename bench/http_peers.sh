@@ -270,7 +270,8 @@ start_server() {
     nginx)
       local prefix="$tmp_dir/nginx"
       mkdir -p "$prefix"
-      sed -e "s|@PORT@|$port|g" -e "s|@PREFIX@|$prefix|g" \
+      sed -e "s|@PORT@|$port|g" -e "s|@PREFIX@|$prefix|g" -e "s|@PATH@|/albums/1|g" \
+        -e 's|@BODY@|{"id":"1","title":"Blue Train","artist":"John Coltrane","price":56.99}|g' \
         "$script_dir/peers/nginx/nginx.conf.in" >"$prefix/nginx.conf"
       "${server_pin[@]}" nginx -p "$prefix" -c "$prefix/nginx.conf" -e "$prefix/error.log" \
         >"$log" 2>&1 &

@@ -4,6 +4,9 @@
 #     (bench/peers/fastapi_catalog), both one worker, driven by wrk.
 #  2. The same endpoint with the Redis store vs redis-benchmark GET on the
 #     same private Redis: how close the service gets to its store.
+#  3. nginx (one worker) answering the same bytes as a fixed body: the
+#     ceiling an HTTP/1.1 server reaches on this machine, which bounds any
+#     ratio to the FastAPI twin (nginx / FastAPI is the most 1. can show).
 # Prints req/s and latency per peer (medians over interleaved rounds) and the
 # ratios; writes CSV to --out. A measurement, not a test: exits non-zero only
 # when something cannot run.
@@ -46,7 +49,7 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 
-for tool in wrk redis-benchmark taskset; do command -v $tool >/dev/null || die "$tool not found (scripts/setup.sh)"; done
+for tool in wrk redis-benchmark taskset nginx; do command -v $tool >/dev/null || die "$tool not found (scripts/setup.sh)"; done
 [[ -x $scalelab_bin ]] || die "no scalelab binary at $scalelab_bin (cmake --build --preset release)"
 $PY -c 'import fastapi, uvicorn' 2>/dev/null || die "python3-fastapi/uvicorn missing (scripts/setup.sh)"
 
@@ -75,7 +78,7 @@ wait_http() {
 redis_url=$(cat "$work/redis/url")
 redis_port=${redis_url##*:}
 
-p_mem=$(free_port); p_redis=$(free_port); p_fast=$(free_port)
+p_mem=$(free_port); p_redis=$(free_port); p_fast=$(free_port); p_nginx=$(free_port)
 "${server_pin[@]}" "$scalelab_bin" serve catalog --threads 1 --port "$p_mem" --log-level warn >"$work/mem.log" 2>&1 &
 pids+=($!)
 "${server_pin[@]}" "$scalelab_bin" serve catalog --threads 1 --port "$p_redis" --store "$redis_url" --log-level warn \
@@ -85,7 +88,18 @@ pids+=($!)
   --port "$p_fast" --workers 1 --no-access-log --log-level warning >"$work/fastapi.log" 2>&1 &
 pids+=($!)
 for p in "$p_mem" "$p_redis" "$p_fast"; do wait_http "$p"; done
-for p in "$p_mem" "$p_redis" "$p_fast"; do
+# nginx answers with the very bytes the catalog sends (escaped for sed and for
+# nginx's single-quoted string).
+body=$(curl -sf "http://127.0.0.1:$p_mem$path") || die "catalog did not answer $path"
+body_sed=$(printf '%s' "$body" | sed -e "s/'/\\\\'/g" -e 's/[\\&|]/\\&/g')
+mkdir -p "$work/nginx"
+sed -e "s|@PORT@|$p_nginx|g" -e "s|@PREFIX@|$work/nginx|g" -e "s|@PATH@|$path|g" -e "s|@BODY@|$body_sed|g" \
+  "$script_dir/peers/nginx/nginx.conf.in" >"$work/nginx/nginx.conf"
+"${server_pin[@]}" nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" -e "$work/nginx/error.log" >"$work/nginx.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 50); do curl -sf -o /dev/null "http://127.0.0.1:$p_nginx$path" && break; sleep 0.1; done
+[[ $(curl -sf "http://127.0.0.1:$p_nginx$path") == "$body" ]] || die "nginx does not answer the catalog's bytes (see $work/nginx/error.log)"
+for p in "$p_mem" "$p_redis" "$p_fast" "$p_nginx"; do
   code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$p$path")
   [[ $code == 200 ]] || die "port $p answered $code for $path"
 done
@@ -112,9 +126,10 @@ mkdir -p "$out_dir"
 csv="$out_dir/shop_catalog.csv"
 echo "round,peer,req_per_s,p50_ms,p99_ms,non_2xx" >"$csv"
 for r in $(seq 1 "$rounds"); do
-  for peer in scalelab fastapi scalelab_redis redis_benchmark redis_benchmark_p16; do
+  for peer in scalelab fastapi nginx scalelab_redis redis_benchmark redis_benchmark_p16; do
     case $peer in
       scalelab) line=$(run_wrk "$p_mem") ;;
+      nginx) line=$(run_wrk "$p_nginx") ;;
       fastapi) line=$(run_wrk "$p_fast") ;;
       scalelab_redis) line=$(run_wrk "$p_redis") ;;
       redis_benchmark) line="$(run_redis_benchmark 1) 0 0 0" ;;
@@ -130,7 +145,7 @@ $PY - "$csv" <<'PY'
 import csv, statistics, sys
 rows = list(csv.DictReader(open(sys.argv[1])))
 med = {}
-for peer in ("scalelab", "fastapi", "scalelab_redis", "redis_benchmark", "redis_benchmark_p16"):
+for peer in ("scalelab", "fastapi", "nginx", "scalelab_redis", "redis_benchmark", "redis_benchmark_p16"):
     rs = [r for r in rows if r["peer"] == peer]
     med[peer] = {k: statistics.median(float(r[k]) for r in rs) for k in ("req_per_s", "p50_ms", "p99_ms", "non_2xx")}
 print("| peer | req/s | p50 ms | p99 ms |")
@@ -142,6 +157,9 @@ print()
 r1 = med["scalelab"]["req_per_s"] / med["fastapi"]["req_per_s"]
 r2 = med["scalelab_redis"]["req_per_s"] / med["redis_benchmark"]["req_per_s"]
 print(f"scalelab catalog / FastAPI twin: {r1:.1f}x (target >= 50x: {'met' if r1 >= 50 else 'NOT met'})")
+r4 = med["nginx"]["req_per_s"] / med["fastapi"]["req_per_s"]
+print(f"nginx fixed body / FastAPI twin: {r4:.1f}x (the ceiling of the ratio above on this machine)")
+print(f"scalelab catalog / nginx fixed body: {med['scalelab']['req_per_s'] / med['nginx']['req_per_s']:.2f}x")
 r3 = med["scalelab_redis"]["req_per_s"] / med["redis_benchmark_p16"]["req_per_s"]
 print(f"scalelab catalog on Redis / redis-benchmark GET (no pipelining): {r2:.2f}")
 print(f"scalelab catalog on Redis / redis-benchmark GET -P 16 (pipelined): {r3:.2f}")

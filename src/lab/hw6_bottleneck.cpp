@@ -7,16 +7,13 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <sstream>
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "core/json.h"
 #include "http/client.h"
@@ -24,46 +21,12 @@
 #include "lab/infra/infra.h"
 #include "lab/process.h"
 #include "lab/report.h"
+#include "load/engine.h"
 
 namespace scalelab::lab {
 
-namespace asio = boost::asio;
 namespace json = boost::json;
 using Clock = std::chrono::steady_clock;
-
-void run_closed_loop(std::uint16_t port, int users, std::chrono::milliseconds duration,
-                     std::chrono::milliseconds timeout, const std::function<std::string(std::uint64_t)>& target,
-                     const std::function<void(double, unsigned)>& on_done, const std::function<void()>& on_tick) {
-  asio::io_context io{1};
-  http::ClientOptions co;
-  co.port = port;
-  co.max_idle_connections = static_cast<std::size_t>(users) + 4;
-  http::Client client(io.get_executor(), co);
-  const auto end = Clock::now() + duration;
-  std::uint64_t sent = 0;
-  for (int u = 0; u < users; ++u) {
-    asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-      while (Clock::now() < end) {
-        http::ClientRequest req;
-        req.target = target(sent++);
-        auto t0 = Clock::now();
-        auto r = co_await client.send(std::move(req), timeout);
-        on_done(std::chrono::duration<double, std::milli>(Clock::now() - t0).count(), r ? r->status : 0);
-      }
-    }, asio::detached);
-  }
-  asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-    asio::steady_timer timer(io);
-    auto next = Clock::now();
-    while (Clock::now() < end) {
-      next += std::chrono::seconds(1);
-      timer.expires_at(std::min(next, end));
-      co_await timer.async_wait(asio::use_awaitable);
-      if (Clock::now() >= next) on_tick();
-    }
-  }, asio::detached);
-  io.run();
-}
 
 namespace {
 
@@ -99,14 +62,15 @@ double rank(const std::vector<double>& sorted, double q) {
   return sorted[std::clamp<std::size_t>(r, 1, sorted.size()) - 1];
 }
 
+// The searches every user sends, in turn or at random (the query is
+// URL-encoded: a template word cannot hold a space).
 constexpr std::array<const char*, 8> kQueries = {"alpha", "electronics", "books", "omega",
-                                                 "product 1", "garden", "sigma", "toys"};
+                                                 "product%201", "garden", "sigma", "toys"};
 
-std::string search_target(std::uint64_t i) {
-  return fmt::format("/products/search?q={}", std::string(kQueries[i % kQueries.size()]) == "product 1"
-                                                  ? "product%201"
-                                                  : kQueries[i % kQueries.size()]);
-}
+std::string search_target(std::uint64_t i) { return fmt::format("/products/search?q={}", kQueries[i % kQueries.size()]); }
+
+// The same queries as a load template: one chosen at random per request.
+std::string search_template() { return fmt::format("/products/search?q={{{{choice {}}}}}", fmt::join(kQueries, " ")); }
 
 json::value line_chart(const std::vector<Hw6Second>& t, const std::vector<std::pair<std::string, std::function<double(const Hw6Second&)>>>& series,
                        const std::string& y_label) {
@@ -182,72 +146,68 @@ Result<Hw6BottleneckResult> run_hw6_bottleneck(const Hw6BottleneckOptions& o) {
     result.single_search_ms = rank(single, 0.5);
   }
 
-  std::vector<double> all_1, all_2;
   int second = 0;
   for (int phase = 1; phase <= 2; ++phase) {
-    int users = phase == 1 ? o.users_1 : o.users_2;
-    auto duration = phase == 1 ? o.duration_1 : o.duration_2;
-    auto& all = phase == 1 ? all_1 : all_2;
-    std::vector<double> this_second;
-    std::uint64_t errors_this_second = 0;
-    auto last = read_proc(catalog->pid());
-    auto last_t = Clock::now();
-    auto phase_start = last_t;
+    const int users = phase == 1 ? o.users_1 : o.users_2;
     Hw6PhaseSummary& sum = phase == 1 ? result.phase_1 : result.phase_2;
     sum.users = users;
-    run_closed_loop(
-        *port, users, duration, o.timeout, search_target,
-        [&](double ms, unsigned status) {
-          if (status == 200) {
-            this_second.push_back(ms);
-            all.push_back(ms);
-          } else {
-            ++errors_this_second;
-            ++sum.errors;
-          }
-        },
-        [&] {
-          auto now = Clock::now();
-          auto p = read_proc(catalog->pid());
-          double wall = std::chrono::duration<double>(now - last_t).count();
-          Hw6Second s;
-          s.second = ++second;
-          s.users = users;
-          std::sort(this_second.begin(), this_second.end());
-          s.requests = this_second.size() + errors_this_second;
-          s.errors = errors_this_second;
-          s.p50_ms = rank(this_second, 0.5);
-          s.p95_ms = rank(this_second, 0.95);
-          s.p99_ms = rank(this_second, 0.99);
-          s.cpu_percent = wall > 0 ? 100.0 * (p.cpu_s - last.cpu_s) / wall : 0;
-          s.rss_mb = p.rss_mb;
-          result.timeline.push_back(s);
-          if (o.progress)
-            std::fprintf(stderr, "  t=%3ds users=%2d  %6.0f req/s  p50 %7.2f ms  p95 %7.2f ms  cpu %5.1f%%  rss %.1f MB\n",
-                         s.second, users, static_cast<double>(s.requests) / wall, s.p50_ms, s.p95_ms, s.cpu_percent, s.rss_mb);
-          this_second.clear();
-          errors_this_second = 0;
-          last = p;
-          last_t = now;
-        });
-    sum.seconds = std::chrono::duration<double>(Clock::now() - phase_start).count();
-    std::sort(all.begin(), all.end());
-    sum.requests = all.size() + sum.errors;
-    sum.rps = sum.seconds > 0 ? static_cast<double>(all.size()) / sum.seconds : 0;
-    double total = 0;
-    for (double v : all) total += v;
-    sum.mean_ms = all.empty() ? 0 : total / static_cast<double>(all.size());
-    sum.p50_ms = rank(all, 0.5);
-    sum.p95_ms = rank(all, 0.95);
-    sum.p99_ms = rank(all, 0.99);
-    sum.max_ms = all.empty() ? 0 : all.back();
+    // The load engine's closed model: `users` users, no wait, all at once.
+    load::Scenario s;
+    s.name = fmt::format("hw6 phase {}", phase);
+    s.host = fmt::format("http://127.0.0.1:{}", *port);
+    s.tasks = {{.name = "search",
+                .requests = {{.name = "GET /products/search",
+                              .path = load::Template::compile(search_template()).value(),
+                              .expect = {200}}}}};
+    s.users = static_cast<unsigned>(users);
+    s.duration = std::chrono::duration_cast<load::Micros>(phase == 1 ? o.duration_1 : o.duration_2);
+    s.timeout = std::chrono::duration_cast<load::Micros>(o.timeout);
+    s.seed = static_cast<std::uint64_t>(phase);
+    auto last = read_proc(catalog->pid());
+    auto last_t = Clock::now();
+    load::RunOptions ro;
+    ro.on_progress = [&](const load::Progress& p) {
+      auto now = Clock::now();
+      auto stat = read_proc(catalog->pid());
+      double wall = std::chrono::duration<double>(now - last_t).count();
+      if (p.last && p.last->interval_s >= 0.999) {  // whole seconds only
+        Hw6Second x;
+        x.second = ++second;
+        x.users = users;
+        x.requests = p.last->requests;
+        x.errors = p.last->failures;
+        x.p50_ms = p.last->p50_ms;
+        x.p95_ms = p.last->p95_ms;
+        x.p99_ms = p.last->p99_ms;
+        x.cpu_percent = wall > 0 ? 100.0 * (stat.cpu_s - last.cpu_s) / wall : 0;
+        x.rss_mb = stat.rss_mb;
+        result.timeline.push_back(x);
+        if (o.progress)
+          std::fprintf(stderr, "  t=%3ds users=%2d  %6.0f req/s  p50 %7.2f ms  p95 %7.2f ms  cpu %5.1f%%  rss %.1f MB\n",
+                       x.second, users, p.last->rps(), x.p50_ms, x.p95_ms, x.cpu_percent, x.rss_mb);
+      }
+      last = stat;
+      last_t = now;
+    };
+    auto report = load::run(s, ro);
+    if (!report) return report.error();
+    const load::RequestStats& all = report->aggregate;
+    sum.seconds = report->elapsed_s;
+    sum.requests = all.count;
+    sum.errors = all.failures;
+    sum.rps = sum.seconds > 0 ? static_cast<double>(all.count - all.failures) / sum.seconds : 0;
+    sum.mean_ms = all.mean_ms();
+    sum.p50_ms = all.quantile_ms(0.5);
+    sum.p95_ms = all.quantile_ms(0.95);
+    sum.p99_ms = all.quantile_ms(0.99);
+    sum.max_ms = all.quantile_ms(1.0);
     double cpu = 0;
     int n = 0;
-    for (const auto& s : result.timeline)
-      if (s.users == users) {
-        cpu += s.cpu_percent;
+    for (const auto& x : result.timeline)
+      if (x.users == users) {
+        cpu += x.cpu_percent;
         ++n;
-        sum.rss_mb = s.rss_mb;
+        sum.rss_mb = x.rss_mb;
       }
     sum.cpu_percent = n > 0 ? cpu / n : 0;
   }
@@ -272,7 +232,7 @@ Result<Hw6BottleneckResult> run_hw6_bottleneck(const Hw6BottleneckOptions& o) {
   report.paragraph(fmt::format(
       "One catalog instance (a separate process, one worker thread) serving GET /products/search, where each "
       "search checks exactly 100 of 100,000 products. CPU limit: {}. Load: {} then {} closed-loop users with no "
-      "wait between requests (a small in-lab client; the course used Locust).", result.limit, o.users_1, o.users_2));
+      "wait between requests (scalelab load's closed model; the course used Locust).", result.limit, o.users_1, o.users_2));
   auto ms = [](double v) { return fmt::format("{:.2f} ms", v); };
   report.table({"", fmt::format("{} users", o.users_1), fmt::format("{} users", o.users_2), "course"},
                {{"duration", fmt::format("{:.0f} s", result.phase_1.seconds), fmt::format("{:.0f} s", result.phase_2.seconds), "2 min, then 3 min"},

@@ -3,13 +3,13 @@
 // cgroups: lab/cpu_limit.h), then 5 and 20 closed-loop users searching with no
 // wait. Samples, every second, the service's CPU (of one core, from
 // /proc/PID/stat), its resident memory, the requests/s and the latency
-// percentiles. Writes report.html, timeline.csv and summary.json.
+// percentiles. The load is the load engine's closed model (src/load).
+// Writes report.html, timeline.csv and summary.json.
 // Thread-safety: run_hw6_bottleneck is called once, from one thread.
 #pragma once
 
 #include <chrono>
 #include <filesystem>
-#include <functional>
 #include <string>
 #include <vector>
 
@@ -57,14 +57,5 @@ struct Hw6BottleneckResult {
 };
 
 Result<Hw6BottleneckResult> run_hw6_bottleneck(const Hw6BottleneckOptions& options);
-
-// The load: `users` closed-loop users with no wait, each sending GET target(i)
-// to 127.0.0.1:port until `duration` passes, calling on_done(latency_ms,
-// status) for every completed request (status 0: no response) and on_tick
-// once a second. One function, so that the load generator of issue 3 can
-// replace it.
-void run_closed_loop(std::uint16_t port, int users, std::chrono::milliseconds duration,
-                     std::chrono::milliseconds timeout, const std::function<std::string(std::uint64_t)>& target,
-                     const std::function<void(double, unsigned)>& on_done, const std::function<void()>& on_tick);
 
 }  // namespace scalelab::lab
