@@ -13,7 +13,6 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include "core/run_blocking.h"
 #include "obs/histogram.h"
 
 namespace scalelab::orders {
@@ -83,9 +82,8 @@ class FunctionRunner::Impl {
   }
 
   mq::Outcome handle(const mq::Delivery& delivery) {
-    auto id = order_id_of_message(delivery.body);
+    auto id = order_id_of_message(delivery, "order-functions");
     if (!id) {
-      spdlog::error("order-functions: dead-lettering a malformed message ({} bytes)", delivery.body.size());
       std::lock_guard lock(mu_);
       ++stats_.dead_lettered;
       return mq::Outcome::kReject;
@@ -96,9 +94,7 @@ class FunctionRunner::Impl {
       auto done = invoke(*id, attempt > 1);
       if (done) {
         std::lock_guard lock(mu_);
-        if (done->duplicate) ++stats_.duplicates;
-        else ++stats_.completed;
-        if (done->charged) ++stats_.charged;
+        count_processed(stats_, *done);
         return mq::Outcome::kAck;
       }
       last_error = done.error().message;
@@ -106,12 +102,8 @@ class FunctionRunner::Impl {
     }
     // Given up: the reason goes on the order, the message to the DLQ
     // (rejected, so it does not come back).
-    std::string reason = fmt::format("{} (after {} attempts)", last_error, attempts);
-    try {
-      run_blocking(mark_order_failed(store_, *id, reason));
-    } catch (const std::exception& e) {
-      spdlog::error("order-functions: could not record the failure of {}: {}", *id, e.what());
-    }
+    mark_order_failed_blocking(store_, *id, fmt::format("{} (after {} attempts)", last_error, attempts),
+                               "order-functions");
     std::lock_guard lock(mu_);
     ++stats_.failed;
     ++stats_.dead_lettered;
@@ -130,12 +122,7 @@ class FunctionRunner::Impl {
     auto start = Clock::now();
     if (lease.cold) std::this_thread::sleep_for(lease.init);  // the new instance's init
     auto ready = Clock::now();
-    Result<Processed> done = Error{ErrorKind::kInternal, "not run"};
-    try {
-      done = run_blocking(process_order(store_, payments_, id));
-    } catch (const std::exception& e) {
-      done = Error{ErrorKind::kInternal, e.what()};
-    }
+    auto done = process_order_blocking(store_, payments_, id);
     auto end = Clock::now();
     release(lease, ready - start, end - start);
     return done;

@@ -431,34 +431,28 @@ WorkerStats OrderWorker::stats() const {
   return stats_;
 }
 
-std::optional<std::string> order_id_of_message(std::string_view body) {
+std::optional<std::string> order_id_of_message(const mq::Delivery& delivery, std::string_view who) {
   boost::system::error_code ec;
-  auto v = json::parse(body, ec);
-  if (ec || !v.is_object()) return std::nullopt;
-  auto* id = v.get_object().if_contains("order_id");
-  if (!id || !id->is_string()) return std::nullopt;
+  auto v = json::parse(delivery.body, ec);
+  const json::value* id = !ec && v.is_object() ? v.get_object().if_contains("order_id") : nullptr;
+  if (!id || !id->is_string()) {
+    spdlog::error("{}: dead-lettering a malformed message ({} bytes)", who, delivery.body.size());
+    return std::nullopt;
+  }
   return std::string(id->get_string());
 }
 
 mq::Outcome OrderWorker::handle(const mq::Delivery& delivery) {
-  auto id = order_id_of_message(delivery.body);
+  auto id = order_id_of_message(delivery, "order-worker");
   if (!id) {
-    spdlog::error("order-worker: dead-lettering a malformed message ({} bytes)", delivery.body.size());
     std::lock_guard lock(mu_);
     ++stats_.dead;
     return mq::Outcome::kReject;
   }
-  Result<Processed> done = Error{ErrorKind::kInternal, "not run"};
-  try {
-    done = run_blocking(process_order(store_, payments_, *id));
-  } catch (const std::exception& e) {
-    done = Error{ErrorKind::kInternal, e.what()};
-  }
+  auto done = process_order_blocking(store_, payments_, *id);
   if (done) {
     std::lock_guard lock(mu_);
-    if (done->duplicate) ++stats_.duplicates;
-    else ++stats_.completed;
-    if (done->charged) ++stats_.charged;
+    count_processed(stats_, *done);
     return mq::Outcome::kAck;
   }
   bool last = options_.max_deliveries > 0 &&
@@ -469,12 +463,9 @@ mq::Outcome OrderWorker::handle(const mq::Delivery& delivery) {
     ++stats_.requeued;
     return mq::Outcome::kRequeue;
   }
-  std::string reason = fmt::format("{} (after {} deliveries)", done.error().message, delivery.delivery_count);
-  try {
-    run_blocking(mark_order_failed(store_, *id, reason));
-  } catch (const std::exception& e) {
-    spdlog::error("order-worker: could not record the failure of {}: {}", *id, e.what());
-  }
+  mark_order_failed_blocking(store_, *id,
+                             fmt::format("{} (after {} deliveries)", done.error().message, delivery.delivery_count),
+                             "order-worker");
   std::lock_guard lock(mu_);
   ++stats_.dead;
   return mq::Outcome::kReject;
@@ -494,6 +485,26 @@ asio::awaitable<bool> mark_order_failed(store::Store& store, std::string id, std
   o["reason"] = reason;
   auto put = co_await store.put(order_key(id), json::serialize(v));
   co_return static_cast<bool>(put);
+}
+
+Result<Processed> process_order_blocking(store::Store& store, PaymentProcessor& payments, const std::string& id) {
+  try {
+    return run_blocking(process_order(store, payments, id));
+  } catch (const std::exception& e) {
+    return Error{ErrorKind::kInternal, e.what()};
+  }
+}
+
+void mark_order_failed_blocking(store::Store& store, const std::string& id, const std::string& reason,
+                                std::string_view who) {
+  bool marked = false;
+  try {
+    marked = run_blocking(mark_order_failed(store, id, reason));
+  } catch (const std::exception& e) {
+    spdlog::error("{}: could not record the failure of {}: {}", who, id, e.what());
+    return;
+  }
+  if (!marked) spdlog::warn("{}: the failure of {} was not recorded (order missing, completed, or store down)", who, id);
 }
 
 asio::awaitable<Result<Processed>> process_order(store::Store& store, PaymentProcessor& payments, std::string id) {

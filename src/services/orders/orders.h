@@ -119,12 +119,24 @@ struct Processed {
 };
 boost::asio::awaitable<Result<Processed>> process_order(store::Store& store, PaymentProcessor& payments,
                                                         std::string id);
+// Adds a processed order to a worker's or the function runner's counters.
+template <typename Stats>
+void count_processed(Stats& stats, const Processed& p) {
+  if (p.duplicate) ++stats.duplicates;
+  else ++stats.completed;
+  if (p.charged) ++stats.charged;
+}
 // Marks an order failed with `reason`, unless it is missing or completed
 // (then false, as on a store error).
 boost::asio::awaitable<bool> mark_order_failed(store::Store& store, std::string id, std::string reason);
-// The order id of a queued message ({"order_id": string}); nullopt when it is
-// not one (such a message is dead-lettered at once).
-std::optional<std::string> order_id_of_message(std::string_view body);
+// The same from a broker handler's thread: an exception is an error, and a
+// failure that cannot be recorded is logged (as `who`).
+Result<Processed> process_order_blocking(store::Store& store, PaymentProcessor& payments, const std::string& id);
+void mark_order_failed_blocking(store::Store& store, const std::string& id, const std::string& reason,
+                                std::string_view who);
+// The order id of a queued message ({"order_id": string}); nullopt, logged
+// as `who` dead-lettering it, when it is not one (it is rejected at once).
+std::optional<std::string> order_id_of_message(const mq::Delivery& delivery, std::string_view who);
 
 // The fanout exchange, the durable queue bound to it (dead-lettering after
 // max_deliveries deliveries) and the dead-letter queue.

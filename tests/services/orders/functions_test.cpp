@@ -37,6 +37,15 @@ struct Bus {
     ASSERT_TRUE(run_blocking(store->put(order_key(id), stored_order(id, "pending", items))));
     publish(id);
   }
+  // Many pending orders, published as one batch.
+  void orders(const std::vector<std::string>& ids) {
+    std::vector<mq::Message> messages;
+    for (const auto& id : ids) {
+      ASSERT_TRUE(run_blocking(store->put(order_key(id), stored_order(id, "pending", kOneItem))));
+      messages.push_back({.routing_key = "", .body = order_message(id)});
+    }
+    ASSERT_TRUE(broker->publish_batch(std::string(kExchange), std::move(messages)));
+  }
   void publish(const std::string& id) {
     ASSERT_TRUE(broker->publish(std::string(kExchange), {.routing_key = "", .body = order_message(id)}));
   }
@@ -86,63 +95,56 @@ TEST(FunctionRunner, PaysAColdStartOnlyForANewInstanceAndReusesAWarmOne) {
   EXPECT_EQ(s.peak_instances, 1);
   EXPECT_GE(s.init_max_ms, 10.0) << "the cold start did not wait its init";
   EXPECT_GE(s.duration_p50_ms, 5.0);
-  auto a = run_blocking(audit(*bus.store, ids("seq", 5)));
-  ASSERT_TRUE(a);
-  EXPECT_TRUE(a->ok()) << a->describe();
+  auto a = testing::wait_for_all_finished(*bus.store, ids("seq", 5), 10s);
+  EXPECT_TRUE(a.ok()) << a.describe();
+}
+
+// n orders at once through a runner of max_concurrency instances, each
+// holding its instance for `work`. The stats once all completed (and the
+// counting check passed); the most busy and alive seen while it ran.
+struct Burst {
+  FunctionStats stats;
+  int most_busy = 0, most_alive = 0;
+};
+Burst burst(int max_concurrency, int n, std::chrono::milliseconds work) {
+  Bus bus;
+  auto o = quick(max_concurrency);
+  o.cold_start_min = o.cold_start_max = 5ms;
+  o.payment_delay = work;
+  auto runner = FunctionRunner::start(*bus.broker, *bus.store, o);
+  EXPECT_TRUE(runner);
+  if (!runner) return {};
+  auto all = ids("burst", n);
+  bus.orders(all);
+  Burst b;
+  EXPECT_TRUE(eventually([&] {
+    auto s = (*runner)->stats();
+    b.most_busy = std::max(b.most_busy, s.busy);
+    b.most_alive = std::max(b.most_alive, s.instances);
+    return s.completed == static_cast<std::uint64_t>(n);
+  }, 60s)) << (*runner)->stats().completed << " of " << n;
+  b.stats = (*runner)->stats();
+  auto a = testing::wait_for_all_finished(*bus.store, all, 10s);
+  EXPECT_TRUE(a.ok()) << a.describe();
+  return b;
 }
 
 TEST(FunctionRunner, NeverRunsMoreThanTheConcurrencyLimitAndReachesItUnderLoad) {
-  Bus bus;
-  auto o = quick(8);
-  o.cold_start_min = o.cold_start_max = 5ms;
-  o.payment_delay = 50ms;
-  auto runner = FunctionRunner::start(*bus.broker, *bus.store, o);
-  ASSERT_TRUE(runner);
-  auto& r = **runner;
-  auto all = ids("load", 40);
-  for (const auto& id : all) bus.order(id);
-  int most_busy = 0, most_alive = 0;
-  ASSERT_TRUE(eventually([&] {
-    auto s = r.stats();
-    most_busy = std::max(most_busy, s.busy);
-    most_alive = std::max(most_alive, s.instances);
-    return s.completed == 40;
-  }));
-  auto s = r.stats();
-  EXPECT_LE(most_busy, 8);
-  EXPECT_LE(most_alive, 8);
-  EXPECT_EQ(s.peak_concurrency, 8);
-  EXPECT_EQ(s.peak_instances, 8);
-  EXPECT_EQ(s.cold_starts, 8u) << "an instance was created beyond the limit or a warm one was not reused";
-  EXPECT_EQ(s.invocations, 40u);
-  auto a = run_blocking(audit(*bus.store, all));
-  ASSERT_TRUE(a);
-  EXPECT_TRUE(a->ok()) << a->describe();
+  auto b = burst(8, 40, 50ms);
+  EXPECT_LE(b.most_busy, 8);
+  EXPECT_LE(b.most_alive, 8);
+  EXPECT_EQ(b.stats.peak_concurrency, 8);
+  EXPECT_EQ(b.stats.peak_instances, 8);
+  EXPECT_EQ(b.stats.cold_starts, 8u) << "an instance was created beyond the limit or a warm one was not reused";
+  EXPECT_EQ(b.stats.invocations, 40u);
 }
 
 TEST(FunctionRunner, RunsTwoHundredInstancesAtOnce) {
-  Bus bus;
-  auto o = quick(200);
-  o.cold_start_min = 5ms;
-  o.payment_delay = 500ms;
-  auto runner = FunctionRunner::start(*bus.broker, *bus.store, o);
-  ASSERT_TRUE(runner);
-  auto all = ids("wide", 400);
-  std::vector<mq::Message> messages;
-  for (const auto& id : all) {
-    ASSERT_TRUE(run_blocking(bus.store->put(order_key(id), stored_order(id, "pending", kOneItem))));
-    messages.push_back({.routing_key = "", .body = order_message(id)});
-  }
-  ASSERT_TRUE(bus.broker->publish_batch(std::string(kExchange), std::move(messages)));
-  ASSERT_TRUE(eventually([&] { return (*runner)->stats().completed == 400; }, 60s))
-      << (*runner)->stats().completed << " of 400";
-  auto s = (*runner)->stats();
-  EXPECT_EQ(s.peak_concurrency, 200);
-  EXPECT_EQ(s.cold_starts, 200u);
-  EXPECT_EQ(s.charged, 400u);
-  auto a = run_blocking(audit(*bus.store, all));
-  ASSERT_TRUE(a);
-  EXPECT_TRUE(a->ok()) << a->describe();
+  auto b = burst(200, 400, 500ms);
+  EXPECT_EQ(b.stats.peak_concurrency, 200);
+  EXPECT_EQ(b.stats.cold_starts, 200u);
+  EXPECT_EQ(b.stats.charged, 400u);
+  EXPECT_LE(b.most_alive, 200);
 }
 
 TEST(FunctionRunner, ReclaimsIdleInstancesAfterKeepWarmAndColdStartsAgain) {
@@ -153,7 +155,7 @@ TEST(FunctionRunner, ReclaimsIdleInstancesAfterKeepWarmAndColdStartsAgain) {
   auto runner = FunctionRunner::start(*bus.broker, *bus.store, o);
   ASSERT_TRUE(runner);
   auto& r = **runner;
-  for (const auto& id : ids("warm", 4)) bus.order(id);
+  bus.orders(ids("warm", 4));
   ASSERT_TRUE(eventually([&] { return r.stats().completed == 4; }));
   auto before = r.stats();
   ASSERT_GE(before.cold_starts, 1u);
@@ -184,7 +186,7 @@ TEST(FunctionBilling, BillsTheRunnersInvocationsInGbSecondsOfItsMemory) {
   o.payment_delay = 7ms;
   auto runner = FunctionRunner::start(*bus.broker, *bus.store, o);
   ASSERT_TRUE(runner);
-  for (const auto& id : ids("bill", 6)) bus.order(id);
+  bus.orders(ids("bill", 6));
   ASSERT_TRUE(eventually([&] { return (*runner)->stats().completed == 6; }));
   auto s = (*runner)->stats();
   EXPECT_EQ(s.invocations, 6u);
@@ -215,10 +217,9 @@ TEST(FunctionRunner, RetriesAFailedInvocationTwiceThenFailsTheOrderAndDeadLetter
   std::uint64_t dead = 0;
   EXPECT_TRUE(eventually([&] { return (dead = *bus.broker->queue_depth(std::string(kDeadQueue))) == 1; }));
   EXPECT_EQ(*bus.broker->queue_depth(std::string(kQueue)), 0u);
-  auto a = run_blocking(audit(*bus.store, {"poison", "fine"}));
-  ASSERT_TRUE(a);
-  EXPECT_TRUE(a->ok()) << a->describe();
-  EXPECT_EQ(a->failed, 1u);
+  auto a = testing::wait_for_all_finished(*bus.store, {"poison", "fine"}, 10s);
+  EXPECT_TRUE(a.ok()) << a.describe();
+  EXPECT_EQ(a.failed, 1u);
 }
 
 TEST(FunctionRunner, DeadLettersAMalformedMessageWithoutInvoking) {
@@ -252,10 +253,9 @@ TEST(FunctionRunner, ChargesARedeliveredOrderOnce) {
   EXPECT_EQ(s.charged, 1u) << "only 'dup' needed a charge";
   EXPECT_EQ(s.duplicates, 1u);
   EXPECT_EQ(s.completed, 2u);
-  auto a = run_blocking(audit(*bus.store, {"dup", "half"}));
-  ASSERT_TRUE(a);
-  EXPECT_TRUE(a->ok()) << a->describe();
-  EXPECT_EQ(a->charges, 2u);
+  auto a = testing::wait_for_all_finished(*bus.store, {"dup", "half"}, 10s);
+  EXPECT_TRUE(a.ok()) << a.describe();
+  EXPECT_EQ(a.charges, 2u);
 }
 
 TEST(FunctionRunner, ABurstThroughTheServicePassesTheCountingCheck) {
@@ -291,7 +291,7 @@ TEST(FunctionRunner, ExportsItsCountersToTheRegistry) {
   {
     auto runner = FunctionRunner::start(*bus.broker, *bus.store, o);
     ASSERT_TRUE(runner);
-    for (const auto& id : ids("metered", 3)) bus.order(id);
+    bus.orders(ids("metered", 3));
     ASSERT_TRUE(eventually([&] { return (*runner)->stats().completed == 3; }));
     auto s = (*runner)->stats();
     std::string text = registry.render();
