@@ -427,7 +427,7 @@ class AmqpConnection {
   // Fails every publish awaiting a confirm and everything queued.
   void fail_pending(const std::string& reason) {
     std::vector<PublishCallback> failed;
-    for (auto& [tag, cb] : unconfirmed_) failed.push_back(std::move(cb));
+    for (auto& [tag, u] : unconfirmed_) failed.push_back(std::move(u.done));
     unconfirmed_.clear();
     std::vector<std::function<bool(amqp_connection_state_t)>> tasks;
     {
@@ -447,13 +447,13 @@ class AmqpConnection {
     auto end = multiple ? unconfirmed_.upper_bound(tag) : unconfirmed_.find(tag);
     if (!multiple) {
       if (end == unconfirmed_.end()) return;
-      auto cb = std::move(end->second);
+      auto cb = std::move(end->second.done);
       unconfirmed_.erase(end);
       cb(status);
       return;
     }
     std::vector<PublishCallback> done;
-    for (auto it = unconfirmed_.begin(); it != end; ++it) done.push_back(std::move(it->second));
+    for (auto it = unconfirmed_.begin(); it != end; ++it) done.push_back(std::move(it->second.done));
     unconfirmed_.erase(unconfirmed_.begin(), end);
     for (auto& cb : done) cb(status);
   }
@@ -568,7 +568,7 @@ class AmqpConnection {
         p.done(Error{ErrorKind::kUnavailable, fmt::format("publish to {} failed: {}", address_.display(), amqp_error_string2(rc))});
         continue;
       }
-      unconfirmed_.emplace(next_publish_tag_++, std::move(p.done));
+      unconfirmed_.emplace(next_publish_tag_++, Unconfirmed{std::move(p.done), Clock::now() + options_.confirm_timeout});
     }
     for (const auto& a : acks) {
       if (!failure) break;
@@ -588,6 +588,28 @@ class AmqpConnection {
       }
     }
     return failure;
+  }
+
+  // Fails publishes sent confirm_timeout ago and still not confirmed: a
+  // broker that stopped answering without closing the connection (frozen,
+  // partitioned) must not hold its publishers forever. The connection is
+  // kept: a late confirm finds no entry and is ignored (the message may then
+  // be in the queue although its publisher was told it failed, as when the
+  // connection drops before the confirm).
+  void expire_unconfirmed() {
+    auto now = Clock::now();
+    std::vector<PublishCallback> expired;
+    // Sent in tag order with the same timeout: the oldest come first.
+    while (!unconfirmed_.empty() && unconfirmed_.begin()->second.deadline <= now) {
+      expired.push_back(std::move(unconfirmed_.begin()->second.done));
+      unconfirmed_.erase(unconfirmed_.begin());
+    }
+    if (expired.empty()) return;
+    spdlog::warn("amqp: {} publish(es) to {} not confirmed within {} ms", expired.size(), address_.display(),
+                 options_.confirm_timeout.count());
+    Error e{ErrorKind::kTimeout, fmt::format("{} did not confirm the message within {} ms", address_.display(),
+                                             options_.confirm_timeout.count())};
+    for (auto& cb : expired) cb(e);
   }
 
   // Fails publishes that waited connect_timeout for a connection.
@@ -660,6 +682,7 @@ class AmqpConnection {
       }
       Status s = send_outgoing();
       if (s) s = read_incoming();
+      if (s) expire_unconfirmed();
       if (!s) {
         spdlog::warn("amqp: connection to {} lost: {}; reconnecting", address_.display(), s.error().message);
         close_connection(false);
@@ -695,7 +718,11 @@ class AmqpConnection {
   amqp_connection_state_t conn_ = nullptr;
   std::uint64_t next_publish_tag_ = 1;
   std::uint64_t generation_ = 0;
-  std::map<std::uint64_t, PublishCallback> unconfirmed_;
+  struct Unconfirmed {
+    PublishCallback done;
+    Clock::time_point deadline;
+  };
+  std::map<std::uint64_t, Unconfirmed> unconfirmed_;
 
   std::mutex mutex_;  // guards the fields below
   std::condition_variable connected_cv_;

@@ -1,10 +1,14 @@
 // The AMQP broker across a RabbitMQ restart: connection loss is surfaced
 // (publishes fail with kUnavailable), then the broker reconnects, declares
-// its topology again and the same subscription resumes. Starts its own
-// private node so the shared fixture is never disturbed.
+// its topology again and the same subscription resumes; and across a frozen
+// node (SIGSTOP), whose publishes fail with kTimeout instead of waiting
+// forever. Starts its own private nodes so the shared fixture is never
+// disturbed.
 #include <gtest/gtest.h>
 
+#include <csignal>
 #include <condition_variable>
+#include <future>
 #include <mutex>
 #include <thread>
 
@@ -94,6 +98,43 @@ TEST(AmqpBroker, ReconnectsAndResumesConsumingAfterABrokerRestart) {
   std::lock_guard lock(m);
   EXPECT_EQ(got.back(), "after");
   sub->reset();
+  opened->reset();
+  server->stop();
+  std::filesystem::remove_all(dir);
+}
+
+TEST(AmqpBroker, APublishAFrozenBrokerNeverConfirmsFailsWithATimeout) {
+  auto dir = std::filesystem::temp_directory_path() / fmt::format("scalelab-frozen-{}", ::getpid());
+  const auto* kind = lab::infra::find_kind("rabbitmq");
+  ASSERT_NE(kind, nullptr);
+  auto server = kind->start({.dir = dir});
+  ASSERT_TRUE(server) << server.error().message;
+  auto opened = open_broker(server->url(), {.confirm_timeout = 1s});
+  ASSERT_TRUE(opened) << opened.error().message;
+  auto& broker = **opened;
+  ASSERT_TRUE(broker.declare({.queues = {{"frozen.q"}}}));
+  ASSERT_TRUE(broker.publish("", {.routing_key = "frozen.q", .body = "before"}));
+
+  server->process().signal(SIGSTOP);  // the node's whole process group: alive, silent, connection open
+  auto result = std::make_shared<std::promise<Status>>();  // outlives a test that gives up
+  auto outcome = result->get_future();
+  broker.publish_async("", {.routing_key = "frozen.q", .body = "frozen"},
+                       [result](Status s) { result->set_value(std::move(s)); });
+  bool answered = outcome.wait_for(60s) == std::future_status::ready;
+  server->process().signal(SIGCONT);
+  ASSERT_TRUE(answered) << "the publish waited for the frozen broker's confirm (no bound)";
+  Status frozen = outcome.get();
+  ASSERT_FALSE(frozen);
+  EXPECT_EQ(frozen.error().kind, ErrorKind::kTimeout) << frozen.error().message;
+
+  // Thawed, the same broker publishes again (the connection was kept or reopened).
+  Status up = Error{ErrorKind::kUnavailable, "not tried"};
+  auto deadline = std::chrono::steady_clock::now() + 60s;
+  while (!up && std::chrono::steady_clock::now() < deadline) {
+    up = broker.publish("", {.routing_key = "frozen.q", .body = "after"});
+    if (!up) std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_TRUE(up) << up.error().message;
   opened->reset();
   server->stop();
   std::filesystem::remove_all(dir);
