@@ -275,7 +275,7 @@ class AmqpConnection {
       if (!stopping_) {
         publishes_.push_back({std::move(exchange), std::move(message), std::move(done),
                               Clock::now() + options_.connect_timeout});
-        wake();
+        wake_locked();
         return;
       }
     }
@@ -298,7 +298,7 @@ class AmqpConnection {
         promise->set_value(std::move(r));
         return ok;
       });
-      wake();
+      wake_locked();
     }
     return future.get();
   }
@@ -306,13 +306,22 @@ class AmqpConnection {
   void ack(AckRequest a) {
     std::lock_guard lock(mutex_);
     acks_.push_back(a);
-    wake();
+    wake_locked();
   }
 
  private:
   void wake() {
     std::uint64_t one = 1;
     if (wake_fd_ >= 0) (void)!::write(wake_fd_, &one, sizeof one);
+  }
+
+  // Wakes the thread only when it sleeps in wait(): a busy thread finds the
+  // work on its next turn, and a write is a syscall per publish and per ack.
+  // REQUIRES: mutex_ held.
+  void wake_locked() {
+    if (!sleeping_) return;
+    sleeping_ = false;
+    wake();
   }
 
   void drain_wake() {
@@ -630,13 +639,24 @@ class AmqpConnection {
     }
   }
 
-  // Waits until the socket is readable, work is queued, or timeout.
-  void wait(int timeout_ms) {
+  // Waits until the socket is readable, work is queued, or timeout. With
+  // skip_if_work, returns at once when work is already queued (so no wake-up
+  // is lost between the last look and the poll).
+  void wait(int timeout_ms, bool skip_if_work = false) {
+    {
+      std::lock_guard lock(mutex_);
+      if (skip_if_work && (!publishes_.empty() || !acks_.empty() || !tasks_.empty())) return;
+      sleeping_ = true;
+    }
     pollfd fds[2];
     int n = 0;
     fds[n++] = {wake_fd_, POLLIN, 0};
     if (conn_) fds[n++] = {amqp_get_sockfd(conn_), POLLIN, 0};
     ::poll(fds, n, timeout_ms);
+    {
+      std::lock_guard lock(mutex_);
+      sleeping_ = false;
+    }
     drain_wake();
   }
 
@@ -690,7 +710,7 @@ class AmqpConnection {
         continue;
       }
       bool pending_input = amqp_frames_enqueued(conn_) || amqp_data_in_buffer(conn_);
-      if (!pending_input) wait(200);
+      if (!pending_input) wait(200, true);
     }
     if (conn_) {
       (void)send_outgoing();  // acks handlers gave before the close
@@ -727,6 +747,7 @@ class AmqpConnection {
   std::mutex mutex_;  // guards the fields below
   std::condition_variable connected_cv_;
   bool connected_ = false;
+  bool sleeping_ = false;  // the thread is in (or entering) wait()'s poll: a new item must wake it
   std::string last_error_ = "not connected yet";
   std::deque<PendingPublish> publishes_;
   std::vector<AckRequest> acks_;
