@@ -14,7 +14,7 @@
 
 #include <fmt/format.h>
 
-#include "lab/infra/infra.h"
+#include "support/private_node.h"
 #include "mq/amqp_broker.h"
 #include "mq/broker.h"
 
@@ -22,6 +22,17 @@ namespace scalelab::mq {
 namespace {
 
 using namespace std::chrono_literals;
+
+// Publishes until the broker confirms (a node coming back), for at most 60 s.
+Status publish_until_confirmed(Broker& broker, const std::string& exchange, const Message& message) {
+  Status up = Error{ErrorKind::kUnavailable, "not tried"};
+  auto deadline = std::chrono::steady_clock::now() + 60s;
+  while (!up && std::chrono::steady_clock::now() < deadline) {
+    up = broker.publish(exchange, message);
+    if (!up) std::this_thread::sleep_for(100ms);
+  }
+  return up;
+}
 
 TEST(AmqpUrl, ParsesUserPasswordHostPortVhost) {
   auto a = parse_amqp_url("amqp://u%40x:p%3Aw@10.0.0.1:5673/shop");
@@ -41,14 +52,10 @@ TEST(AmqpUrl, ParsesUserPasswordHostPortVhost) {
 }
 
 TEST(AmqpBroker, ReconnectsAndResumesConsumingAfterABrokerRestart) {
-  auto dir = std::filesystem::temp_directory_path() / fmt::format("scalelab-restart-{}", ::getpid());
-  const auto* kind = lab::infra::find_kind("rabbitmq");
-  ASSERT_NE(kind, nullptr);
-  auto server = kind->start({.dir = dir});
-  ASSERT_TRUE(server) << server.error().message;
-  const auto port = server->port();
-
-  auto opened = open_broker(server->url(), {.reconnect_max_backoff = 500ms});
+  testkit::PrivateNode server("rabbitmq", "restart");
+  auto started = server.start();
+  ASSERT_TRUE(started) << started.error().message;
+  auto opened = open_broker(server.url(), {.reconnect_max_backoff = 500ms});
   ASSERT_TRUE(opened) << opened.error().message;
   auto& broker = **opened;
   Topology t;
@@ -74,7 +81,7 @@ TEST(AmqpBroker, ReconnectsAndResumesConsumingAfterABrokerRestart) {
   ASSERT_TRUE(broker.publish("restart.ex", {.routing_key = "k", .body = "before"}));
   ASSERT_TRUE(wait_for(1));
 
-  server->stop();
+  server.stop();
   // Loss is surfaced: publishing fails (once the connection notices).
   Status down;
   for (int i = 0; i < 200 && down; ++i) {
@@ -85,59 +92,43 @@ TEST(AmqpBroker, ReconnectsAndResumesConsumingAfterABrokerRestart) {
   EXPECT_EQ(down.error().kind, ErrorKind::kUnavailable);
 
   // Same port and data dir: the same node comes back.
-  server = kind->start({.dir = dir, .port = port});
-  ASSERT_TRUE(server) << server.error().message;
-  Status up = Error{ErrorKind::kUnavailable, "not tried"};
-  auto deadline = std::chrono::steady_clock::now() + 60s;
-  while (!up && std::chrono::steady_clock::now() < deadline) {
-    up = broker.publish("restart.ex", {.routing_key = "k", .body = "after"});
-    if (!up) std::this_thread::sleep_for(100ms);
-  }
+  auto restarted = server.start();
+  ASSERT_TRUE(restarted) << restarted.error().message;
+  Status up = publish_until_confirmed(broker, "restart.ex", {.routing_key = "k", .body = "after"});
   ASSERT_TRUE(up) << up.error().message;
   ASSERT_TRUE(wait_for(2));
   std::lock_guard lock(m);
   EXPECT_EQ(got.back(), "after");
   sub->reset();
   opened->reset();
-  server->stop();
-  std::filesystem::remove_all(dir);
 }
 
 TEST(AmqpBroker, APublishAFrozenBrokerNeverConfirmsFailsWithATimeout) {
-  auto dir = std::filesystem::temp_directory_path() / fmt::format("scalelab-frozen-{}", ::getpid());
-  const auto* kind = lab::infra::find_kind("rabbitmq");
-  ASSERT_NE(kind, nullptr);
-  auto server = kind->start({.dir = dir});
-  ASSERT_TRUE(server) << server.error().message;
-  auto opened = open_broker(server->url(), {.confirm_timeout = 1s});
+  testkit::PrivateNode server("rabbitmq", "frozen");
+  auto started = server.start();
+  ASSERT_TRUE(started) << started.error().message;
+  auto opened = open_broker(server.url(), {.confirm_timeout = 1s});
   ASSERT_TRUE(opened) << opened.error().message;
   auto& broker = **opened;
   ASSERT_TRUE(broker.declare({.queues = {{"frozen.q"}}}));
   ASSERT_TRUE(broker.publish("", {.routing_key = "frozen.q", .body = "before"}));
 
-  server->process().signal(SIGSTOP);  // the node's whole process group: alive, silent, connection open
+  server.signal(SIGSTOP);  // the node's whole process group: alive, silent, connection open
   auto result = std::make_shared<std::promise<Status>>();  // outlives a test that gives up
   auto outcome = result->get_future();
   broker.publish_async("", {.routing_key = "frozen.q", .body = "frozen"},
                        [result](Status s) { result->set_value(std::move(s)); });
   bool answered = outcome.wait_for(60s) == std::future_status::ready;
-  server->process().signal(SIGCONT);
+  server.signal(SIGCONT);
   ASSERT_TRUE(answered) << "the publish waited for the frozen broker's confirm (no bound)";
   Status frozen = outcome.get();
   ASSERT_FALSE(frozen);
   EXPECT_EQ(frozen.error().kind, ErrorKind::kTimeout) << frozen.error().message;
 
   // Thawed, the same broker publishes again (the connection was kept or reopened).
-  Status up = Error{ErrorKind::kUnavailable, "not tried"};
-  auto deadline = std::chrono::steady_clock::now() + 60s;
-  while (!up && std::chrono::steady_clock::now() < deadline) {
-    up = broker.publish("", {.routing_key = "frozen.q", .body = "after"});
-    if (!up) std::this_thread::sleep_for(100ms);
-  }
+  Status up = publish_until_confirmed(broker, "", {.routing_key = "frozen.q", .body = "after"});
   EXPECT_TRUE(up) << up.error().message;
   opened->reset();
-  server->stop();
-  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
