@@ -174,6 +174,7 @@ struct MqBenchArgs {
   std::size_t messages = 20'000;
   std::size_t size = 1024;
   std::size_t batch = 256;
+  bool quorum = false;  // a quorum queue (what a queue with a delivery limit is, e.g. hw7's orders queue)
 
   int run() const {
     auto broker = mq::open_broker(broker_url);
@@ -184,7 +185,9 @@ struct MqBenchArgs {
     std::string queue;
     assign_random_hex_id(queue);
     queue = "bench.publish." + queue;
-    if (auto s = (*broker)->declare({.queues = {{queue}}}); !s) {
+    mq::QueueSpec spec{.name = queue};
+    if (quorum) spec.max_deliveries = 5;  // on RabbitMQ: x-queue-type quorum
+    if (auto s = (*broker)->declare({.queues = {spec}}); !s) {
       spdlog::error("mq-bench: {}", s.error().message);
       return 1;
     }
@@ -201,8 +204,8 @@ struct MqBenchArgs {
       sent += n;
     }
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
-    fmt::print("scalelab mq: {} persistent confirmed messages of {} bytes in batches of {}: {:.3f} s, {:.0f} msg/s\n",
-               messages, size, batch, secs, static_cast<double>(messages) / secs);
+    fmt::print("scalelab mq: {} persistent confirmed messages of {} bytes in batches of {}{}: {:.3f} s, {:.0f} msg/s\n",
+               messages, size, batch, quorum ? " (quorum queue)" : "", secs, static_cast<double>(messages) / secs);
     return 0;
   }
 };
@@ -310,6 +313,7 @@ void add_wordcount_commands(CLI::App& app, int& exit_code) {
   m->add_option("--messages", mb->messages, "How many")->capture_default_str();
   m->add_option("--size", mb->size, "Payload bytes")->capture_default_str();
   m->add_option("--batch", mb->batch, "Confirms awaited every this many")->capture_default_str();
+  m->add_flag("--quorum", mb->quorum, "Publish into a quorum queue (as a queue with a delivery limit is) instead of a classic one");
   m->callback([mb, &exit_code] { exit_code = mb->run(); });
 
   add_hw4_command(*app.get_subcommand("lab"), exit_code);

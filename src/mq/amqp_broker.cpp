@@ -275,7 +275,7 @@ class AmqpConnection {
       if (!stopping_) {
         publishes_.push_back({std::move(exchange), std::move(message), std::move(done),
                               Clock::now() + options_.connect_timeout});
-        wake();
+        wake_locked();
         return;
       }
     }
@@ -298,7 +298,7 @@ class AmqpConnection {
         promise->set_value(std::move(r));
         return ok;
       });
-      wake();
+      wake_locked();
     }
     return future.get();
   }
@@ -306,13 +306,22 @@ class AmqpConnection {
   void ack(AckRequest a) {
     std::lock_guard lock(mutex_);
     acks_.push_back(a);
-    wake();
+    wake_locked();
   }
 
  private:
   void wake() {
     std::uint64_t one = 1;
     if (wake_fd_ >= 0) (void)!::write(wake_fd_, &one, sizeof one);
+  }
+
+  // Wakes the thread only when it sleeps in wait(): a busy thread finds the
+  // work on its next turn, and a write is a syscall per publish and per ack.
+  // REQUIRES: mutex_ held.
+  void wake_locked() {
+    if (!sleeping_) return;
+    sleeping_ = false;
+    wake();
   }
 
   void drain_wake() {
@@ -427,7 +436,7 @@ class AmqpConnection {
   // Fails every publish awaiting a confirm and everything queued.
   void fail_pending(const std::string& reason) {
     std::vector<PublishCallback> failed;
-    for (auto& [tag, cb] : unconfirmed_) failed.push_back(std::move(cb));
+    for (auto& [tag, u] : unconfirmed_) failed.push_back(std::move(u.done));
     unconfirmed_.clear();
     std::vector<std::function<bool(amqp_connection_state_t)>> tasks;
     {
@@ -447,13 +456,13 @@ class AmqpConnection {
     auto end = multiple ? unconfirmed_.upper_bound(tag) : unconfirmed_.find(tag);
     if (!multiple) {
       if (end == unconfirmed_.end()) return;
-      auto cb = std::move(end->second);
+      auto cb = std::move(end->second.done);
       unconfirmed_.erase(end);
       cb(status);
       return;
     }
     std::vector<PublishCallback> done;
-    for (auto it = unconfirmed_.begin(); it != end; ++it) done.push_back(std::move(it->second));
+    for (auto it = unconfirmed_.begin(); it != end; ++it) done.push_back(std::move(it->second.done));
     unconfirmed_.erase(unconfirmed_.begin(), end);
     for (auto& cb : done) cb(status);
   }
@@ -568,7 +577,7 @@ class AmqpConnection {
         p.done(Error{ErrorKind::kUnavailable, fmt::format("publish to {} failed: {}", address_.display(), amqp_error_string2(rc))});
         continue;
       }
-      unconfirmed_.emplace(next_publish_tag_++, std::move(p.done));
+      unconfirmed_.emplace(next_publish_tag_++, Unconfirmed{std::move(p.done), Clock::now() + options_.confirm_timeout});
     }
     for (const auto& a : acks) {
       if (!failure) break;
@@ -590,6 +599,28 @@ class AmqpConnection {
     return failure;
   }
 
+  // Fails publishes sent confirm_timeout ago and still not confirmed: a
+  // broker that stopped answering without closing the connection (frozen,
+  // partitioned) must not hold its publishers forever. The connection is
+  // kept: a late confirm finds no entry and is ignored (the message may then
+  // be in the queue although its publisher was told it failed, as when the
+  // connection drops before the confirm).
+  void expire_unconfirmed() {
+    auto now = Clock::now();
+    std::vector<PublishCallback> expired;
+    // Sent in tag order with the same timeout: the oldest come first.
+    while (!unconfirmed_.empty() && unconfirmed_.begin()->second.deadline <= now) {
+      expired.push_back(std::move(unconfirmed_.begin()->second.done));
+      unconfirmed_.erase(unconfirmed_.begin());
+    }
+    if (expired.empty()) return;
+    spdlog::warn("amqp: {} publish(es) to {} not confirmed within {} ms", expired.size(), address_.display(),
+                 options_.confirm_timeout.count());
+    Error e{ErrorKind::kTimeout, fmt::format("{} did not confirm the message within {} ms", address_.display(),
+                                             options_.confirm_timeout.count())};
+    for (auto& cb : expired) cb(e);
+  }
+
   // Fails publishes that waited connect_timeout for a connection.
   void expire_queued_publishes() {
     std::vector<PendingPublish> expired;
@@ -608,13 +639,24 @@ class AmqpConnection {
     }
   }
 
-  // Waits until the socket is readable, work is queued, or timeout.
-  void wait(int timeout_ms) {
+  // Waits until the socket is readable, work is queued, or timeout. With
+  // skip_if_work, returns at once when work is already queued (so no wake-up
+  // is lost between the last look and the poll).
+  void wait(int timeout_ms, bool skip_if_work = false) {
+    {
+      std::lock_guard lock(mutex_);
+      if (skip_if_work && (!publishes_.empty() || !acks_.empty() || !tasks_.empty())) return;
+      sleeping_ = true;
+    }
     pollfd fds[2];
     int n = 0;
     fds[n++] = {wake_fd_, POLLIN, 0};
     if (conn_) fds[n++] = {amqp_get_sockfd(conn_), POLLIN, 0};
     ::poll(fds, n, timeout_ms);
+    {
+      std::lock_guard lock(mutex_);
+      sleeping_ = false;
+    }
     drain_wake();
   }
 
@@ -660,6 +702,7 @@ class AmqpConnection {
       }
       Status s = send_outgoing();
       if (s) s = read_incoming();
+      if (s) expire_unconfirmed();
       if (!s) {
         spdlog::warn("amqp: connection to {} lost: {}; reconnecting", address_.display(), s.error().message);
         close_connection(false);
@@ -667,7 +710,7 @@ class AmqpConnection {
         continue;
       }
       bool pending_input = amqp_frames_enqueued(conn_) || amqp_data_in_buffer(conn_);
-      if (!pending_input) wait(200);
+      if (!pending_input) wait(200, true);
     }
     if (conn_) {
       (void)send_outgoing();  // acks handlers gave before the close
@@ -695,11 +738,16 @@ class AmqpConnection {
   amqp_connection_state_t conn_ = nullptr;
   std::uint64_t next_publish_tag_ = 1;
   std::uint64_t generation_ = 0;
-  std::map<std::uint64_t, PublishCallback> unconfirmed_;
+  struct Unconfirmed {
+    PublishCallback done;
+    Clock::time_point deadline;
+  };
+  std::map<std::uint64_t, Unconfirmed> unconfirmed_;
 
   std::mutex mutex_;  // guards the fields below
   std::condition_variable connected_cv_;
   bool connected_ = false;
+  bool sleeping_ = false;  // the thread is in (or entering) wait()'s poll: a new item must wake it
   std::string last_error_ = "not connected yet";
   std::deque<PendingPublish> publishes_;
   std::vector<AckRequest> acks_;

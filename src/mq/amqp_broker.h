@@ -11,6 +11,8 @@
 //   and publishes while disconnected fail with kUnavailable; the thread
 //   reconnects with exponential backoff, declares the recorded topology again
 //   and resumes consuming.
+// - A publish sent but not confirmed within confirm_timeout fails with
+//   kTimeout; the connection is kept (a frozen broker never closes it).
 // - Delivery limits: queues with max_deliveries > 0 are quorum queues with
 //   x-delivery-limit = max_deliveries - 1 (RabbitMQ counts returns, so the
 //   message is delivered at most max_deliveries times); other queues are

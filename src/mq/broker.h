@@ -132,7 +132,9 @@ class Broker {
   // Publishes to exchange ("" is the default exchange: routing_key names the
   // queue). done runs on a broker thread once the broker confirmed the
   // message, or with kUnavailable when the connection is down or was lost
-  // before the confirm (the message may or may not have been delivered).
+  // before the confirm, or with kTimeout when no confirm came within
+  // BrokerOptions::confirm_timeout (either way the message may or may not
+  // have been delivered).
   virtual void publish_async(const std::string& exchange, Message message, PublishCallback done) = 0;
 
   // REQUIRES: options.prefetch >= 1, options.concurrency >= 1.
@@ -167,6 +169,9 @@ struct BrokerOptions {
   std::chrono::milliseconds connect_timeout{5'000};
   std::chrono::milliseconds reconnect_min_backoff{100};
   std::chrono::milliseconds reconnect_max_backoff{3'000};
+  // The longest a sent publish waits for the broker's confirm before it
+  // fails with kTimeout (a broker that froze without closing the connection).
+  std::chrono::milliseconds confirm_timeout{10'000};
 };
 
 // "memory://" (a new in-process broker) or "amqp://user:pass@host:port/vhost"

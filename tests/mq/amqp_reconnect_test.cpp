@@ -1,16 +1,20 @@
 // The AMQP broker across a RabbitMQ restart: connection loss is surfaced
 // (publishes fail with kUnavailable), then the broker reconnects, declares
-// its topology again and the same subscription resumes. Starts its own
-// private node so the shared fixture is never disturbed.
+// its topology again and the same subscription resumes; and across a frozen
+// node (SIGSTOP), whose publishes fail with kTimeout instead of waiting
+// forever. Starts its own private nodes so the shared fixture is never
+// disturbed.
 #include <gtest/gtest.h>
 
+#include <csignal>
 #include <condition_variable>
+#include <future>
 #include <mutex>
 #include <thread>
 
 #include <fmt/format.h>
 
-#include "lab/infra/infra.h"
+#include "support/private_node.h"
 #include "mq/amqp_broker.h"
 #include "mq/broker.h"
 
@@ -18,6 +22,17 @@ namespace scalelab::mq {
 namespace {
 
 using namespace std::chrono_literals;
+
+// Publishes until the broker confirms (a node coming back), for at most 60 s.
+Status publish_until_confirmed(Broker& broker, const std::string& exchange, const Message& message) {
+  Status up = Error{ErrorKind::kUnavailable, "not tried"};
+  auto deadline = std::chrono::steady_clock::now() + 60s;
+  while (!up && std::chrono::steady_clock::now() < deadline) {
+    up = broker.publish(exchange, message);
+    if (!up) std::this_thread::sleep_for(100ms);
+  }
+  return up;
+}
 
 TEST(AmqpUrl, ParsesUserPasswordHostPortVhost) {
   auto a = parse_amqp_url("amqp://u%40x:p%3Aw@10.0.0.1:5673/shop");
@@ -37,14 +52,10 @@ TEST(AmqpUrl, ParsesUserPasswordHostPortVhost) {
 }
 
 TEST(AmqpBroker, ReconnectsAndResumesConsumingAfterABrokerRestart) {
-  auto dir = std::filesystem::temp_directory_path() / fmt::format("scalelab-restart-{}", ::getpid());
-  const auto* kind = lab::infra::find_kind("rabbitmq");
-  ASSERT_NE(kind, nullptr);
-  auto server = kind->start({.dir = dir});
-  ASSERT_TRUE(server) << server.error().message;
-  const auto port = server->port();
-
-  auto opened = open_broker(server->url(), {.reconnect_max_backoff = 500ms});
+  testkit::PrivateNode server("rabbitmq", "restart");
+  auto started = server.start();
+  ASSERT_TRUE(started) << started.error().message;
+  auto opened = open_broker(server.url(), {.reconnect_max_backoff = 500ms});
   ASSERT_TRUE(opened) << opened.error().message;
   auto& broker = **opened;
   Topology t;
@@ -70,7 +81,7 @@ TEST(AmqpBroker, ReconnectsAndResumesConsumingAfterABrokerRestart) {
   ASSERT_TRUE(broker.publish("restart.ex", {.routing_key = "k", .body = "before"}));
   ASSERT_TRUE(wait_for(1));
 
-  server->stop();
+  server.stop();
   // Loss is surfaced: publishing fails (once the connection notices).
   Status down;
   for (int i = 0; i < 200 && down; ++i) {
@@ -81,22 +92,43 @@ TEST(AmqpBroker, ReconnectsAndResumesConsumingAfterABrokerRestart) {
   EXPECT_EQ(down.error().kind, ErrorKind::kUnavailable);
 
   // Same port and data dir: the same node comes back.
-  server = kind->start({.dir = dir, .port = port});
-  ASSERT_TRUE(server) << server.error().message;
-  Status up = Error{ErrorKind::kUnavailable, "not tried"};
-  auto deadline = std::chrono::steady_clock::now() + 60s;
-  while (!up && std::chrono::steady_clock::now() < deadline) {
-    up = broker.publish("restart.ex", {.routing_key = "k", .body = "after"});
-    if (!up) std::this_thread::sleep_for(100ms);
-  }
+  auto restarted = server.start();
+  ASSERT_TRUE(restarted) << restarted.error().message;
+  Status up = publish_until_confirmed(broker, "restart.ex", {.routing_key = "k", .body = "after"});
   ASSERT_TRUE(up) << up.error().message;
   ASSERT_TRUE(wait_for(2));
   std::lock_guard lock(m);
   EXPECT_EQ(got.back(), "after");
   sub->reset();
   opened->reset();
-  server->stop();
-  std::filesystem::remove_all(dir);
+}
+
+TEST(AmqpBroker, APublishAFrozenBrokerNeverConfirmsFailsWithATimeout) {
+  testkit::PrivateNode server("rabbitmq", "frozen");
+  auto started = server.start();
+  ASSERT_TRUE(started) << started.error().message;
+  auto opened = open_broker(server.url(), {.confirm_timeout = 1s});
+  ASSERT_TRUE(opened) << opened.error().message;
+  auto& broker = **opened;
+  ASSERT_TRUE(broker.declare({.queues = {{"frozen.q"}}}));
+  ASSERT_TRUE(broker.publish("", {.routing_key = "frozen.q", .body = "before"}));
+
+  server.signal(SIGSTOP);  // the node's whole process group: alive, silent, connection open
+  auto result = std::make_shared<std::promise<Status>>();  // outlives a test that gives up
+  auto outcome = result->get_future();
+  broker.publish_async("", {.routing_key = "frozen.q", .body = "frozen"},
+                       [result](Status s) { result->set_value(std::move(s)); });
+  bool answered = outcome.wait_for(60s) == std::future_status::ready;
+  server.signal(SIGCONT);
+  ASSERT_TRUE(answered) << "the publish waited for the frozen broker's confirm (no bound)";
+  Status frozen = outcome.get();
+  ASSERT_FALSE(frozen);
+  EXPECT_EQ(frozen.error().kind, ErrorKind::kTimeout) << frozen.error().message;
+
+  // Thawed, the same broker publishes again (the connection was kept or reopened).
+  Status up = publish_until_confirmed(broker, "", {.routing_key = "frozen.q", .body = "after"});
+  EXPECT_TRUE(up) << up.error().message;
+  opened->reset();
 }
 
 }  // namespace

@@ -207,7 +207,8 @@ class FunctionRunner::Impl {
     obs::append_family_header(out, "function_orders_total", "Orders finished by the functions, by outcome",
                               "counter");
     for (auto [outcome, v] : {std::pair{"completed", s.completed}, std::pair{"duplicate", s.duplicates},
-                              std::pair{"failed", s.failed}, std::pair{"dead_lettered", s.dead_lettered}})
+                              std::pair{"refused", s.refused}, std::pair{"failed", s.failed},
+                              std::pair{"dead_lettered", s.dead_lettered}})
       obs::append_sample(out, "function_orders_total", {{"outcome", outcome}}, static_cast<double>(v));
     gauge("function_instances", "Instances alive (warm or busy)", s.instances);
     gauge("function_busy", "Invocations running now", s.busy);

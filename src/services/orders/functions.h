@@ -53,6 +53,7 @@ struct FunctionStats {
   std::uint64_t invocations = 0;        // every attempt, billed
   std::uint64_t cold_starts = 0;
   std::uint64_t completed = 0, failed = 0, dead_lettered = 0, duplicates = 0, charged = 0;
+  std::uint64_t refused = 0;  // deliveries of orders the service refused (503, status rejected): not charged
   int instances = 0, peak_concurrency = 0; // alive now (warm+busy); most busy at once
   std::uint64_t billed_ms = 0;           // sum of durations rounded UP to 1 ms (init included, as Lambda bills)
   double gb_seconds = 0;

@@ -121,7 +121,7 @@ Result<Order> order_from_json(std::string_view text) {
   order->reason = str("reason");
   if (order->order_id.empty()) return invalid("stored order has no order_id");
   if (order->status != "pending" && order->status != "processing" && order->status != "completed" &&
-      order->status != "failed")
+      order->status != "failed" && order->status != "rejected")
     return invalid(fmt::format("stored order has an unknown status '{}'", order->status));
   return order;
 }
@@ -353,6 +353,8 @@ asio::awaitable<http::Response> OrdersService::post_async(http::Request& req) {
   if (auto earlier = co_await claim_key(store_, key, order.order_id)) {
     auto original = order_from_json(*earlier);
     if (!original) throw http::HttpError(500, http::code::kInternal, original.error().message);
+    if (original->status == "rejected")  // refused a moment ago; its key is being released
+      co_return unavailable("the original request with this Idempotency-Key was refused; retry", "1");
     co_return http::Response::json(
         202, json::object{{"order_id", original->order_id}, {"status", original->status}});
   }
@@ -365,7 +367,8 @@ asio::awaitable<http::Response> OrdersService::post_async(http::Request& req) {
     co_return unavailable("no message broker configured", "1");
   }
   order.status = "pending";
-  auto stored = co_await store_.put(order_key(order.order_id), order_to_json(order));
+  const std::string pending = order_to_json(order);
+  auto stored = co_await store_.put(order_key(order.order_id), pending);
   if (!stored) {
     co_await undo();
     throw_store(stored.error());
@@ -377,10 +380,45 @@ asio::awaitable<http::Response> OrdersService::post_async(http::Request& req) {
   auto confirmed = co_await mq::publish(*broker_, std::string(kExchange), std::move(message));
   if (!confirmed) {
     spdlog::warn("orders: publish of {} not confirmed: {}", order.order_id, confirmed.error().message);
-    co_await undo();
+    auto taken = co_await refuse(order, pending, key);
+    if (taken)  // the message did reach the queue and a worker has the order
+      co_return http::Response::json(202, json::object{{"order_id", order.order_id}, {"status", *taken}});
     co_return unavailable("the order could not be queued (not confirmed by the broker); retry", "1");
   }
   co_return http::Response::json(202, json::object{{"order_id", order.order_id}, {"status", "pending"}});
+}
+
+// A publish without a confirm may still have reached the queue (the confirm
+// was lost with the connection). Marking the order rejected, compared
+// against exactly the pending record this request wrote, settles which side
+// won: a worker that gets the message later finds `rejected` and acks it
+// without a charge; if a worker had already moved the order on (processing,
+// completed, failed), the message did arrive and the order is accepted
+// after all (its status is returned). Only a refused order's idempotency key
+// is released.
+asio::awaitable<std::optional<std::string>> OrdersService::refuse(Order order, std::string pending, std::string key) {
+  const std::string record_key = order_key(order.order_id);
+  order.status = "rejected";
+  order.reason = "the broker did not confirm the publish; the client was answered 503";
+  std::string rejected = order_to_json(order);
+  auto marked = co_await store_.compare_and_set(record_key, pending, std::move(rejected));
+  if (marked && !*marked) {
+    auto now = co_await store_.get(record_key);
+    if (now && *now) {
+      auto current = order_from_json(**now);
+      if (current && current->status != "pending" && current->status != "rejected") co_return current->status;
+    }
+  } else if (!marked) {
+    // The store is failing too: erase what we can (a worker that then finds
+    // no order requeues the message until it is dead-lettered).
+    spdlog::error("orders: could not mark {} rejected: {}", order.order_id, marked.error().message);
+    (void)co_await store_.erase(record_key);
+  }
+  if (!key.empty()) {
+    const std::string idem = idempotency_key(key);
+    (void)co_await store_.erase(idem);
+  }
+  co_return std::nullopt;
 }
 
 asio::awaitable<http::Response> OrdersService::get_order(http::Request& req) {
@@ -390,6 +428,9 @@ asio::awaitable<http::Response> OrdersService::get_order(http::Request& req) {
   auto record = co_await store_.get(order_key(id));
   if (!record) throw_store(record.error());
   if (!*record) co_return http::Response::error(404, http::code::kNotFound, "order not found");
+  // A refused order (503) is kept only as a marker for its late message.
+  if (auto order = order_from_json(**record); order && order->status == "rejected")
+    co_return http::Response::error(404, http::code::kNotFound, "order not found");
   co_return http::Response::json_text(200, std::move(**record));
 }
 
@@ -480,7 +521,7 @@ asio::awaitable<bool> mark_order_failed(store::Store& store, std::string id, std
     v = json::object{{"order_id", id}, {"raw", **record}};
   }
   auto& o = v.as_object();
-  if (o.contains("status") && o["status"] == "completed") co_return false;
+  if (o.contains("status") && (o["status"] == "completed" || o["status"] == "rejected")) co_return false;
   o["status"] = "failed";
   o["reason"] = reason;
   auto put = co_await store.put(order_key(id), json::serialize(v));
@@ -518,6 +559,10 @@ asio::awaitable<Result<Processed>> process_order(store::Store& store, PaymentPro
     result.duplicate = true;
     co_return result;
   }
+  if (order->status == "rejected") {  // its publish was not confirmed, the client got 503: never charge it
+    result.refused = true;
+    co_return result;
+  }
   if (order->status == "pending") {
     order->status = "processing";
     std::string processing = order_to_json(*order);
@@ -546,19 +591,40 @@ asio::awaitable<Result<Processed>> process_order(store::Store& store, PaymentPro
 // ---- the counting check ----
 
 bool Audit::ok() const {
-  return accepted == completed + failed && failed_without_reason == 0 && unfinished == 0 && charges == completed &&
-         charged_not_completed == 0 && duplicates == 0;
+  return accepted == completed + failed && failed_without_reason == 0 && unfinished == 0 && rejected == 0 &&
+         charges == completed && charged_not_completed == 0 && duplicates == 0 && refused_in_system == 0;
 }
 
 std::string Audit::describe() const {
   return fmt::format(
-      "accepted {} = completed {} + failed {} (without reason {}, unfinished {}); charges {} (on orders not "
-      "completed {}); duplicate ids {} -> {}",
-      accepted, completed, failed, failed_without_reason, unfinished, charges, charged_not_completed, duplicates,
-      ok() ? "OK" : "MISMATCH");
+      "accepted {} = completed {} + failed {} (without reason {}, unfinished {}, marked rejected {}); charges {} (on "
+      "orders not completed {}); duplicate ids {}; refused {} (still in the system {}) -> {}",
+      accepted, completed, failed, failed_without_reason, unfinished, rejected, charges, charged_not_completed,
+      duplicates, refused, refused_in_system, ok() ? "OK" : "MISMATCH");
 }
 
+namespace {
+
+std::string stored_status(const std::string& record, std::string* reason = nullptr) {
+  boost::system::error_code ec;
+  auto v = json::parse(record, ec);
+  std::string status;
+  if (!ec && v.is_object()) {
+    if (auto* s = v.as_object().if_contains("status"); s && s->is_string()) status = s->get_string();
+    if (auto* r = v.as_object().if_contains("reason"); reason && r && r->is_string()) *reason = r->get_string();
+  }
+  return status;
+}
+
+}  // namespace
+
 asio::awaitable<Result<Audit>> audit(store::Store& store, std::vector<std::string> accepted_ids) {
+  std::vector<std::string> none;
+  co_return co_await audit(store, std::move(accepted_ids), std::move(none));
+}
+
+asio::awaitable<Result<Audit>> audit(store::Store& store, std::vector<std::string> accepted_ids,
+                                     std::vector<std::string> refused_ids) {
   Audit a;
   std::set<std::string> seen;
   for (const auto& id : accepted_ids) {
@@ -575,18 +641,15 @@ asio::awaitable<Result<Audit>> audit(store::Store& store, std::vector<std::strin
     if (!*record) {
       ++a.unfinished;
     } else {
-      boost::system::error_code ec;
-      auto v = json::parse(**record, ec);
-      std::string status, reason;
-      if (!ec && v.is_object()) {
-        if (auto* s = v.as_object().if_contains("status"); s && s->is_string()) status = s->get_string();
-        if (auto* r = v.as_object().if_contains("reason"); r && r->is_string()) reason = r->get_string();
-      }
+      std::string reason;
+      std::string status = stored_status(**record, &reason);
       if (status == "completed") {
         ++a.completed;
         completed = true;
       } else if (status == "failed") {
         reason.empty() ? ++a.failed_without_reason : ++a.failed;
+      } else if (status == "rejected") {
+        ++a.rejected;
       } else {
         ++a.unfinished;
       }
@@ -595,6 +658,14 @@ asio::awaitable<Result<Audit>> audit(store::Store& store, std::vector<std::strin
       ++a.charges;
       if (!completed) ++a.charged_not_completed;
     }
+  }
+  for (const auto& id : refused_ids) {
+    ++a.refused;
+    auto record = co_await store.get(order_key(id));
+    if (!record) co_return record.error();
+    auto charge = co_await store.get(charge_key(id));
+    if (!charge) co_return charge.error();
+    if ((*record && stored_status(**record) != "rejected") || *charge) ++a.refused_in_system;
   }
   co_return a;
 }

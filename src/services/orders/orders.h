@@ -5,7 +5,9 @@
 //
 // State lives in a Store (memory:// in one process, redis:// when the service
 // and the workers are separate processes):
-//   order/{id}          the order JSON (status pending|processing|completed|failed)
+//   order/{id}          the order JSON (status pending|processing|completed|failed,
+//                       or rejected: refused with 503, kept so that a late
+//                       delivery of its message is acked without a charge)
 //   order-idem/{key}    the order id an Idempotency-Key created
 //   order-charge/{id}   the charge of an order, written once (put_if_absent)
 // Thread-safety: PaymentProcessor, OrdersService and OrderWorker are
@@ -52,7 +54,7 @@ struct Item {
 struct Order {
   std::string order_id;
   std::int32_t customer_id = 0;
-  std::string status;  // pending, processing, completed, failed
+  std::string status;  // pending, processing, completed, failed, rejected
   std::vector<Item> items;
   std::string created_at;  // RFC 3339 UTC
   std::string reason;      // why it failed (status failed only)
@@ -109,12 +111,14 @@ boost::asio::awaitable<Result<bool>> record_charge(store::Store& store, const Or
 
 // The processing rule of a queued order, shared by OrderWorker and
 // FunctionRunner: read the order; a finished one (completed/failed) is a
-// duplicate delivery; pending -> processing (compare-and-set); if no charge is
+// duplicate delivery; a rejected one (its client got 503) is refused, never
+// charged; pending -> processing (compare-and-set); if no charge is
 // recorded, verify the payment with `payments` and record the charge once;
 // processing -> completed (compare-and-set). An error leaves the order for a
 // retry (its charge, if made, is found again and not repeated).
 struct Processed {
   bool duplicate = false;  // it had been finished before: nothing done
+  bool refused = false;    // the service refused it (503, status rejected): nothing done, never charged
   bool charged = false;    // this call recorded the charge
 };
 boost::asio::awaitable<Result<Processed>> process_order(store::Store& store, PaymentProcessor& payments,
@@ -123,6 +127,7 @@ boost::asio::awaitable<Result<Processed>> process_order(store::Store& store, Pay
 template <typename Stats>
 void count_processed(Stats& stats, const Processed& p) {
   if (p.duplicate) ++stats.duplicates;
+  else if (p.refused) ++stats.refused;
   else ++stats.completed;
   if (p.charged) ++stats.charged;
 }
@@ -161,6 +166,7 @@ class OrdersService {
   boost::asio::awaitable<http::Response> post_sync(http::Request& req);
   boost::asio::awaitable<http::Response> post_async(http::Request& req);
   boost::asio::awaitable<http::Response> get_order(http::Request& req);
+  boost::asio::awaitable<std::optional<std::string>> refuse(Order order, std::string pending, std::string key);
   store::Store& store_;
   mq::Broker* broker_;
   ServiceOptions options_;
@@ -177,6 +183,7 @@ struct WorkerOptions {
 struct WorkerStats {
   std::uint64_t completed = 0;   // orders this worker completed
   std::uint64_t duplicates = 0;  // deliveries of orders already completed/failed
+  std::uint64_t refused = 0;     // deliveries of orders the service refused (503, status rejected): acked, not charged
   std::uint64_t charged = 0;     // charges this worker recorded
   std::uint64_t requeued = 0;    // failed attempts sent back
   std::uint64_t dead = 0;        // rejected to the DLQ (failed, reason recorded)
@@ -206,20 +213,28 @@ class OrderWorker {
 };
 
 // The counting check at the end of a run, over the orders a client was
-// accepted (202/200) for.
+// accepted (202/200) for, and those it was refused (503) for.
 struct Audit {
   std::size_t accepted = 0;
   std::size_t completed = 0;
   std::size_t failed = 0;                 // with a reason
   std::size_t failed_without_reason = 0;
   std::size_t unfinished = 0;             // pending/processing/missing
+  std::size_t rejected = 0;               // an accepted order marked rejected (as if it had been refused)
   std::size_t charges = 0;                // charge records of accepted orders
   std::size_t charged_not_completed = 0;  // a charge on an order that is not completed
   std::size_t duplicates = 0;             // an order id accepted more than once
-  // accepted = completed + failed (with reason), charges = completed, no duplicates.
+  std::size_t refused = 0;                // ids the client got a 503 for
+  std::size_t refused_in_system = 0;      // ... that are in the store other than as rejected, or were charged
+  // accepted = completed + failed (with reason), charges = completed, no
+  // duplicates, and no refused order in the system.
   bool ok() const;
   std::string describe() const;
 };
+boost::asio::awaitable<Result<Audit>> audit(store::Store& store, std::vector<std::string> accepted_ids,
+                                            std::vector<std::string> refused_ids);
+// (An overload, not a default argument: GCC 12 mis-destroys temporaries that
+// share an expression with co_await.)
 boost::asio::awaitable<Result<Audit>> audit(store::Store& store, std::vector<std::string> accepted_ids);
 
 }  // namespace scalelab::orders

@@ -2,7 +2,8 @@
 // test starts (ctest fixtures cannot be combined here): async orders
 // complete exactly once, and kill -9 of a worker process with orders in
 // flight loses and double-charges nothing; `serve order-functions` is a
-// drop-in for the worker processes.
+// drop-in for the worker processes. Each test ends with the counting check
+// (orders::audit) and asserts it holds.
 #include <csignal>
 #include <filesystem>
 
@@ -10,9 +11,9 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-#include "lab/infra/infra.h"
 #include "lab/process.h"
 #include "mq/broker.h"
+#include "orders_infra.h"
 #include "orders_support.h"
 #include "store/store.h"
 #include "support/test_server.h"
@@ -30,15 +31,10 @@ struct Real {
     auto b = mq::open_broker(testkit::infra_url("rabbitmq"));
     EXPECT_TRUE(b) << (b ? "" : b.error().message);
     if (b) broker = std::move(*b);
-    auto* kind = lab::infra::find_kind("redis");
-    EXPECT_NE(kind, nullptr);
-    if (!kind) return;
-    redis_dir = std::filesystem::temp_directory_path() / fmt::format("scalelab-orders-redis-{}", ::getpid());
-    auto started = kind->start({.dir = redis_dir});
+    auto started = redis.start();
     EXPECT_TRUE(started) << (started ? "" : started.error().message);
     if (!started) return;
-    redis = std::make_unique<lab::infra::Server>(std::move(*started));
-    redis_url = redis->url();
+    redis_url = redis.url();
     auto s = store::open_store(redis_url);
     EXPECT_TRUE(s) << (s ? "" : s.error().message);
     if (s) store = std::move(*s);
@@ -65,12 +61,8 @@ struct Real {
     server.reset();
     service.reset();
     store.reset();
-    redis.reset();
-    std::error_code ec;
-    std::filesystem::remove_all(redis_dir, ec);
   }
-  std::filesystem::path redis_dir;
-  std::unique_ptr<lab::infra::Server> redis;
+  testing::PrivateNode redis{"redis", this_test()};
   std::string redis_url;
   std::unique_ptr<mq::Broker> broker;
   std::unique_ptr<store::Store> store;
@@ -101,37 +93,44 @@ TEST(OrdersRabbitmq, KillingAWorkerWithOrdersInFlightStillCompletesEachOrderOnce
   ASSERT_TRUE(r.client);
   auto logs = std::filesystem::temp_directory_path() / fmt::format("scalelab-orders-kill-{}", ::getpid());
   std::filesystem::create_directories(logs);
+  // Worker 0 runs alone until it is killed, so every order in `processing`
+  // after its death was in its hands; worker 1 then takes over.
   std::vector<lab::Process> workers;
-  for (int i = 0; i < 2; ++i) {
-    auto p = lab::Process::spawn({.argv = {SCALELAB_BINARY, "serve", "order-worker", "--port", "0", "--broker",
-                                           testkit::infra_url("rabbitmq"), "--store", r.redis_url,
-                                           "--workers", "4", "--payment-delay", "250ms"},
-                                  .log_file = logs / fmt::format("worker-{}.log", i)});
-    ASSERT_TRUE(p) << p.error().message;
-    workers.push_back(std::move(*p));
-  }
+  auto first = testing::spawn_order_worker(testkit::infra_url("rabbitmq"), r.redis_url, logs / "worker-0.log", 4, "250ms");
+  ASSERT_TRUE(first) << first.error().message;
+  workers.push_back(std::move(*first));
   auto ids = r.accept(48);
   ASSERT_EQ(ids.size(), 48u);
-  // Wait (bounded) until both workers are busy: some orders done, many not.
+  // Wait (bounded) until worker 0 is busy: some orders done, some in hand.
   auto until = std::chrono::steady_clock::now() + 60s;
   Audit mid;
   while (std::chrono::steady_clock::now() < until) {
     auto a = run_blocking(audit(*r.store, ids));
     ASSERT_TRUE(a) << a.error().message;
     mid = *a;
-    if (mid.completed >= 4) break;
+    if (mid.completed >= 4 && !testing::with_status(*r.store, ids, "processing").empty()) break;
     std::this_thread::sleep_for(10ms);
   }
-  ASSERT_GE(mid.completed, 4u) << "the workers never got going; see " << logs;
+  ASSERT_GE(mid.completed, 4u) << "the worker never got going; see " << logs;
   ASSERT_LT(mid.completed, 40u) << "too late to kill a worker mid-run";
   workers[0].signal(SIGKILL);
   auto code = workers[0].wait_for(10s);
   ASSERT_TRUE(code.has_value());
   EXPECT_EQ(*code, 128 + SIGKILL);
+  auto in_flight = testing::with_status(*r.store, ids, "processing");
+  ASSERT_FALSE(in_flight.empty()) << "no order was in flight at the kill; the test proves nothing";
+  auto second = testing::spawn_order_worker(testkit::infra_url("rabbitmq"), r.redis_url, logs / "worker-1.log", 4, "250ms");
+  ASSERT_TRUE(second) << second.error().message;
+  workers.push_back(std::move(*second));
   auto a = testing::wait_for_all_finished(*r.store, ids, 120s);
   EXPECT_TRUE(a.ok()) << a.describe();
   EXPECT_EQ(a.completed, 48u);
   EXPECT_EQ(a.charges, 48u);
+  auto redone = run_blocking(audit(*r.store, in_flight));
+  ASSERT_TRUE(redone);
+  EXPECT_TRUE(redone->ok()) << redone->describe();
+  EXPECT_EQ(redone->completed, in_flight.size()) << "the orders in flight at the kill were not all completed";
+  EXPECT_TRUE(workers[1].running()) << "see " << logs;
   workers[1].stop();
   std::filesystem::remove_all(logs);
 }

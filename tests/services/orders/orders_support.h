@@ -46,6 +46,23 @@ inline std::string field(const std::string& body, const char* name) {
   return f && f->is_string() ? std::string(f->get_string()) : "";
 }
 
+// The ids among ids whose stored order has this status.
+inline std::vector<std::string> with_status(store::Store& store, const std::vector<std::string>& ids,
+                                            const std::string& status) {
+  std::vector<std::string> out;
+  for (const auto& id : ids) {
+    auto record = run_blocking(store.get(order_key(id)));
+    if (!record) {
+      ADD_FAILURE() << record.error().message;
+      return out;
+    }
+    if (!*record) continue;
+    auto order = order_from_json(**record);
+    if (order && order->status == status) out.push_back(id);
+  }
+  return out;
+}
+
 // Polls the counting check until no accepted order is unfinished (bounded).
 inline Audit wait_for_all_finished(store::Store& store, const std::vector<std::string>& ids,
                                    std::chrono::milliseconds timeout) {

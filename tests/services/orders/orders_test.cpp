@@ -2,7 +2,10 @@
 // validation, the payment processor's slots, sync and async orders,
 // idempotency keys, redelivery and poison orders, and the counting check.
 #include <atomic>
+#include <functional>
 #include <future>
+#include <mutex>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -228,9 +231,131 @@ TEST(OrdersAsync, AnUnconfirmedPublishIs503AndLeavesNoOrder) {
   ASSERT_TRUE(r) << r.error().message;
   EXPECT_EQ(r->status, 503u) << r->body;
   EXPECT_FALSE(r->header("Retry-After").empty());
+  // Only the marker for a late message is left: not an order anyone can see,
+  // no charge, and the key is free for the retry.
   auto left = run_blocking(f.store->scan("order"));
   ASSERT_TRUE(left);
-  EXPECT_TRUE(left->empty()) << left->front().first;
+  ASSERT_EQ(left->size(), 1u);
+  EXPECT_EQ(left->front().first.rfind("order/", 0), 0u) << left->front().first;
+  auto id = left->front().first.substr(6);
+  auto marker = order_from_json(left->front().second);
+  ASSERT_TRUE(marker) << left->front().second;
+  EXPECT_EQ(marker->status, "rejected");
+  auto got = f.client->get("/orders/" + id, 5s);
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->status, 404u) << got->body;
+  auto a = run_blocking(audit(*f.store, {}, {id}));
+  ASSERT_TRUE(a);
+  EXPECT_TRUE(a->ok()) << a->describe();
+}
+
+// Delivers every message but reports its confirm as lost: what a connection
+// that drops between the broker's enqueue and its basic.ack looks like.
+// before_failing(order_id) runs first, on a thread of its own.
+class LosingConfirmBroker : public mq::Broker {
+ public:
+  LosingConfirmBroker(mq::Broker& inner, std::function<void(const std::string&)> before_failing = {})
+      : inner_(inner), before_failing_(std::move(before_failing)) {}
+  ~LosingConfirmBroker() override {
+    std::lock_guard lock(mu_);
+    for (auto& t : threads_) t.join();
+  }
+  std::string kind() const override { return "losing-confirm"; }
+  Status declare(const mq::Topology& t) override { return inner_.declare(t); }
+  void publish_async(const std::string& exchange, mq::Message m, mq::PublishCallback done) override {
+    std::string id = m.headers["order_id"];
+    inner_.publish_async(exchange, std::move(m), [this, id, done = std::move(done)](Status) {
+      std::lock_guard lock(mu_);
+      threads_.emplace_back([this, id, done] {
+        if (before_failing_) before_failing_(id);
+        done(Error{ErrorKind::kUnavailable, "connection lost before the confirm"});
+      });
+    });
+  }
+  Result<std::unique_ptr<mq::Subscription>> subscribe(const std::string& q, mq::SubscribeOptions o,
+                                                      mq::Handler h) override {
+    return inner_.subscribe(q, o, std::move(h));
+  }
+  Result<std::uint64_t> queue_depth(const std::string& q) override { return inner_.queue_depth(q); }
+
+ private:
+  mq::Broker& inner_;
+  std::function<void(const std::string&)> before_failing_;
+  std::mutex mu_;
+  std::vector<std::thread> threads_;
+};
+
+TEST(OrdersAsync, AMessageWhoseConfirmWasLostIsAckedWithoutACharge) {
+  // The service answers 503 before any worker runs; the message is in the
+  // queue all the same. The worker that gets it must not charge the order.
+  Fixture f;
+  LosingConfirmBroker losing(*f.broker);
+  OrdersService service(*f.store, &losing, {});
+  testkit::TestServer server([&](http::Router& r) { service.register_routes(r); });
+  http::BlockingClient client(http::ClientOptions{.port = server.port()});
+  auto r = post(client, "/orders/async", kGoodOrder, "lost-1");
+  ASSERT_TRUE(r) << r.error().message;
+  ASSERT_EQ(r->status, 503u) << r->body;
+  auto depth = f.broker->queue_depth(std::string(kQueue));
+  ASSERT_TRUE(depth);
+  ASSERT_EQ(*depth, 1u) << "the message should have reached the queue";
+  auto orders = run_blocking(f.store->scan("order/"));
+  ASSERT_TRUE(orders);
+  ASSERT_EQ(orders->size(), 1u);
+  std::string id = orders->front().first.substr(6);
+  auto worker = OrderWorker::start(*f.broker, *f.store, {.workers = 1, .payment = {.slots = 1, .delay = 1ms}, .max_deliveries = 3});
+  ASSERT_TRUE(worker);
+  auto until = std::chrono::steady_clock::now() + 20s;
+  while ((*worker)->stats().refused < 1 && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(5ms);
+  (*worker)->close();
+  auto st = (*worker)->stats();
+  EXPECT_EQ(st.refused, 1u);
+  EXPECT_EQ(st.charged, 0u);
+  EXPECT_EQ(st.requeued, 0u) << "a refused order's message is acked at once, not retried";
+  auto a = run_blocking(audit(*f.store, {}, {id}));
+  ASSERT_TRUE(a);
+  EXPECT_TRUE(a->ok()) << a->describe();
+  auto idem = run_blocking(f.store->get(idempotency_key("lost-1")));
+  ASSERT_TRUE(idem);
+  EXPECT_FALSE(idem->has_value()) << "the key of a refused order must be free for the retry";
+  // The retry with the same key is a new order, accepted and charged once.
+  OrdersService direct(*f.store, f.broker.get(), {});
+  testkit::TestServer server2([&](http::Router& r) { direct.register_routes(r); });
+  http::BlockingClient client2(http::ClientOptions{.port = server2.port()});
+  auto again = post(client2, "/orders/async", kGoodOrder, "lost-1");
+  ASSERT_TRUE(again);
+  ASSERT_EQ(again->status, 202u) << again->body;
+  EXPECT_NE(field(again->body, "order_id"), id);
+}
+
+TEST(OrdersAsync, AnOrderAWorkerTookBeforeTheLostConfirmIsAcceptedNot503) {
+  // The worker moves the order to processing before the service learns the
+  // confirm was lost: the message evidently arrived, so the order is
+  // accepted (202) and completed once; answering 503 would leave a charge on
+  // an order the client was told failed.
+  Fixture f;
+  auto worker = OrderWorker::start(*f.broker, *f.store, {.workers = 1, .payment = {.slots = 1, .delay = 200ms}, .max_deliveries = 3});
+  ASSERT_TRUE(worker);
+  store::Store& store = *f.store;
+  LosingConfirmBroker losing(*f.broker, [&store](const std::string& id) {
+    auto until = std::chrono::steady_clock::now() + 10s;
+    while (std::chrono::steady_clock::now() < until) {
+      auto rec = run_blocking(store.get(order_key(id)));
+      if (rec && *rec && order_from_json(**rec) && order_from_json(**rec)->status != "pending") return;
+      std::this_thread::sleep_for(1ms);
+    }
+  });
+  OrdersService service(*f.store, &losing, {});
+  testkit::TestServer server([&](http::Router& r) { service.register_routes(r); });
+  http::BlockingClient client(http::ClientOptions{.port = server.port()});
+  auto r = post(client, "/orders/async", kGoodOrder);
+  ASSERT_TRUE(r) << r.error().message;
+  ASSERT_EQ(r->status, 202u) << r->body;
+  EXPECT_NE(field(r->body, "status"), "pending") << r->body;
+  auto a = testing::wait_for_all_finished(*f.store, {field(r->body, "order_id")}, 20s);
+  EXPECT_TRUE(a.ok()) << a.describe();
+  EXPECT_EQ(a.completed, 1u);
+  EXPECT_EQ((*worker)->stats().charged, 1u);
 }
 
 TEST(OrdersIdempotency, ARetriedRequestReturnsTheOriginalOrder) {
@@ -329,6 +454,25 @@ TEST(OrdersAudit, FlagsAMissingChargeAndAnOrderWithoutAReason) {
   EXPECT_EQ(a->failed_without_reason, 1u);
   EXPECT_EQ(a->duplicates, 1u);
   EXPECT_EQ(a->unfinished, 1u);
+}
+
+TEST(OrdersAudit, FlagsARefusedOrderThatIsStillInTheSystem) {
+  auto opened = store::open_store("memory://");
+  auto store = std::move(*opened);
+  const std::string items = R"([{"product_id":1,"quantity":1,"price":5}])";
+  ASSERT_TRUE(store_order(*store, "marker", "rejected", items));   // refused, as it should be left
+  ASSERT_TRUE(store_order(*store, "visible", "pending", items));   // refused yet still an order
+  ASSERT_TRUE(store_order(*store, "charged", "rejected", items));  // refused yet charged
+  ASSERT_TRUE(run_blocking(record_charge(*store, *order_from_json(R"({"order_id":"charged","customer_id":1,"status":"rejected","items":[{"product_id":1,"quantity":1,"price":5}]})"))));
+  auto clean = run_blocking(audit(*store, {}, {"marker", "gone"}));
+  ASSERT_TRUE(clean);
+  EXPECT_TRUE(clean->ok()) << clean->describe();
+  auto a = run_blocking(audit(*store, {"marker"}, {"visible", "charged"}));
+  ASSERT_TRUE(a);
+  EXPECT_FALSE(a->ok());
+  EXPECT_EQ(a->rejected, 1u) << "an accepted order marked rejected";
+  EXPECT_EQ(a->refused, 2u);
+  EXPECT_EQ(a->refused_in_system, 2u);
 }
 
 }  // namespace
