@@ -31,6 +31,40 @@ rc=$?
 set -e
 [[ $rc -eq 2 ]] || fail "failed threshold exit $rc, want 2"
 
+# Thresholds on one request name: pass (exit 0), fail (exit 2), and a name
+# no request has is an error before any load (exit 1, nothing sent).
+"$bin" load --url "$url" --max-requests 20 --no-progress --threshold 'GET /x:errors<1%' \
+  --threshold 'GET /x:rps>0' >"$dir/named.txt" || fail "per-name threshold exit $?: $(cat "$dir/named.txt")"
+grep -q "threshold GET /x:errors<1% .* pass" "$dir/named.txt" || fail "per-name threshold line: $(cat "$dir/named.txt")"
+set +e
+"$bin" load --url "$url" --max-requests 20 --no-progress --threshold 'GET /x:p50>1h' >/dev/null
+rc=$?
+set -e
+[[ $rc -eq 2 ]] || fail "failed per-name threshold exit $rc, want 2"
+before=$(curl -fsS "http://127.0.0.1:$port/stub/count")
+set +e
+"$bin" load --url "$url" --max-requests 20 --no-progress --threshold 'GET /typo:p99<1s' 2>"$dir/err.txt"
+rc=$?
+set -e
+[[ $rc -eq 1 ]] || fail "unknown threshold name exit $rc, want 1"
+grep -q "no request is named 'GET /typo' (request names: GET /x)" "$dir/err.txt" || fail "unknown name: $(cat "$dir/err.txt")"
+after=$(curl -fsS "http://127.0.0.1:$port/stub/count")
+[[ $before == "$after" ]] || fail "requests were sent for an unknown threshold name ($before -> $after)"
+
+# A scenario file's thresholds, with --threshold added to them.
+cat >"$dir/th.yaml" <<YAML
+host: http://127.0.0.1:$port
+max_requests: 20
+tasks:
+  - {name: home, path: /x}
+thresholds:
+  - home: [errors<1%, p50<1h]
+YAML
+"$bin" load "$dir/th.yaml" --no-progress --json "$dir/th.json" --threshold 'home:rps>100000000' >"$dir/th.txt" && rc=0 || rc=$?
+[[ $rc -eq 2 ]] || fail "file thresholds + failing --threshold exit $rc, want 2: $(cat "$dir/th.txt")"
+[[ $(grep -c '^threshold home:' "$dir/th.txt") -eq 3 ]] || fail "file thresholds: $(cat "$dir/th.txt")"
+grep -q '"rule":"home:errors<1%","name":"home",' "$dir/th.json" || fail "threshold json: $(cat "$dir/th.json")"
+
 # A bad scenario fails before any load, naming file and line.
 cat >"$dir/bad.yaml" <<YAML
 host: http://127.0.0.1:$port
@@ -54,9 +88,10 @@ after=$(curl -fsS "http://127.0.0.1:$port/stub/count")
   || fail "unreachable host exit $?"
 grep -q "connect: Connection refused" "$dir/unreach.txt" || fail "unreachable: $(cat "$dir/unreach.txt")"
 
-# Every example scenario is accepted (validated, not run).
+# Every example scenario is accepted (validated, barely run): exit 0, or 2
+# when it declares latency thresholds (a run that sent nothing fails them).
 for f in "$(dirname "$0")"/../../examples/*.yaml; do
-  "$bin" load "$f" --max-requests 0 --duration 1ms --host "http://127.0.0.1:1" --no-progress >/dev/null \
-    || fail "example $f"
+  "$bin" load "$f" --max-requests 0 --duration 1ms --host "http://127.0.0.1:1" --no-progress >/dev/null && rc=0 || rc=$?
+  [[ $rc -eq 0 || ( $rc -eq 2 && $(grep -c '^thresholds:' "$f") -eq 1 ) ]] || fail "example $f exit $rc"
 done
 echo "load cli end-to-end: ok"
