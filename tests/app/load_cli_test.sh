@@ -14,6 +14,18 @@ pid=$!
 trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "$dir"' EXIT
 wait_healthy "http://127.0.0.1:$port/health" || fail "stub did not come up: $(cat "$dir/stub.log")"
 url="http://127.0.0.1:$port/x"
+answered() { curl -fsS "http://127.0.0.1:$port/stub/count" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["answered"])'; }
+# fails_before_load WHAT PATTERN CMD...: CMD exits 1 with PATTERN (grep) on
+# stderr and sends the stub nothing.
+fails_before_load() {
+  local what=$1 pattern=$2 before rc=0
+  shift 2
+  before=$(answered)
+  "$@" >/dev/null 2>"$dir/err.txt" || rc=$?
+  [[ $rc -eq 1 ]] || fail "$what: exit $rc, want 1"
+  grep -q -- "$pattern" "$dir/err.txt" || fail "$what: message: $(cat "$dir/err.txt")"
+  [[ $(answered) == "$before" ]] || fail "$what: requests were sent ($before -> $(answered))"
+}
 
 "$bin" load --url "$url" --users 4 --max-requests 300 --duration 20s --no-progress \
   --json "$dir/r.json" --csv "$dir/run" --html "$dir/r.html" --threshold 'errors<1%' >"$dir/out.txt" \
@@ -25,10 +37,7 @@ head -1 "$dir/run_stats.csv" | grep -q '^Type,Name,Request Count,Failure Count,'
 grep -q "new Chart(" "$dir/r.html" || fail "html report"
 
 # A threshold that cannot hold sets exit status 2.
-set +e
-"$bin" load --url "$url" --max-requests 20 --no-progress --threshold 'rps>100000000' >/dev/null
-rc=$?
-set -e
+rc=0; "$bin" load --url "$url" --max-requests 20 --no-progress --threshold 'rps>100000000' >/dev/null || rc=$?
 [[ $rc -eq 2 ]] || fail "failed threshold exit $rc, want 2"
 
 # Thresholds on one request name: pass (exit 0), fail (exit 2), and a name
@@ -36,20 +45,10 @@ set -e
 "$bin" load --url "$url" --max-requests 20 --no-progress --threshold 'GET /x:errors<1%' \
   --threshold 'GET /x:rps>0' >"$dir/named.txt" || fail "per-name threshold exit $?: $(cat "$dir/named.txt")"
 grep -q "threshold GET /x:errors<1% .* pass" "$dir/named.txt" || fail "per-name threshold line: $(cat "$dir/named.txt")"
-set +e
-"$bin" load --url "$url" --max-requests 20 --no-progress --threshold 'GET /x:p50>1h' >/dev/null
-rc=$?
-set -e
+rc=0; "$bin" load --url "$url" --max-requests 20 --no-progress --threshold 'GET /x:p50>1h' >/dev/null || rc=$?
 [[ $rc -eq 2 ]] || fail "failed per-name threshold exit $rc, want 2"
-before=$(curl -fsS "http://127.0.0.1:$port/stub/count")
-set +e
-"$bin" load --url "$url" --max-requests 20 --no-progress --threshold 'GET /typo:p99<1s' 2>"$dir/err.txt"
-rc=$?
-set -e
-[[ $rc -eq 1 ]] || fail "unknown threshold name exit $rc, want 1"
-grep -q "no request is named 'GET /typo' (request names: GET /x)" "$dir/err.txt" || fail "unknown name: $(cat "$dir/err.txt")"
-after=$(curl -fsS "http://127.0.0.1:$port/stub/count")
-[[ $before == "$after" ]] || fail "requests were sent for an unknown threshold name ($before -> $after)"
+fails_before_load "unknown threshold name" "no request is named 'GET /typo' (request names: GET /x)" \
+  "$bin" load --url "$url" --max-requests 20 --no-progress --threshold 'GET /typo:p99<1s'
 
 # A scenario file's thresholds, with --threshold added to them.
 cat >"$dir/th.yaml" <<YAML
@@ -73,15 +72,7 @@ tasks:
   - path: /x
     wieght: 3
 YAML
-before=$(curl -fsS "http://127.0.0.1:$port/stub/count")
-set +e
-"$bin" load "$dir/bad.yaml" 2>"$dir/err.txt"
-rc=$?
-set -e
-[[ $rc -eq 1 ]] || fail "bad scenario exit $rc, want 1"
-grep -q "bad.yaml:5: tasks\[0\]: unknown key 'wieght'" "$dir/err.txt" || fail "bad scenario message: $(cat "$dir/err.txt")"
-after=$(curl -fsS "http://127.0.0.1:$port/stub/count")
-[[ $before == "$after" ]] || fail "requests were sent for a bad scenario ($before -> $after)"
+fails_before_load "bad scenario" "bad.yaml:5: tasks\[0\]: unknown key 'wieght'" "$bin" load "$dir/bad.yaml"
 
 # An unreachable host: connection errors, counted, not a crash.
 "$bin" load --url "http://127.0.0.1:1/x" --max-requests 10 --no-progress >"$dir/unreach.txt" \
