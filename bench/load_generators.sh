@@ -9,8 +9,8 @@
 #  2. memory: 10,000 idle users (60 s waits) against nginx, max RSS;
 #  3. accuracy: p50 from scalelab load and from wrk against a stub adding
 #     nothing (the loopback baseline), 10 ms, and 10 ms with --spin (the stub
-#     polls the clock for the wait's last part instead of being woken from
-#     idle late); prints the stub's own lateness and each tool's error,
+#     sets its timer early by its learnt wake-up delay and polls the clock to
+#     the due time); prints the stub's own lateness and each tool's error,
 #     p50 - (10 ms + baseline);
 #  4. a 1 s server stall under a constant 1,000 req/s (scalelab load, open
 #     model) vs wrk's closed loop on the same stall: who shows it in p99.

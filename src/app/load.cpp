@@ -214,8 +214,9 @@ void add_load_commands(CLI::App& app, int& exit_code) {
     add_duration_option(*stub, "--stall-at", *stall_at, "When the stall starts, after the first request");
     add_duration_option(*stub, "--stall-for", *stall_for, "How long the stall lasts (0: none)");
     add_duration_option(*stub, "--spin", *spin,
-                        "Poll the clock for the last part of every wait instead of sleeping, so a thread woken "
-                        "late from idle does not add to --delay (costs that much CPU per answer; e.g. 1ms)");
+                        "At most this much early: the stub learns how late its timer wakes from idle, sets it "
+                        "that much early and polls the clock until the due time, so the wake-up does not add "
+                        "to --delay (costs the learnt lead of CPU per answer; e.g. 1ms; 0: sleep only)");
     add_flag_option(*stub, "--body", stub_opts->body, "The answer's body");
     stub->callback([=, &exit_code] {
       stub_opts->delay = *delay;

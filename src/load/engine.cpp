@@ -250,22 +250,10 @@ class FastConn final : public Conn {
           co_return Outcome{0, {}, "connect: " + ec.message()};
         }
         sock_.set_option(tcp::no_delay(true), ec);
-        sock_.non_blocking(true, ec);  // the write_some below must never block the thread
         fresh = true;
       }
-      // A request/response connection's send buffer is empty, so the request
-      // almost always leaves in this one non-blocking write; only a rest goes
-      // through the reactor. Saves a queued completion and a coroutine
-      // resumption per request.
-      boost::system::error_code wec;
-      const std::size_t sent = sock_.write_some(asio::buffer(wire.data(), wire.size()), wec);
-      if (wec == asio::error::would_block) wec = {};
-      if (!wec && sent < wire.size()) {
-        const auto rest = asio::buffer(wire.data() + sent, wire.size() - sent);
-        auto [rest_ec, rest_n] = co_await asio::async_write(sock_, rest, kTuple);
-        if (timed_out_) co_return Outcome{0, {}, "timeout"};
-        wec = rest_ec;
-      }
+      auto [wec, wn] = co_await asio::async_write(sock_, asio::buffer(wire.data(), wire.size()), kTuple);
+      if (timed_out_) co_return Outcome{0, {}, "timeout"};
       if (wec) {
         close();
         if (!fresh && may_retry && round == 0) continue;  // a stale keep-alive connection

@@ -1,5 +1,7 @@
 #include "load/stub.h"
 
+#include <algorithm>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -11,6 +13,18 @@ namespace scalelab::load {
 
 namespace asio = boost::asio;
 using Clock = std::chrono::steady_clock;
+
+// A step towards the median of the timer's wake-up delay (up when it woke
+// later than the lead, down when sooner), kept within [0, spin].
+void Stub::learn_lead(Clock::duration woke_late) {
+  constexpr std::int64_t kStepUs = 5;
+  const auto late_us = std::chrono::duration_cast<std::chrono::microseconds>(woke_late).count();
+  std::int64_t cur = lead_us_.load(std::memory_order_relaxed);
+  std::int64_t next = 0;
+  do {
+    next = std::clamp<std::int64_t>(cur + (late_us > cur ? kStepUs : -kStepUs), 0, options_.spin.count());
+  } while (!lead_us_.compare_exchange_weak(cur, next, std::memory_order_relaxed));
+}
 
 obs::LogLinearHistogram Stub::lateness() const {
   std::lock_guard lock(late_mu_);
@@ -37,11 +51,13 @@ void Stub::register_routes(http::Router& router) {
     }
     if (due > start) {
       auto ex = co_await asio::this_coro::executor;
-      const auto wake = due - options_.spin;
+      const std::chrono::microseconds lead(lead_us_.load(std::memory_order_relaxed));
+      const auto wake = due - lead;
       if (wake > Clock::now()) {
         asio::steady_timer timer(ex);
         timer.expires_at(wake);
         co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+        if (options_.spin.count() > 0) learn_lead(Clock::now() - wake);
       }
       while (Clock::now() < due) co_await asio::post(ex, asio::use_awaitable);
       const auto late = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - due).count();

@@ -25,10 +25,12 @@ struct StubOptions {
   std::chrono::microseconds stall_at{0};    // since the first request; 0 with stall 0: never
   std::chrono::microseconds stall_for{0};   // requests arriving in the window wait until it ends
   unsigned status = 200;
-  // The last `spin` of every wait polls the clock (yielding to the server's
-  // other work) instead of sleeping: a thread woken from idle by a timer can
-  // be late by a few hundred microseconds (a VM's halted vCPU), which would
-  // count as the server's delay. Costs up to `spin` of CPU per answer.
+  // A thread woken from idle by a timer is late (on this project's VM about
+  // 0.1-0.2 ms at the median), which would count as the server's delay. With
+  // spin > 0 the stub learns the median of that wake-up delay and sets its
+  // timer that much early, at most `spin`, then polls the clock (yielding to
+  // the server's other work) until the due time. 0: sleep only. Costs about
+  // the learnt lead of CPU per answer.
   std::chrono::microseconds spin{0};
 };
 
@@ -42,11 +44,16 @@ class Stub {
   std::uint64_t answered() const { return answered_.load(); }
   // A copy of the lateness histogram (microseconds past the due time).
   obs::LogLinearHistogram lateness() const;
+  // How early the timer is set now (0..spin), learnt from its wake-ups.
+  std::chrono::microseconds lead() const { return std::chrono::microseconds(lead_us_.load()); }
 
  private:
+  void learn_lead(std::chrono::steady_clock::duration woke_late);
+
   StubOptions options_;
   std::atomic<std::uint64_t> answered_{0};
   std::atomic<std::int64_t> first_ns_{0};
+  std::atomic<std::int64_t> lead_us_{0};
   mutable std::mutex late_mu_;
   obs::LogLinearHistogram late_us_;  // guarded by late_mu_
 };

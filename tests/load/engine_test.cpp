@@ -394,8 +394,8 @@ tasks:
   }
 }
 
-TEST(LoadStub, SpinningTheWholeDelayStillWaitsItAndMeasuresItsOwnLateness) {
-  Stub stub({.delay = 20ms, .spin = 20ms});
+TEST(LoadStub, WakingEarlyToSpinStillWaitsTheWholeDelayAndMeasuresItsLateness) {
+  Stub stub({.delay = 20ms, .spin = 5ms});
   auto server = stub_server(stub);
   Scenario s = one_request(host_of(server), "/x");
   s.users = 2;
@@ -405,8 +405,9 @@ TEST(LoadStub, SpinningTheWholeDelayStillWaitsItAndMeasuresItsOwnLateness) {
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(r->aggregate.count, 10u);
   EXPECT_EQ(r->aggregate.failures, 0u);
-  EXPECT_GE(r->aggregate.latency_us.min(), 20'000u);  // polled, not slept, but never early
+  EXPECT_GE(r->aggregate.latency_us.min(), 20'000u);  // woken early, polled, never answered early
   EXPECT_EQ(stub.lateness().count(), 10u);
+  EXPECT_LE(stub.lead(), 5ms);  // the learnt lead stays within --spin
 
   testkit::RawConnection c(server.port());
   ASSERT_TRUE(c.send("GET /stub/count HTTP/1.1\r\nHost: x\r\n\r\n"));
@@ -416,6 +417,16 @@ TEST(LoadStub, SpinningTheWholeDelayStillWaitsItAndMeasuresItsOwnLateness) {
   EXPECT_EQ(j.at("answered").to_number<std::uint64_t>(), 10u);
   EXPECT_EQ(j.at("late_us").at("count").to_number<std::uint64_t>(), 10u);
   EXPECT_EQ(j.at("late_us").at("max").to_number<std::uint64_t>(), stub.lateness().max());
+}
+
+TEST(LoadStub, ASleepingStubCountsTheLatenessOfEveryDelayedAnswer) {
+  Stub stub({.delay = 5ms});
+  auto server = stub_server(stub);
+  Scenario s = one_request(host_of(server), "/x");
+  s.max_requests = 10;
+  ASSERT_TRUE(run(s).ok());
+  EXPECT_EQ(stub.lateness().count(), 10u);
+  EXPECT_EQ(stub.lead(), 0us);
 }
 
 TEST(LoadStub, AnswersWithoutADelayRecordNoLateness) {
