@@ -147,7 +147,10 @@ std::string report_json(const Report& r, const std::vector<ThresholdResult>& thr
   for (const auto& why : r.check.reasons) reasons.emplace_back(why);
   json::array th;
   for (const auto& t : thresholds)
-    th.push_back(json::object{{"rule", t.rule.text}, {"actual", t.actual}, {"pass", t.pass}});
+    th.push_back(json::object{{"rule", t.rule.text},
+                              {"name", t.rule.name.empty() ? std::string("Aggregated") : t.rule.name},
+                              {"actual", t.actual},
+                              {"pass", t.pass}});
   json::object o{{"scenario", r.scenario},
                  {"host", r.host},
                  {"model", to_string(r.model)},

@@ -257,10 +257,43 @@ class Reader {
     return w;
   }
 
+  // thresholds: a list whose items are a rule ("p99<50ms", "GET /a:p99<50ms")
+  // or a mapping of request name to a rule or a list of rules
+  // ("- GET /a: [p99<50ms, errors<1%]"; YAML reads "NAME: RULE" as a mapping).
+  static void thresholds(const YAML::Node& n, Scenario& s) {
+    if (!n.IsSequence()) fail(n, "thresholds", "expected a list of rules, e.g. [p99<50ms, errors<1%]");
+    const std::vector<std::string> names = request_names(s);
+    auto add = [&](const YAML::Node& at, const std::string& path, const std::string& text) {
+      auto t = parse_threshold(text);
+      if (!t) fail(at, path, t.error().message);
+      if (auto st = check_threshold_names({*t}, names); !st) fail(at, path, st.error().message);
+      s.thresholds.push_back(std::move(*t));
+    };
+    for (std::size_t i = 0; i < n.size(); ++i) {
+      const std::string path = fmt::format("thresholds[{}]", i);
+      const auto& item = n[i];
+      if (item.IsScalar()) {
+        add(item, path, item.Scalar());
+        continue;
+      }
+      if (!item.IsMap()) fail(item, path, "expected a rule (p99<50ms) or NAME: RULE");
+      for (const auto& kv : item) {
+        const std::string name = scalar(kv.first, path);
+        const auto& rules = kv.second;
+        if (rules.IsSequence()) {
+          for (const auto& r : rules) add(r, path, name + ":" + scalar(r, path));
+        } else {
+          add(rules, path, name + ":" + scalar(rules, path));
+        }
+      }
+    }
+  }
+
   Scenario scenario(const YAML::Node& root) {
     if (!root.IsMap()) fail(root, "", "a scenario is a mapping (name:, host:, tasks:, ...)");
     only_keys(root, "", {"name", "host", "model", "users", "spawn_rate", "rate", "max_in_flight", "stages",
-                         "duration", "max_requests", "timeout", "client", "threads", "seed", "wait", "tasks"});
+                         "duration", "max_requests", "timeout", "client", "threads", "seed", "wait", "tasks",
+                         "thresholds"});
     Scenario s;
     s.source = source_;
     if (root["name"]) s.name = scalar(root["name"], "name");
@@ -307,6 +340,7 @@ class Reader {
     if (!tasks) fail(root, "", "no 'tasks': a scenario needs at least one task");
     if (!tasks.IsSequence() || tasks.size() == 0) fail(tasks, "tasks", "expected a non-empty list of tasks");
     for (std::size_t i = 0; i < tasks.size(); ++i) s.tasks.push_back(task(tasks[i], fmt::format("tasks[{}]", i)));
+    if (const auto& th = root["thresholds"]) thresholds(th, s);
     // Variables must be captured somewhere before they can be read.
     std::set<std::string> captured;
     for (const auto& t : s.tasks)
@@ -333,6 +367,13 @@ class Reader {
 
 }  // namespace
 
+std::vector<std::string> request_names(const Scenario& s) {
+  std::vector<std::string> names;
+  for (const auto& t : s.tasks)
+    for (const auto& r : t.requests) names.push_back(r.name);
+  return names;
+}
+
 Status validate(const Scenario& s) {
   auto bad = [&](const std::string& what) {
     return Error{ErrorKind::kInvalidInput, fmt::format("{}: {}", s.source.empty() ? s.name : s.source, what)};
@@ -357,6 +398,7 @@ Status validate(const Scenario& s) {
     if (users > 2000) return bad("the simple client runs a thread per user: at most 2000 users");
   }
   if (s.threads == 0 || s.threads > 256) return bad("threads must be 1..256");
+  if (auto st = check_threshold_names(s.thresholds, request_names(s)); !st) return bad(st.error().message);
   return {};
 }
 

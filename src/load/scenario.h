@@ -16,6 +16,7 @@
 #include "core/result.h"
 #include "http/message.h"
 #include "load/template.h"
+#include "load/threshold.h"
 
 namespace scalelab::load {
 
@@ -88,8 +89,14 @@ struct Scenario {
   ClientKind client = ClientKind::kFast;
   unsigned threads = 1;  // generator threads for fast/runtime clients
   std::uint64_t seed = 0;  // 0: random
+  // Pass/fail rules evaluated when the run ends (the file's `thresholds:`,
+  // then --threshold); every name must be a request's name.
+  std::vector<Threshold> thresholds;
   std::string source;  // file name, for messages
 };
+
+// Every request's statistics row name, in scenario order (with repeats).
+std::vector<std::string> request_names(const Scenario& s);
 
 // Reads a scenario file. Errors name the file, the line and what is wrong:
 // "albums.yaml:12: tasks[0].weight: expected a positive integer, got 'x'".
@@ -98,7 +105,8 @@ Result<Scenario> load_scenario_file(const std::filesystem::path& file);
 Result<Scenario> parse_scenario(std::string_view yaml, std::string_view source = "scenario");
 
 // Checks a whole scenario (a host, bounds so the run stops by itself, the
-// model's settings). run() calls it after command-line overrides are applied.
+// model's settings, thresholds naming requests that exist). run() calls it
+// after command-line overrides are applied.
 Status validate(const Scenario& s);
 
 // The quick mode: GET one URL (`scalelab load --url URL --users N`).

@@ -1,11 +1,5 @@
 #include "load/stats.h"
 
-#include <charconv>
-
-#include <fmt/format.h>
-
-#include "core/duration.h"
-
 namespace scalelab::load {
 
 void RequestStats::merge(const RequestStats& other) {
@@ -14,88 +8,6 @@ void RequestStats::merge(const RequestStats& other) {
   bytes += other.bytes;
   latency_us.merge(other.latency_us);
   for (const auto& [reason, n] : other.failures_by_reason) failures_by_reason[reason] += n;
-}
-
-Result<Threshold> parse_threshold(std::string_view text) {
-  Threshold t;
-  t.text = std::string(text);
-  auto bad = [&](std::string_view why) {
-    return Error{ErrorKind::kInvalidInput,
-                 fmt::format("threshold '{}': {} (examples: p99<50ms, mean<=20ms, errors<1%, rps>1000)", text, why)};
-  };
-  const auto op_pos = text.find_first_of("<>");
-  if (op_pos == std::string_view::npos || op_pos == 0) return bad("expected METRIC<LIMIT or METRIC>LIMIT");
-  const std::string_view metric = text.substr(0, op_pos);
-  std::string_view rest = text.substr(op_pos);
-  const bool eq = rest.size() > 1 && rest[1] == '=';
-  if (rest[0] == '<') t.op = eq ? Threshold::Op::kLessEq : Threshold::Op::kLess;
-  else t.op = eq ? Threshold::Op::kGreaterEq : Threshold::Op::kGreater;
-  rest.remove_prefix(eq ? 2 : 1);
-  if (rest.empty()) return bad("no limit");
-
-  bool wants_time = false;
-  if (metric == "errors" || metric == "error_rate") {
-    t.metric = Threshold::Metric::kErrors;
-    if (!rest.ends_with('%')) return bad("an error rate is a percentage, e.g. errors<1%");
-    rest.remove_suffix(1);
-  } else if (metric == "rps") {
-    t.metric = Threshold::Metric::kRps;
-  } else if (metric == "mean" || metric == "avg") {
-    t.metric = Threshold::Metric::kMean;
-    wants_time = true;
-  } else if (metric == "max") {
-    t.metric = Threshold::Metric::kMax;
-    wants_time = true;
-  } else if (metric == "median") {
-    t.metric = Threshold::Metric::kQuantile;
-    t.q = 0.5;
-    wants_time = true;
-  } else if (metric.starts_with('p') && metric.size() > 1) {
-    double p = 0;
-    auto [ptr, ec] = std::from_chars(metric.data() + 1, metric.data() + metric.size(), p);
-    if (ec != std::errc() || ptr != metric.data() + metric.size() || p <= 0 || p > 100)
-      return bad("percentile must be p1..p100, e.g. p99 or p99.9");
-    t.metric = Threshold::Metric::kQuantile;
-    t.q = p / 100.0;
-    wants_time = true;
-  } else {
-    return bad(fmt::format("unknown metric '{}'", metric));
-  }
-  if (wants_time) {
-    auto d = parse_duration(rest);
-    if (!d) return bad(fmt::format("'{}' is not a duration like 50ms", rest));
-    t.limit = static_cast<double>(d->count()) / 1000.0;
-  } else {
-    auto [ptr, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), t.limit);
-    if (ec != std::errc() || ptr != rest.data() + rest.size() || t.limit < 0)
-      return bad(fmt::format("'{}' is not a number", rest));
-  }
-  return t;
-}
-
-std::vector<ThresholdResult> evaluate(const std::vector<Threshold>& rules, const Report& report) {
-  std::vector<ThresholdResult> out;
-  for (const auto& r : rules) {
-    ThresholdResult res{r};
-    const auto& a = report.aggregate;
-    switch (r.metric) {
-      case Threshold::Metric::kQuantile: res.actual = a.quantile_ms(r.q); break;
-      case Threshold::Metric::kMean: res.actual = a.mean_ms(); break;
-      case Threshold::Metric::kMax: res.actual = static_cast<double>(a.latency_us.max()) / 1000.0; break;
-      case Threshold::Metric::kErrors: res.actual = 100.0 * report.error_rate(); break;
-      case Threshold::Metric::kRps: res.actual = report.rps(); break;
-    }
-    switch (r.op) {
-      case Threshold::Op::kLess: res.pass = res.actual < r.limit; break;
-      case Threshold::Op::kLessEq: res.pass = res.actual <= r.limit; break;
-      case Threshold::Op::kGreater: res.pass = res.actual > r.limit; break;
-      case Threshold::Op::kGreaterEq: res.pass = res.actual >= r.limit; break;
-    }
-    // A latency rule on a run with no request at all is not a pass.
-    if (a.count == 0 && r.metric != Threshold::Metric::kErrors) res.pass = false;
-    out.push_back(res);
-  }
-  return out;
 }
 
 }  // namespace scalelab::load

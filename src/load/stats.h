@@ -1,7 +1,7 @@
 // The results of a load run: per request name and aggregate counts,
 // failures by reason and latency histograms (microseconds, log-linear,
 // merged across threads), a per-second time series, the generator's
-// self-check, and --threshold rules evaluated on them.
+// self-check. Thresholds on them: load/threshold.h.
 // Thread-safety: plain values; the engine fills them on its own threads and
 // hands them over when the run ends.
 #pragma once
@@ -14,6 +14,7 @@
 
 #include "core/result.h"
 #include "load/scenario.h"
+#include "load/threshold.h"
 #include "obs/histogram.h"
 
 namespace scalelab::load {
@@ -80,23 +81,5 @@ struct Report {
     return aggregate.count ? static_cast<double>(aggregate.failures) / static_cast<double>(aggregate.count) : 0;
   }
 };
-
-// A pass/fail rule on the aggregate: p99<50ms, p95<=200ms, mean<20ms, max<1s,
-// errors<1%, rps>=1000.
-struct Threshold {
-  enum class Metric { kQuantile, kMean, kMax, kErrors, kRps } metric = Metric::kQuantile;
-  enum class Op { kLess, kLessEq, kGreater, kGreaterEq } op = Op::kLess;
-  double q = 0;      // for kQuantile, in [0, 1]
-  double limit = 0;  // ms, percent, or requests/s
-  std::string text;
-};
-Result<Threshold> parse_threshold(std::string_view text);
-
-struct ThresholdResult {
-  Threshold rule;
-  double actual = 0;  // in the rule's unit
-  bool pass = false;
-};
-std::vector<ThresholdResult> evaluate(const std::vector<Threshold>& rules, const Report& report);
 
 }  // namespace scalelab::load

@@ -48,6 +48,9 @@ TEST(ScenarioFile, AlbumsExampleHasGetPostAtThreeToOne) {
   EXPECT_EQ(s->wait.kind, WaitSpec::Kind::kBetween);
   EXPECT_EQ(s->wait.a, 100ms);
   EXPECT_EQ(s->wait.b, 500ms);
+  ASSERT_EQ(s->thresholds.size(), 4u);
+  EXPECT_EQ(s->thresholds[1].name, "GET /albums/{id}");
+  EXPECT_EQ(s->thresholds[1].text, "GET /albums/{id}:p99<50ms");
 }
 
 TEST(ScenarioFile, ReadsEveryField) {
@@ -256,6 +259,137 @@ TEST(Threshold, LatencyRuleFailsWhenNothingRan) {
   Report r;
   const auto res = evaluate({*parse_threshold("p99<50ms")}, r);
   EXPECT_FALSE(res[0].pass);
+}
+
+TEST(Threshold, ParsesARuleOnOneRequestName) {
+  auto t = parse_threshold("GET /albums/{id}:p99<50ms");
+  ASSERT_TRUE(t.ok()) << t.error().message;
+  EXPECT_EQ(t->name, "GET /albums/{id}");
+  EXPECT_EQ(t->metric, Threshold::Metric::kQuantile);
+  EXPECT_DOUBLE_EQ(t->q, 0.99);
+  EXPECT_DOUBLE_EQ(t->limit, 50);
+  EXPECT_EQ(t->text, "GET /albums/{id}:p99<50ms");
+  // Split at the last ':' (a name may hold one), spaces around it ignored.
+  auto colon = parse_threshold("GET /a:b : errors<=0.5%");
+  ASSERT_TRUE(colon.ok()) << colon.error().message;
+  EXPECT_EQ(colon->name, "GET /a:b");
+  EXPECT_EQ(colon->metric, Threshold::Metric::kErrors);
+  EXPECT_DOUBLE_EQ(colon->limit, 0.5);
+  EXPECT_TRUE(parse_threshold("p99<50ms")->name.empty());
+  EXPECT_EQ(parse_threshold(":p99<50ms").error().message.rfind("threshold ':p99<50ms': no request name before ':' (", 0),
+            0u);
+  for (const char* bad : {"GET /a:", "GET /a:p99", "GET /a:latency<1ms", "GET /a:p99<soon"})
+    EXPECT_FALSE(parse_threshold(bad).ok()) << bad;
+}
+
+namespace {
+
+// Two rows: /fast answers in 1..10 ms and never fails; /slow in 100..109 ms
+// with 3 failures in 10.
+Report two_row_report() {
+  Report r;
+  r.elapsed_s = 2;
+  r.requests.resize(2);
+  r.requests[0].name = "GET /fast";
+  r.requests[1].name = "GET /slow";
+  for (int i = 0; i < 10; ++i) {
+    r.requests[0].latency_us.record(static_cast<std::uint64_t>(i + 1) * 1000);
+    r.requests[1].latency_us.record(static_cast<std::uint64_t>(100 + i) * 1000);
+  }
+  r.requests[0].count = r.requests[1].count = 10;
+  r.requests[1].failures = 3;
+  for (const auto& row : r.requests) r.aggregate.merge(row);
+  return r;
+}
+
+std::vector<bool> passes(const std::vector<const char*>& rules, const Report& r) {
+  std::vector<Threshold> parsed;
+  for (const char* t : rules) parsed.push_back(*parse_threshold(t));
+  std::vector<bool> out;
+  for (const auto& x : evaluate(parsed, r)) out.push_back(x.pass);
+  return out;
+}
+
+}  // namespace
+
+TEST(Threshold, EvaluatesARuleOnItsRequestNameOnly) {
+  const Report r = two_row_report();
+  // The aggregate's p99 is the slow row's; each name is judged on its own.
+  EXPECT_EQ(passes({"GET /fast:p99<20ms", "GET /slow:p99<20ms", "p99<20ms", "GET /fast:errors<1%",
+                    "GET /slow:errors<1%", "GET /slow:errors<=30%", "GET /fast:rps>=5", "GET /fast:max<=11ms"},
+                   r),
+            (std::vector<bool>{true, false, false, true, false, true, true, true}));
+  const auto res = evaluate({*parse_threshold("GET /slow:errors<1%"), *parse_threshold("errors<1%")}, r);
+  EXPECT_NEAR(res[0].actual, 30.0, 1e-9);
+  EXPECT_NEAR(res[1].actual, 15.0, 1e-9);
+  EXPECT_NEAR(evaluate({*parse_threshold("GET /fast:rps>1")}, r)[0].actual, 5.0, 1e-9);
+}
+
+TEST(Threshold, ANameUsedWithTwoMethodsIsJudgedOnBothRows) {
+  Report r = two_row_report();
+  r.requests[1].name = "GET /fast";  // e.g. name: items on a GET and a POST
+  EXPECT_EQ(passes({"GET /fast:p75<20ms", "GET /fast:max<50ms", "GET /fast:errors<20%"}, r),
+            (std::vector<bool>{false, false, true}));
+}
+
+TEST(Threshold, ARuleOnANameThatNeverRanFails) {
+  Report r = two_row_report();
+  r.requests.push_back(RequestStats{.name = "GET /never"});
+  EXPECT_EQ(passes({"GET /never:p99<1s", "GET /never:errors<1%"}, r), (std::vector<bool>{false, true}));
+}
+
+TEST(Threshold, AnUnknownRequestNameIsAnErrorListingTheNames) {
+  const std::vector<std::string> names{"GET /a", "POST /a", "GET /a"};
+  EXPECT_TRUE(check_threshold_names({*parse_threshold("GET /a:p99<1s"), *parse_threshold("p99<1s")}, names).ok());
+  const auto st = check_threshold_names({*parse_threshold("GET /b:p99<1s")}, names);
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().message,
+            "threshold 'GET /b:p99<1s': no request is named 'GET /b' (request names: GET /a, POST /a)");
+}
+
+TEST(ScenarioFile, ThresholdsAreRulesOrNameToRules) {
+  auto s = parse_scenario(R"(
+host: http://127.0.0.1:9
+duration: 1s
+tasks:
+  - {name: list, path: /albums}
+  - {method: POST, path: /albums}
+thresholds:
+  - p99<50ms
+  - "list:p95<10ms"
+  - POST /albums: [errors<1%, mean<=20ms]
+  - list: max<1s
+)");
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  ASSERT_EQ(s->thresholds.size(), 5u);
+  std::vector<std::string> got;
+  for (const auto& t : s->thresholds) got.push_back(t.name + "|" + t.text);
+  EXPECT_EQ(got, (std::vector<std::string>{"|p99<50ms", "list|list:p95<10ms", "POST /albums|POST /albums:errors<1%",
+                                           "POST /albums|POST /albums:mean<=20ms", "list|list:max<1s"}));
+  EXPECT_EQ(s->thresholds[2].metric, Threshold::Metric::kErrors);
+  EXPECT_TRUE(validate(*s).ok());
+}
+
+TEST(ScenarioFile, ABadOrUnknownThresholdNamesTheLine) {
+  const std::string head = "host: http://x\nduration: 1s\ntasks:\n  - path: /a\nthresholds:\n  - p99<1s\n";
+  EXPECT_EQ(error_of(head + "  - p99<fast\n"),
+            "bad.yaml:7: thresholds[1]: threshold 'p99<fast': 'fast' is not a duration like 50ms (examples: "
+            "p99<50ms, mean<=20ms, errors<1%, rps>1000, 'GET /albums:p99<50ms')");
+  EXPECT_EQ(error_of(head + "  - GET /b: p99<1s\n"),
+            "bad.yaml:7: thresholds[1]: threshold 'GET /b:p99<1s': no request is named 'GET /b' (request names: "
+            "GET /a)");
+  EXPECT_EQ(error_of("host: http://x\ntasks: [{path: /a}]\nthresholds: p99<1s\n"),
+            "bad.yaml:3: thresholds: expected a list of rules, e.g. [p99<50ms, errors<1%]");
+}
+
+TEST(ScenarioValidate, ThresholdsMustNameARequest) {
+  auto s = parse_scenario("host: http://127.0.0.1:1\nmax_requests: 1\ntasks: [{path: /a}]\n", "s.yaml");
+  ASSERT_TRUE(s.ok());
+  s->thresholds.push_back(*parse_threshold("GET /a:p99<1s"));
+  EXPECT_TRUE(validate(*s).ok());
+  s->thresholds.push_back(*parse_threshold("GET /typo:p99<1s"));
+  EXPECT_EQ(validate(*s).error().message,
+            "s.yaml: threshold 'GET /typo:p99<1s': no request is named 'GET /typo' (request names: GET /a)");
 }
 
 TEST(Wire, ParsesContentLengthChunkedAndPartialResponses) {
