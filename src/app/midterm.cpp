@@ -51,6 +51,12 @@ void add_midterm_commands(CLI::App& app, int& exit_code) {
       fmt::print("breaker closed {:.2f} s after the catalog recovered\n", *r->on.breaker_closed_after_s);
     else
       fmt::print("breaker did not close before the run ended\n");
+    const auto& acc = r->acceptance;
+    fmt::print("acceptance (issue 6): {} - on: worst add failures {:.2f}% (<= 1%: {}), worst add p99 {:.0f} ms "
+               "(<= 250 ms: {}), breaker closed within wait + 1 s: {}; off failure visible: {}\n",
+               acc.met() ? "met" : "NOT met", acc.worst_add_failure_pct, acc.add_failures_ok ? "yes" : "no",
+               acc.worst_add_p99_ms, acc.add_p99_ok ? "yes" : "no", acc.breaker_closed_ok ? "yes" : "no",
+               acc.off_visible ? "yes" : "no");
     fmt::print("report: {}\n", r->report.string());
   });
 }

@@ -59,7 +59,7 @@ void add_products_option(CLI::App& cmd, ServeShop& s) {
   add_flag_option(cmd, "--products", s.shop.products, "Products in the catalogue (ids 1..N, generated)");
 }
 void add_stock_option(CLI::App& cmd, ServeShop& s) {
-  add_flag_option(cmd, "--initial-stock", s.shop.initial_stock, "Units of each product before any reserve");
+  add_flag_option(cmd, "--initial-stock", s.shop.initial_stock, "Units of each product before any reserve (products 1-5: the course's stock)");
 }
 void add_downstream_options(CLI::App& cmd, ServeShop& s) {
   add_flag_option(cmd, "--catalog-url", s.shop.catalog_url, "The catalog service, http://host:port");

@@ -65,8 +65,9 @@ class Client::Impl {
                                                std::chrono::milliseconds timeout) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     const bool idempotent = request.method != Method::kPost && request.method != Method::kPatch;
+    bool fresh = false;  // after a stale idle connection: the retry connects anew
     for (int attempt = 0;; ++attempt) {
-      std::unique_ptr<beast::tcp_stream> stream = take_idle();
+      std::unique_ptr<beast::tcp_stream> stream = fresh ? nullptr : take_idle();
       const bool reused = stream != nullptr;
       if (!stream) {
         auto connected = co_await connect(deadline, timeout);
@@ -77,8 +78,16 @@ class Client::Impl {
       bool reusable = false;
       auto result = co_await exchange(*stream, request, deadline, timeout, received_any, reusable);
       if (!result.ok() && reused && !received_any && idempotent && attempt == 0 &&
-          result.error().kind == ErrorKind::kUnavailable)
-        continue;  // the server closed the idle connection; try a fresh one
+          result.error().kind == ErrorKind::kUnavailable) {
+        // The server closed the idle connection. The other idle ones are
+        // older (the pool is last in, first out), so as likely closed: drop
+        // them, and try once more on a new connection, not on the next of
+        // them (a caller quiet for longer than the server's idle timeout,
+        // such as a breaker's half-open trial, would fail on every one).
+        drop_idle();
+        fresh = true;
+        continue;
+      }
       if (reusable) give_back(std::move(stream));
       co_return result;
     }
@@ -93,6 +102,14 @@ class Client::Impl {
     auto s = std::move(idle_.back());
     idle_.pop_back();
     return s;
+  }
+
+  void drop_idle() {
+    std::vector<std::unique_ptr<beast::tcp_stream>> stale;
+    {
+      std::lock_guard lock(mu_);
+      stale.swap(idle_);
+    }  // closed outside the lock
   }
 
   void give_back(std::unique_ptr<beast::tcp_stream> stream) {

@@ -63,7 +63,8 @@ class Client {
   // Sends one request and reads its response within `timeout`, reusing an idle
   // connection when one is open. A stale reused connection (closed by the
   // server while idle) is retried once on a new connection for idempotent
-  // methods. Errors: kTimeout, kUnavailable (refused, reset), kProtocol.
+  // methods, and the other idle connections, older still, are dropped.
+  // Errors: kTimeout, kUnavailable (refused, reset), kProtocol.
   boost::asio::awaitable<Result<ClientResponse>> send(ClientRequest request,
                                                       std::chrono::milliseconds timeout);
 

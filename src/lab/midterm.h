@@ -62,8 +62,20 @@ struct MidtermRun {
   std::optional<double> breaker_closed_after_s;
 };
 
+// The acceptance, judged on one run.
+struct MidtermAcceptance {
+  double worst_add_failure_pct = 0;  // on: the worst phase
+  double worst_add_p99_ms = 0;       // on: the worst phase
+  bool add_failures_ok = false;      // on: <= 1% add-to-cart failures in every phase
+  bool add_p99_ok = false;           // on: add-to-cart p99 <= 250 ms in every phase
+  bool breaker_closed_ok = false;    // on: closed within breaker_wait + 1 s after recovery
+  bool off_visible = false;          // off fails more add-to-carts than on
+  bool met() const { return add_failures_ok && add_p99_ok && breaker_closed_ok && off_visible; }
+};
+
 struct MidtermResult {
   MidtermRun off, on;
+  MidtermAcceptance acceptance;
   std::filesystem::path report;
 };
 

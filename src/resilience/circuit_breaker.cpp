@@ -144,6 +144,11 @@ void CircuitBreaker::on_result(const Permit& permit, Outcome outcome, Clock::dur
   const bool slow = elapsed >= options_.slow_call_duration;
   if (calls_success_) (failure ? calls_failure_ : calls_success_)->inc();
   if (slow && calls_slow_) calls_slow_->inc();
+  // A fast success into a window of nothing but fast successes: recording it
+  // would overwrite an identical entry. If a failure is being recorded
+  // concurrently, this success is simply ordered before it.
+  if (!failure && !slow && !permit.trial && clean_.load(std::memory_order_acquire)) [[likely]]
+    return;
 
   PendingChange change;
   {
@@ -204,6 +209,8 @@ const char* CircuitBreaker::record_in_window(bool failure, bool slow, Clock::tim
     calls = ring_filled_;
     failures = ring_failures_;
     slow_calls = ring_slow_;
+    clean_.store(ring_filled_ == ring_.size() && ring_failures_ == 0 && ring_slow_ == 0,
+                 std::memory_order_release);
   } else {
     const auto bucket_len = options_.time_window / static_cast<std::int64_t>(buckets_.size());
     const std::int64_t epoch = now.time_since_epoch() / bucket_len;
@@ -250,11 +257,14 @@ void CircuitBreaker::clear_window() {
   ring_next_ = ring_filled_ = ring_failures_ = ring_slow_ = 0;
   std::fill(buckets_.begin(), buckets_.end(), Bucket{});
   consecutive_ = 0;
+  clean_.store(false, std::memory_order_release);
 }
 
 void CircuitBreaker::transition(BreakerState to, Clock::time_point now) {
   const std::uint64_t packed = packed_.load(std::memory_order_relaxed);
   const BreakerState from = state_of(packed);
+  // Only the closed state's window may be clean; a new closed state starts empty.
+  clean_.store(false, std::memory_order_release);
   packed_.store(pack(to, generation_of(packed) + 1), std::memory_order_release);
   state_since_ = now;
   trials_issued_ = trials_succeeded_ = 0;

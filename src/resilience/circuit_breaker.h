@@ -23,7 +23,9 @@
 //
 // Thread-safety: all methods are safe from any thread. try_acquire() in the
 // closed state is one atomic load; results take a mutex (mu_) that guards the
-// window and the transition logic.
+// window and the transition logic, except the common one: a success that
+// lands in a full count-based window holding only successes changes nothing
+// (the entries it would rotate are all alike), so it takes no lock.
 #pragma once
 
 #include <atomic>
@@ -143,6 +145,9 @@ class CircuitBreaker {
 
   // state in the low 8 bits, generation above: read together without the lock.
   std::atomic<std::uint64_t> packed_{0};
+  // Closed, count-based, the window full and every entry a fast success:
+  // another success may skip the lock. Written under mu_, read without it.
+  std::atomic<bool> clean_{false};
 
   mutable std::mutex mu_;
   // Guarded by mu_:

@@ -174,12 +174,12 @@ class Policy {
     obs::Counter* fallbacks = nullptr;
   } counters_;
   void inc(obs::Counter* c) { if (c) c->inc(); }
-  friend struct PolicyTestPeer;
 };
 
 template <typename Call>
 boost::asio::awaitable<CallResult> Policy::execute(Call call, bool retry_safe, Deadline deadline) {
-  // The success path reads the clock twice: here and when the attempt ends.
+  // The success path reads the clock once, here (twice when the breaker
+  // judges durations: again when the attempt ends).
   Clock::time_point now = clock_.now();
   deadline = deadline.min(Deadline::at(now + options_.timeout));
   if (now >= deadline.when()) {
@@ -220,13 +220,15 @@ boost::asio::awaitable<CallResult> Policy::execute(Call call, bool retry_safe, D
     permit.breaker = nullptr;  // reported below
     const Outcome outcome = end_attempt(permit.permit, out.result, now - start);
     out.failed = !out.result.ok() || outcome == Outcome::kFailure;
+    // A plain success is never retried: skip the retry decision.
+    if (!out.failed && out.result->status < 400 && !retries_below_400_) break;
     const auto pause = retry_delay(out.result, attempt, retry_safe, deadline, schedule, now);
     if (!pause) break;
     co_await clock_.sleep_for(*pause);
     now = clock_.now();
   }
   record_call(out);
-  co_return out;
+  co_return std::move(out);
 }
 
 }  // namespace scalelab::resilience

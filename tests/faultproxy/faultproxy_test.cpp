@@ -224,13 +224,13 @@ namespace {
 
 // Makes `n` calls through `policy` with one client on one io_context.
 std::vector<resilience::CallResult> calls(resilience::Policy& policy, std::uint16_t port, int n,
-                                          resilience::Policy::Fallback fallback = {}) {
+                                          resilience::Policy::Fallback fallback = {}, std::string target = "/ok") {
   return run_blocking([&]() -> asio::awaitable<std::vector<resilience::CallResult>> {
     auto executor = co_await asio::this_coro::executor;
     http::Client client(executor, {.host = "127.0.0.1", .port = port});
     std::vector<resilience::CallResult> out;
     for (int i = 0; i < n; ++i) {
-      http::ClientRequest request{.target = "/ok"};
+      http::ClientRequest request{.target = target};
       if (fallback) {
         auto r = co_await policy.send(client, std::move(request), resilience::Deadline::never(), fallback);
         out.push_back(std::move(r));
@@ -347,4 +347,21 @@ TEST(PolicyThroughFaultProxy, FallbackAnswersWhenTheDownstreamIsDown) {
     EXPECT_TRUE(r.failed);
   }
   EXPECT_EQ(results[3].rejection, resilience::Rejection::kCircuitOpen);
+}
+
+TEST(PolicyThroughFaultProxy, BandwidthLimitPastThePerTryTimeoutFailsAndOpensTheBreaker) {
+  Rig rig;
+  rig.add({.kind = FaultKind::kBandwidth, .rate_bytes_per_second = 8'000});  // /big: ~2.5 s
+  auto o = quick_policy();
+  o.timeout = 300ms;
+  o.breaker->consecutive_failures = 2;
+  resilience::Policy policy(o);
+  auto results = calls(policy, rig.proxy.port(), 3, {}, "/big");
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_FALSE(results[i].result.ok()) << i;
+    EXPECT_EQ(results[i].result.error().kind, ErrorKind::kTimeout);  // a trickle is a timeout, not an answer
+    EXPECT_TRUE(results[i].failed);
+  }
+  EXPECT_EQ(results[2].rejection, resilience::Rejection::kCircuitOpen);
+  EXPECT_GT(rig.applied(FaultKind::kBandwidth), 0u);
 }

@@ -2,6 +2,9 @@
 
 #include <thread>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -109,6 +112,35 @@ TEST(Client, RetriesAnIdleConnectionTheServerClosed) {
   auto r = c.get("/hello", 2s);
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(r->status, 200u);
+}
+
+TEST(Client, RetriesOnANewConnectionWhenEveryIdleConnectionWasClosed) {
+  auto opts = TestServer::defaults();
+  opts.idle_timeout = 50ms;
+  TestServer s(add_routes, opts);
+  boost::asio::io_context io;
+  Client c(io.get_executor(), to(s.port()));
+  auto hello = [&](int& ok) -> boost::asio::awaitable<void> {
+    ClientRequest req{.target = "/hello"};
+    auto r = co_await c.send(std::move(req), 2s);
+    ok += r.ok() && r->status == 200;
+  };
+  // Four requests at once: four connections, then four idle in the pool.
+  int ok = 0;
+  for (int i = 0; i < 4; ++i) boost::asio::co_spawn(io, hello(ok), boost::asio::detached);
+  io.run();
+  ASSERT_EQ(ok, 4);
+  // The server closes all four while they are idle.
+  for (int i = 0; i < 400 && metric_value(s.registry(), "http_connections_active") != 0; ++i)
+    std::this_thread::sleep_for(5ms);
+  ASSERT_EQ(metric_value(s.registry(), "http_connections_active"), 0);
+  // One stale connection found, the rest dropped, the request made anew:
+  // not a second stale connection and a failure.
+  ok = 0;
+  io.restart();
+  boost::asio::co_spawn(io, hello(ok), boost::asio::detached);
+  io.run();
+  EXPECT_EQ(ok, 1);
 }
 
 TEST(ParseHttpUrl, SplitsHostPortAndPath) {

@@ -1,5 +1,6 @@
 // `lab midterm` with tiny phases: the report and its files are written, the
 // vulnerable version fails visibly and the resilient one fails less.
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -49,6 +50,15 @@ TEST(LabMidterm, ResilienceOnFailsLessThanOffThroughTheFaultTimeline) {
   EXPECT_TRUE(std::filesystem::exists(dir / "timeline.csv"));
   EXPECT_TRUE(std::filesystem::exists(dir / "phases.csv"));
   EXPECT_TRUE(std::filesystem::exists(dir / "summary.json"));
+  // The acceptance is judged from the same figures the report shows.
+  const auto& acc = r->acceptance;
+  EXPECT_TRUE(acc.off_visible);
+  double worst = 0;
+  for (const auto& p : r->on.phases) worst = std::max(worst, p.add_failure_pct());
+  EXPECT_DOUBLE_EQ(acc.worst_add_failure_pct, worst);
+  EXPECT_EQ(acc.add_failures_ok, worst <= 1.0);
+  EXPECT_EQ(acc.breaker_closed_ok, r->on.breaker_closed_after_s && *r->on.breaker_closed_after_s <= 0.5 + 1.0);
+  EXPECT_NE(read_file(dir / "summary.json").find("\"acceptance\""), std::string::npos);
   std::string html = read_file(r->report);
   EXPECT_NE(html.find("Midterm"), std::string::npos);
   EXPECT_NE(html.find("65%"), std::string::npos);     // the course's figures beside ours

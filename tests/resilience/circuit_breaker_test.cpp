@@ -6,6 +6,8 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <spdlog/sinks/ringbuffer_sink.h>
+#include <spdlog/spdlog.h>
 
 #include "obs/metrics.h"
 
@@ -36,12 +38,39 @@ bool call(CircuitBreaker& b, Outcome outcome, Clock::duration elapsed = 1ms) {
   return true;
 }
 
+// Runs body on 8 threads released at once (to race each other).
+template <typename Body>
+void race(Body body) {
+  std::atomic<bool> go{false};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t)
+    threads.emplace_back([&] {
+      while (!go.load()) std::this_thread::yield();
+      body();
+    });
+  go = true;
+  for (auto& t : threads) t.join();
+}
+
 void open_it(CircuitBreaker& b) {
   b.force_open();
   b.reset();
   for (int i = 0; i < 10 && b.state() == BreakerState::kClosed; ++i) call(b, Outcome::kFailure);
   ASSERT_EQ(b.state(), BreakerState::kOpen);
 }
+
+// A breaker with `permits` half-open trial calls, opened; advancing the
+// clock by 5 s half-opens it.
+struct Opened {
+  explicit Opened(std::size_t permits) : b(with_permits(permits), nullptr, clock) { open_it(b); }
+  static CircuitBreakerOptions with_permits(std::size_t n) {
+    auto o = base_options();
+    o.half_open_permits = n;
+    return o;
+  }
+  ManualClock clock;
+  CircuitBreaker b;
+};
 
 }  // namespace
 
@@ -121,6 +150,38 @@ TEST(CircuitBreaker, CountWindowForgetsTheOldestCalls) {
   EXPECT_EQ(b.snapshot().failures, 1u);
   call(b, Outcome::kFailure);  // [S S F F]: 50% (all history would be 3 of 7)
   EXPECT_EQ(b.state(), BreakerState::kOpen);
+}
+
+TEST(CircuitBreaker, SuccessesIntoAFullWindowOfSuccessesKeepItsCountsExact) {
+  ManualClock clock;
+  CircuitBreaker b(base_options(), nullptr, clock);  // window 10, judged from 10 calls, 50%
+  for (int i = 0; i < 10; ++i) call(b, Outcome::kSuccess);   // full, successes only
+  for (int i = 0; i < 100; ++i) call(b, Outcome::kSuccess);  // recorded without the lock
+  auto s = b.snapshot();
+  EXPECT_EQ(s.calls, 10u);
+  EXPECT_EQ(s.failures, 0u);
+  for (int i = 0; i < 4; ++i) call(b, Outcome::kFailure);
+  s = b.snapshot();
+  EXPECT_EQ(s.failures, 4u);
+  EXPECT_EQ(s.consecutive_failures, 4u);
+  call(b, Outcome::kSuccess);  // the window is no longer clean: counted under the lock
+  s = b.snapshot();
+  EXPECT_EQ(s.failures, 4u);
+  EXPECT_EQ(s.consecutive_failures, 0u);
+  EXPECT_EQ(b.state(), BreakerState::kClosed);
+  call(b, Outcome::kFailure);  // 5 of the last 10
+  EXPECT_EQ(b.state(), BreakerState::kOpen);
+
+  // A slow success is not a plain one: with slow calls judged it still counts.
+  auto o = base_options();
+  o.slow_call_rate_threshold = 0.5;
+  o.slow_call_duration = 100ms;
+  CircuitBreaker slow(o, nullptr, clock);
+  for (int i = 0; i < 10; ++i) call(slow, Outcome::kSuccess, 1ms);
+  for (int i = 0; i < 4; ++i) call(slow, Outcome::kSuccess, 200ms);
+  EXPECT_EQ(slow.state(), BreakerState::kClosed);
+  call(slow, Outcome::kSuccess, 200ms);
+  EXPECT_EQ(slow.state(), BreakerState::kOpen);
 }
 
 TEST(CircuitBreaker, TimeWindowDropsExpiredBuckets) {
@@ -319,25 +380,52 @@ TEST(CircuitBreaker, ForcedOpenRejectsEverythingUntilReset) {
 
 TEST(CircuitBreaker, HalfOpenPermitsAreExactUnderConcurrency) {
   for (int round = 0; round < 20; ++round) {
-    ManualClock clock;
-    auto o = base_options();
-    o.half_open_permits = 5;
-    CircuitBreaker b(o, nullptr, clock);
-    open_it(b);
-    clock.advance(5s);
-    std::atomic<bool> go{false};
+    Opened rig(5);
+    auto& b = rig.b;
+    rig.clock.advance(5s);
     std::atomic<int> granted{0};
-    std::vector<std::thread> threads;
-    for (int t = 0; t < 8; ++t)
-      threads.emplace_back([&] {
-        while (!go.load()) std::this_thread::yield();
-        for (int i = 0; i < 100; ++i)
-          if (b.try_acquire()) granted.fetch_add(1);
-      });
-    go = true;
-    for (auto& t : threads) t.join();
+    race([&] {
+      for (int i = 0; i < 100; ++i)
+        if (b.try_acquire()) granted.fetch_add(1);
+    });
     ASSERT_EQ(granted.load(), 5) << "round " << round;
   }
+}
+
+TEST(CircuitBreaker, HalfOpenTrialsStayExactWhileResultsArriveConcurrently) {
+  // All trials succeed: exactly 4 are handed out and it closes once. The
+  // first trial fails: at most 4 were handed out and it reopens, never closed.
+  for (bool first_fails : {false, true})
+    for (int round = 0; round < 20; ++round) {
+      SCOPED_TRACE(testing::Message() << (first_fails ? "first trial fails" : "trials succeed") << ", round " << round);
+      Opened rig(4);
+      auto& b = rig.b;
+      std::atomic<int> closes{0};
+      b.set_listener([&](BreakerState, BreakerState to, const std::string&) { closes += to == BreakerState::kClosed; });
+      rig.clock.advance(5s);
+      std::atomic<int> trials{0}, plain{0};
+      race([&] {
+        for (int i = 0; i < 200; ++i) {
+          auto p = b.try_acquire();
+          if (!p) continue;
+          const bool first = p.trial && trials.fetch_add(1) == 0;
+          if (!p.trial) plain.fetch_add(1);
+          // Each result races the other threads' acquires.
+          b.on_result(p, first && first_fails ? Outcome::kFailure : Outcome::kSuccess, 1ms);
+        }
+      });
+      if (first_fails) {
+        ASSERT_GE(trials.load(), 1);
+        ASSERT_LE(trials.load(), 4);
+        ASSERT_EQ(plain.load(), 0);  // it never closed
+        ASSERT_EQ(b.state(), BreakerState::kOpen);
+      } else {
+        ASSERT_EQ(trials.load(), 4);  // never a fifth trial, even as the first ones are judged
+        ASSERT_EQ(b.state(), BreakerState::kClosed);
+        ASSERT_EQ(closes.load(), 1);
+        ASSERT_GT(plain.load(), 0);  // closed again: calls flow without trials
+      }
+    }
 }
 
 TEST(CircuitBreaker, ConcurrentResultsKeepTheWindowConsistent) {
@@ -395,6 +483,35 @@ TEST(CircuitBreaker, ListenerHearsEveryStateChange) {
   EXPECT_EQ(seen[2], std::make_pair(BreakerState::kHalfOpen, BreakerState::kClosed));
 }
 
+TEST(CircuitBreaker, LogsEveryStateChangeWithItsReason) {
+  auto sink = std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(16);
+  auto previous = spdlog::default_logger();
+  auto logger = std::make_shared<spdlog::logger>("test", sink);
+  logger->set_level(spdlog::level::info);
+  spdlog::set_default_logger(logger);
+  {
+    ManualClock clock;
+    auto o = base_options();
+    o.name = "catalog";
+    o.consecutive_failures = 2;
+    o.half_open_permits = 1;
+    CircuitBreaker b(o, nullptr, clock);
+    call(b, Outcome::kFailure);
+    call(b, Outcome::kFailure);
+    clock.advance(5s);
+    call(b, Outcome::kSuccess);
+  }
+  spdlog::set_default_logger(previous);
+  auto logged = sink->last_raw();
+  ASSERT_EQ(logged.size(), 3u);
+  auto text = [&](std::size_t i) { return std::string(logged[i].payload.data(), logged[i].payload.size()); };
+  EXPECT_EQ(logged[0].level, spdlog::level::warn);  // opening is worth a warning
+  EXPECT_NE(text(0).find("circuit breaker catalog: closed -> open (consecutive failures"), std::string::npos) << text(0);
+  EXPECT_NE(text(1).find("open -> half_open"), std::string::npos) << text(1);
+  EXPECT_EQ(logged[2].level, spdlog::level::info);
+  EXPECT_NE(text(2).find("half_open -> closed (1 trial calls succeeded)"), std::string::npos) << text(2);
+}
+
 TEST(CircuitBreaker, RejectsInconsistentOptions) {
   auto o = base_options();
   o.minimum_calls = 11;  // > window_size 10
@@ -412,4 +529,21 @@ TEST(CircuitBreaker, DefaultsTripOnAFewFailuresOfALowVolumeCaller) {
   CircuitBreaker b(CircuitBreakerOptions{}, nullptr, clock);
   for (int i = 0; i < 5; ++i) call(b, Outcome::kFailure);
   EXPECT_EQ(b.state(), BreakerState::kOpen);
+}
+
+TEST(CircuitBreaker, DefaultsRideOutTheOccasionalFailureOfALowVolumeCaller) {
+  ManualClock clock;
+  CircuitBreaker b(CircuitBreakerOptions{}, nullptr, clock);
+  // The first call failing is not 100% of anything: rates need 5 calls.
+  call(b, Outcome::kFailure);
+  EXPECT_EQ(b.state(), BreakerState::kClosed);
+  // One failure in four, for a hundred calls: 25% < 50%, never 5 in a row.
+  for (int i = 0; i < 100; ++i) ASSERT_TRUE(call(b, i % 4 == 3 ? Outcome::kFailure : Outcome::kSuccess)) << i;
+  EXPECT_EQ(b.state(), BreakerState::kClosed);
+  // And after opening, the 5 s wait and 3 trials bring it back.
+  for (int i = 0; i < 5; ++i) call(b, Outcome::kFailure);
+  ASSERT_EQ(b.state(), BreakerState::kOpen);
+  clock.advance(5s);
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(call(b, Outcome::kSuccess));
+  EXPECT_EQ(b.state(), BreakerState::kClosed);
 }

@@ -72,7 +72,54 @@ std::string user_of(http::Request& req) {
   return std::string(u);
 }
 
-// One item's price as carts could establish it.
+// ---- products as carts can establish them: one path for both APIs ----
+
+// One product as carts could establish it.
+struct ProductInfo {
+  bool found = true;     // false: catalog answered 404
+  bool pending = false;  // not confirmed now: from the cache, or unknown (json empty)
+  std::string json;      // catalog's product JSON, fresh or cached; empty when unknown
+};
+
+// Off: a catalog fault throws 503 (the vulnerable version: one failed item
+// fails the request). On: the policy bounded the wait; a fault falls back to
+// the cache of recently seen products, else to an unknown product, pending.
+asio::awaitable<ProductInfo> product_info(Deps deps, std::int32_t product_id) {
+  auto r = co_await deps.catalog.get_product(product_id);
+  if (r && r->status == 200) {
+    deps.catalog.cache().put(product_id, r->body);
+    co_return ProductInfo{true, false, std::move(r->body)};
+  }
+  if (r && r->status == 404) co_return ProductInfo{false, false, {}};
+  if (!deps.resilient) {
+    if (!r) throw_downstream("catalog", r.error());
+    throw_downstream_status("catalog", *r);
+  }
+  if (auto cached = deps.catalog.cache().get(product_id)) co_return ProductInfo{true, true, std::move(*cached)};
+  co_return ProductInfo{true, true, {}};
+}
+
+std::string breaker_of(Deps deps) { return deps.catalog.downstream().breaker_state(); }
+
+bool degraded(bool any_pending, const std::string& breaker) {
+  return any_pending || (breaker != "closed" && breaker != "none");
+}
+
+// What every cart response body ends with: ,"degraded_mode":…,"circuit_breaker":"…"
+void append_degradation(std::string& out, Deps deps, bool any_pending) {
+  const std::string breaker = breaker_of(deps);
+  out += fmt::format(",\"degraded_mode\":{},\"circuit_breaker\":", degraded(any_pending, breaker) ? "true" : "false");
+  append_json_string(out, breaker);
+}
+
+// The same for an answer without a body (hw5's 204): as headers.
+void mark_degradation(http::Response& res, Deps deps, bool pending) {
+  std::string breaker = breaker_of(deps);
+  res.headers.emplace_back("X-Degraded-Mode", degraded(pending, breaker) ? "true" : "false");
+  res.headers.emplace_back("X-Circuit-Breaker", std::move(breaker));
+}
+
+// One item's price, from the product as carts could establish it.
 struct Priced {
   bool found = true;     // false: catalog answered 404
   bool pending = false;  // the price could not be confirmed now (from the cache, or unknown)
@@ -80,10 +127,11 @@ struct Priced {
   double price = 0;
 };
 
-Priced priced_from(const std::string& product_json, bool pending) {
-  Priced p{true, pending, {}, 0};
+Priced priced_from(const ProductInfo& info) {
+  Priced p{info.found, info.pending, {}, 0};
+  if (info.json.empty()) return p;
   boost::system::error_code ec;
-  auto v = boost::json::parse(product_json, ec);
+  auto v = boost::json::parse(info.json, ec);
   if (ec || !v.is_object()) return p;
   const auto& o = v.get_object();
   if (auto it = o.find("name"); it != o.end() && it->value().is_string()) p.name = it->value().get_string();
@@ -91,34 +139,11 @@ Priced priced_from(const std::string& product_json, bool pending) {
   return p;
 }
 
-// Off: a catalog fault throws 503. On: the policy bounded the wait; a fault
-// falls back to the cache of recently seen products, else an unpriced item.
-asio::awaitable<Priced> price_item(Deps deps, std::int32_t product_id) {
-  auto r = co_await deps.catalog.get_product(product_id);
-  if (r && r->status == 200) {
-    deps.catalog.cache().put(product_id, r->body);
-    co_return priced_from(r->body, false);
-  }
-  if (r && r->status == 404) co_return Priced{false, false, {}, 0};
-  if (!deps.resilient) {
-    if (!r) throw_downstream("catalog", r.error());
-    throw_downstream_status("catalog", *r);
-  }
-  if (auto cached = deps.catalog.cache().get(product_id)) co_return priced_from(*cached, true);
-  co_return Priced{true, true, {}, 0};
-}
-
 void append_item(std::string& out, const UserItem& item, const Priced& p) {
   out += fmt::format("{{\"product_id\":{},\"name\":", item.product_id);
   append_json_string(out, p.name);
   out += fmt::format(",\"quantity\":{},\"price\":{:.2f},\"price_pending\":{}}}", item.quantity, p.price,
                      p.pending ? "true" : "false");
-}
-
-std::string breaker_of(Deps deps) { return deps.catalog.downstream().breaker_state(); }
-
-bool degraded(bool any_pending, const std::string& breaker) {
-  return any_pending || (breaker != "closed" && breaker != "none");
 }
 
 asio::awaitable<std::pair<std::vector<UserItem>, std::optional<std::string>>> load_user(store::Store& store,
@@ -216,7 +241,8 @@ void register_routes(http::Router& router, Deps deps) {
     if (!product_id) shop::throw_invalid(product_id.error());
     auto quantity = shop::int32_field(body, "quantity", 1);
     if (!quantity) shop::throw_invalid(quantity.error());
-    Priced priced = co_await price_item(deps, *product_id);
+    const ProductInfo product = co_await product_info(deps, *product_id);
+    const Priced priced = priced_from(product);
     if (!priced.found)
       co_return http::Response::error(404, http::code::kNotFound, fmt::format("product {} not found", *product_id));
     for (int attempt = 0; attempt < kMaxCasAttempts; ++attempt) {
@@ -239,14 +265,12 @@ void register_routes(http::Router& router, Deps deps) {
       auto swapped = co_await deps.store.compare_and_set(user_key(user), stored, user_items_to_json(items));
       if (!swapped) shop::throw_store_failure("carts", swapped.error());
       if (!*swapped) continue;
-      std::string breaker = breaker_of(deps);
       std::string out = "{\"user_id\":";
       append_json_string(out, user);
       out += ",\"item\":";
       append_item(out, added, priced);
-      out += fmt::format(",\"items\":{},\"degraded_mode\":{},\"circuit_breaker\":", items.size(),
-                         degraded(priced.pending, breaker) ? "true" : "false");
-      append_json_string(out, breaker);
+      out += fmt::format(",\"items\":{}", items.size());
+      append_degradation(out, deps, priced.pending);
       out += '}';
       co_return http::Response::json_text(200, std::move(out));
     }
@@ -263,17 +287,16 @@ void register_routes(http::Router& router, Deps deps) {
     double total = 0;
     bool any_pending = false;
     for (std::size_t i = 0; i < items.size(); ++i) {
-      Priced p = co_await price_item(deps, items[i].product_id);  // off: one failed item fails the cart
+      const ProductInfo product = co_await product_info(deps, items[i].product_id);  // off: one failed item fails the cart
+      Priced p = priced_from(product);
       if (!p.found) p.pending = true;  // gone from the catalogue: no price to confirm
       any_pending = any_pending || p.pending;
       total += p.price * items[i].quantity;
       if (i > 0) out += ',';
       append_item(out, items[i], p);
     }
-    std::string breaker = breaker_of(deps);
-    out += fmt::format("],\"total\":{:.2f},\"degraded_mode\":{},\"circuit_breaker\":", total,
-                       degraded(any_pending, breaker) ? "true" : "false");
-    append_json_string(out, breaker);
+    out += fmt::format("],\"total\":{:.2f}", total);
+    append_degradation(out, deps, any_pending);
     out += '}';
     co_return http::Response::json_text(200, std::move(out));
   });
@@ -307,15 +330,19 @@ void register_routes(http::Router& router, Deps deps) {
     if (!loaded) co_return cart_not_found(id);
     const Cart& c = loaded->cart;
     std::string out = cart_json_head(c);
+    bool any_pending = false;
     for (std::size_t i = 0; i < c.items.size(); ++i) {
-      auto product = co_await deps.catalog.get_product(c.items[i].product_id);
-      if (!product) throw_downstream("catalog", product.error());
-      if (product->status != 200) throw_downstream_status("catalog", *product);
+      ProductInfo p = co_await product_info(deps, c.items[i].product_id);  // off: one failed item fails the cart
+      if (!p.found) p.pending = true;  // gone from the catalogue: nothing to confirm
+      any_pending = any_pending || p.pending;
       if (i > 0) out += ',';
-      out += fmt::format("{{\"product_id\":{},\"quantity\":{},\"product\":{}}}", c.items[i].product_id,
-                         c.items[i].quantity, product->body);
+      out += fmt::format("{{\"product_id\":{},\"quantity\":{},\"product\":{},\"price_pending\":{}}}",
+                         c.items[i].product_id, c.items[i].quantity, p.json.empty() ? "null" : p.json,
+                         p.pending ? "true" : "false");
     }
-    out += "]}";
+    out += ']';
+    append_degradation(out, deps, any_pending);
+    out += '}';
     co_return http::Response::json_text(200, std::move(out));
   });
 
@@ -328,11 +355,11 @@ void register_routes(http::Router& router, Deps deps) {
     if (!quantity) shop::throw_invalid(quantity.error());
     if (!co_await load(deps.store, id)) co_return cart_not_found(id);
 
-    auto product = co_await deps.catalog.get_product(*product_id);
-    if (!product) throw_downstream("catalog", product.error());
-    if (product->status == 404)
+    // Off: a catalog fault fails the call. On: an unconfirmed product is
+    // still added (from the cache, or unknown), and the answer says so.
+    const ProductInfo product = co_await product_info(deps, *product_id);
+    if (!product.found)
       co_return http::Response::error(404, http::code::kNotFound, fmt::format("product {} not found", *product_id));
-    if (product->status != 200) throw_downstream_status("catalog", *product);
 
     for (int attempt = 0; attempt < kMaxCasAttempts; ++attempt) {
       auto loaded = co_await load(deps.store, id);
@@ -357,7 +384,11 @@ void register_routes(http::Router& router, Deps deps) {
       }
       auto swapped = co_await deps.store.compare_and_set(key_of(id), loaded->json, cart_to_json(cart));
       if (!swapped) shop::throw_store_failure("carts", swapped.error());
-      if (*swapped) co_return http::Response::no_content();
+      if (*swapped) {
+        auto res = http::Response::no_content();
+        mark_degradation(res, deps, product.pending);
+        co_return res;
+      }
     }
     co_return http::Response::error(409, http::code::kConflict, "the cart changed too often concurrently; retry");
   });

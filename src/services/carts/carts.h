@@ -3,6 +3,14 @@
 // GET /shopping-carts/{id} -> 200 the cart with each item's product details,
 // POST /shopping-carts/{id}/checkout {credit_card_number} -> 200 {order_id}.
 //
+// Every route that needs a product (both APIs) asks for it through one path:
+// with resilience off a catalog fault fails the request (503); on, the
+// catalog's Policy bounds the wait and a fault falls back to the cache of
+// recently seen products (or an unknown product), the item marked
+// price_pending and the answer in degraded_mode with the breaker's state
+// (in the body; as X-Degraded-Mode / X-Circuit-Breaker headers on a 204).
+// Checkout needs no product: a failing catalog does not stop it.
+//
 // Carts live in the Store ("cart/{id}", JSON; ids from the counter
 // "cart/next_id"), changed only by compare-and-set, so instances sharing a
 // store never lose an update. Products are checked at the catalog, stock is

@@ -123,17 +123,14 @@ SearchResult Catalog::search(std::string_view query) const {
 }
 
 double price_of(std::int32_t id) {
-  for (const auto& c : kCourseProducts)
-    if (c.id == id) return c.price;
+  if (const CourseProduct* c = course_product(id)) return c->price;
   return 5.0 + static_cast<double>((static_cast<std::int64_t>(id) * 7919) % 99500) / 100.0;
 }
 
 std::string generated_product_json(const Catalog& catalog, std::int32_t id) {
   std::string out = product_to_json(catalog.generated(id));
   out.pop_back();  // '}'
-  const CourseProduct* course = nullptr;
-  for (const auto& c : kCourseProducts)
-    if (c.id == id) course = &c;
+  const CourseProduct* course = course_product(id);
   out += ",\"name\":";
   append_json_string(out, course ? std::string(course->name) : catalog.searchable(id).name);
   out += fmt::format(",\"price\":{:.2f}", price_of(id));

@@ -74,7 +74,9 @@ class Catalog {
   std::vector<std::string> lower_names_, lower_categories_;
 };
 
-// The course's midterm products (ids 1-5): name, price, stock.
+// The course's midterm products (ids 1-5): name, price, stock. The one list
+// both the catalog (name, price, "stock" in the product JSON) and the
+// warehouse (initial stock of 1-5) read.
 struct CourseProduct {
   std::int32_t id;
   std::string_view name;
@@ -86,6 +88,12 @@ inline constexpr CourseProduct kCourseProducts[] = {{1, "Laptop", 999.99, 10},
                                                     {3, "Keyboard", 79.99, 50},
                                                     {4, "Monitor", 299.99, 20},
                                                     {5, "Headphones", 149.99, 30}};
+// The course's product with this id, or null (ids other than 1-5).
+constexpr const CourseProduct* course_product(std::int32_t id) {
+  for (const auto& c : kCourseProducts)
+    if (c.id == id) return &c;
+  return nullptr;
+}
 // The price of generated product id: the course's for 1-5, else a fixed formula.
 double price_of(std::int32_t id);
 // GET /products/{id} for a generated product: hw5's Product plus the

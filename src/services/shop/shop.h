@@ -30,7 +30,7 @@ enum Part : unsigned { kCatalog = 1, kCarts = 2, kWarehouse = 4, kPayments = 8, 
 struct ShopOptions {
   std::string store_url = "memory://";
   std::int32_t products = catalog::kDefaultProductCount;  // catalog and warehouse: ids 1..products
-  std::int64_t initial_stock = 1'000;                     // warehouse: units per product
+  std::int64_t initial_stock = 1'000;                     // warehouse: units per product (1-5: the course's)
   // carts' downstreams (http://host:port); required when carts is hosted.
   std::string catalog_url, warehouse_url, payments_url;
   std::chrono::milliseconds downstream_timeout{2'000};    // carts: deadline per downstream call

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "services/catalog/catalog.h"
 #include "services/shop/contract.h"
 
 namespace scalelab::warehouse {
@@ -31,13 +32,19 @@ http::Response not_found(std::int32_t id) {
 
 }  // namespace
 
+std::int64_t initial_stock_of(const Options& options, std::int32_t id) {
+  if (const catalog::CourseProduct* c = catalog::course_product(id)) return c->stock;
+  return options.initial_stock;
+}
+
 void register_routes(http::Router& router, store::Store& store, Options options) {
   auto exists = [options](std::int32_t id) { return id >= 1 && id <= options.product_count; };
 
   router.post("/warehouse/reserve", [&store, options, exists](http::Request& req) -> boost::asio::awaitable<http::Response> {
     auto r = parse(req);
     if (!exists(r.product_id)) co_return not_found(r.product_id);
-    auto taken = co_await store.decrement_with_floor(stock_key(r.product_id), r.quantity, options.initial_stock);
+    const std::int64_t initial = initial_stock_of(options, r.product_id);
+    auto taken = co_await store.decrement_with_floor(stock_key(r.product_id), r.quantity, initial);
     if (!taken) shop::throw_store_failure("warehouse", taken.error());
     if (!taken->applied)
       co_return http::Response::error(409, shop::code::kInsufficientStock,
@@ -46,7 +53,7 @@ void register_routes(http::Router& router, store::Store& store, Options options)
     auto reserved = co_await store.increment(reserved_key(r.product_id), r.quantity);
     if (!reserved) {
       // Put the units back so a store fault loses no stock; best effort.
-      (void)co_await store.increment(stock_key(r.product_id), r.quantity, options.initial_stock);
+      (void)co_await store.increment(stock_key(r.product_id), r.quantity, initial);
       shop::throw_store_failure("warehouse", reserved.error());
     }
     co_return http::Response::no_content();
@@ -73,7 +80,8 @@ void register_routes(http::Router& router, store::Store& store, Options options)
       co_return http::Response::error(409, shop::code::kNotReserved,
                                       fmt::format("product {}: {} to release, {} reserved", r.product_id,
                                                   r.quantity, released->value));
-    auto back = co_await store.increment(stock_key(r.product_id), r.quantity, options.initial_stock);
+    const std::int64_t initial = initial_stock_of(options, r.product_id);
+    auto back = co_await store.increment(stock_key(r.product_id), r.quantity, initial);
     if (!back) shop::throw_store_failure("warehouse", back.error());
     co_return http::Response::no_content();
   });
@@ -83,7 +91,8 @@ void register_routes(http::Router& router, store::Store& store, Options options)
     if (!id) shop::throw_invalid(id.error());
     if (!exists(*id)) co_return not_found(*id);
     // Read-only: increment by 0 reads a counter with its default applied.
-    auto available = co_await store.increment(stock_key(*id), 0, options.initial_stock);
+    const std::int64_t initial = initial_stock_of(options, *id);
+    auto available = co_await store.increment(stock_key(*id), 0, initial);
     if (!available) shop::throw_store_failure("warehouse", available.error());
     auto reserved = co_await store.increment(reserved_key(*id), 0);
     if (!reserved) shop::throw_store_failure("warehouse", reserved.error());

@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <boost/json/parse.hpp>
 #include <fmt/format.h>
@@ -59,6 +60,20 @@ struct Rig {
                         fmt::format(R"({{"product_id":{},"quantity":{}}})", product, quantity));
   }
   ShopReply view(const std::string& user) { return client->get("/cart/" + user); }
+  // hw5's routes.
+  int new_cart() {
+    auto r = client->post("/shopping-carts", R"({"customer_id":1})");
+    EXPECT_EQ(r.status, 201u) << r.body;
+    return r.status == 201 ? static_cast<int>(r.json().at("shopping_cart_id").as_int64()) : 0;
+  }
+  ShopReply add_item(int cart, int product, int quantity = 1) {
+    return client->post(fmt::format("/shopping-carts/{}/items", cart),
+                        fmt::format(R"({{"product_id":{},"quantity":{}}})", product, quantity));
+  }
+  ShopReply view_cart(int cart) { return client->get(fmt::format("/shopping-carts/{}", cart)); }
+  ShopReply checkout(int cart) {
+    return client->post(fmt::format("/shopping-carts/{}/checkout", cart), R"({"credit_card_number":"4111111111111111"})");
+  }
   void fault(Fault f) { ASSERT_TRUE(proxy->add(std::move(f)).ok()); }
   // Time one call.
   template <class F>
@@ -76,6 +91,21 @@ struct Rig {
 };
 
 boost::json::object obj(const ShopReply& r) { return boost::json::parse(r.body).as_object(); }
+
+// n adds of product by user, each answered 200 from the cache (degraded,
+// the price pending at `cached_price`) within a generous bound: the policy
+// bounds a catalog call at 200 ms.
+void expect_adds_from_cache(Rig& rig, const std::string& user, int product, double cached_price, int n) {
+  for (int i = 0; i < n; ++i) {
+    auto [r, took] = Rig::timed([&] { return rig.add(user, product); });
+    ASSERT_EQ(r.status, 200u) << r.body;
+    auto o = obj(r);
+    EXPECT_TRUE(o.at("degraded_mode").as_bool());
+    EXPECT_TRUE(o.at("item").at("price_pending").as_bool());
+    EXPECT_NEAR(o.at("item").at("price").to_number<double>(), cached_price, 0.001);
+    EXPECT_LT(took, 2s);
+  }
+}
 
 TEST(Catalog, ServesTheCoursesFiveProducts) {
   Rig rig(true);
@@ -130,15 +160,7 @@ TEST(CartsResilienceOn, CatalogReturning503IsAnsweredFromTheCacheInDegradedMode)
   Rig rig(true);
   ASSERT_EQ(rig.add("user_1", 3).status, 200u);  // warms the cache
   rig.fault({.name = "err", .kind = FaultKind::kHttpError, .status = 503});
-  for (int i = 0; i < 6; ++i) {
-    auto [r, took] = Rig::timed([&] { return rig.add("user_2", 3); });
-    ASSERT_EQ(r.status, 200u) << r.body;
-    auto o = obj(r);
-    EXPECT_TRUE(o.at("degraded_mode").as_bool());
-    EXPECT_TRUE(o.at("item").at("price_pending").as_bool());
-    EXPECT_NEAR(o.at("item").at("price").to_number<double>(), 79.99, 0.001);  // from the cache
-    EXPECT_LT(took, 2s);  // generous: the policy bounds a catalog call at 200 ms
-  }
+  expect_adds_from_cache(rig, "user_2", 3, 79.99, 6);  // Keyboard
   EXPECT_EQ(obj(rig.view("user_2")).at("circuit_breaker").as_string(), "open");
   // A product never seen is still added, unpriced.
   auto unseen = rig.add("user_2", 4);
@@ -215,6 +237,116 @@ TEST(CartsResilienceOff, HangingCatalogHoldsTheCallerUntilItsLongDeadline) {
   auto [r, took] = Rig::timed([&] { return rig.add("user_1", 2); });
   EXPECT_EQ(r.status, 503u) << r.body;
   EXPECT_GE(took, 900ms);  // held for the whole client deadline, not cut short
+}
+
+// ---- hw5's /shopping-carts routes: the same fallback ----
+
+TEST(ShoppingCartsResilienceOn, CatalogReturning503StillAddsItemsAndViewsFromTheCache) {
+  Rig rig(true);
+  int cart = rig.new_cart();
+  auto first = rig.add_item(cart, 7, 2);  // healthy: warms the cache
+  ASSERT_EQ(first.status, 204u) << first.body;
+  EXPECT_EQ(first.header("X-Degraded-Mode"), "false");
+  EXPECT_EQ(first.header("X-Circuit-Breaker"), "closed");
+  auto healthy = obj(rig.view_cart(cart));
+  EXPECT_FALSE(healthy.at("degraded_mode").as_bool());
+  EXPECT_FALSE(healthy.at("items").as_array()[0].at("price_pending").as_bool());
+
+  rig.fault({.name = "err", .kind = FaultKind::kHttpError, .status = 503});
+  for (int i = 0; i < 4; ++i) {
+    auto [r, took] = Rig::timed([&] { return rig.add_item(cart, 7); });
+    ASSERT_EQ(r.status, 204u) << r.body;  // the contract's answer, degraded
+    EXPECT_EQ(r.header("X-Degraded-Mode"), "true");
+    EXPECT_LT(took, 2s);  // generous: the policy bounds a catalog call at 200 ms
+  }
+  auto unseen = rig.add_item(cart, 8);  // never seen: still added, unconfirmed
+  ASSERT_EQ(unseen.status, 204u) << unseen.body;
+  EXPECT_EQ(unseen.header("X-Degraded-Mode"), "true");
+  EXPECT_EQ(unseen.header("X-Circuit-Breaker"), "open");
+
+  auto [v, took] = Rig::timed([&] { return rig.view_cart(cart); });
+  ASSERT_EQ(v.status, 200u) << v.body;
+  EXPECT_LT(took, 2s);
+  auto o = obj(v);
+  EXPECT_TRUE(o.at("degraded_mode").as_bool());
+  EXPECT_EQ(o.at("circuit_breaker").as_string(), "open");
+  const auto& items = o.at("items").as_array();
+  ASSERT_EQ(items.size(), 2u);
+  EXPECT_EQ(items[0].at("quantity").as_int64(), 6);
+  EXPECT_EQ(items[0].at("product").at("sku").as_string(), "SKU-000007");  // from the cache
+  EXPECT_TRUE(items[0].at("price_pending").as_bool());
+  EXPECT_TRUE(items[1].at("product").is_null());  // never seen: nothing to show
+  EXPECT_TRUE(items[1].at("price_pending").as_bool());
+}
+
+TEST(ShoppingCartsResilienceOn, HangingCatalogIsBoundedAndDoesNotStopCheckout) {
+  Rig rig(true);
+  int cart = rig.new_cart();
+  ASSERT_EQ(rig.add_item(cart, 9, 3).status, 204u);
+  rig.fault({.name = "hang", .kind = FaultKind::kHang});
+  auto [a, add_took] = Rig::timed([&] { return rig.add_item(cart, 9); });
+  ASSERT_EQ(a.status, 204u) << a.body;
+  EXPECT_EQ(a.header("X-Degraded-Mode"), "true");
+  EXPECT_LT(add_took, 2s);  // a hang would otherwise last until the client's 10 s
+  auto [v, view_took] = Rig::timed([&] { return rig.view_cart(cart); });
+  ASSERT_EQ(v.status, 200u) << v.body;
+  EXPECT_TRUE(obj(v).at("items").as_array()[0].at("price_pending").as_bool());
+  EXPECT_LT(view_took, 2s);
+  // Checkout reserves, charges and ships (warehouse, payments): no catalog call.
+  auto c = rig.checkout(cart);
+  ASSERT_EQ(c.status, 200u) << c.body;
+  EXPECT_FALSE(std::string(obj(c).at("order_id").as_string()).empty());
+  ShopClient backend(rig.backend_server->port());
+  EXPECT_EQ(obj(backend.get("/warehouse/stock/9")).at("available").as_int64(), 1'000 - 4);
+}
+
+TEST(ShoppingCartsResilienceOff, CatalogFaultsFailAddAndView) {
+  Rig rig(false);
+  int cart = rig.new_cart();
+  auto first = rig.add_item(cart, 7);
+  ASSERT_EQ(first.status, 204u) << first.body;
+  EXPECT_EQ(first.header("X-Circuit-Breaker"), "none");
+  EXPECT_EQ(obj(rig.view_cart(cart)).at("circuit_breaker").as_string(), "none");
+  rig.fault({.name = "err", .kind = FaultKind::kHttpError, .status = 503});
+  for (int i = 0; i < 4; ++i) {
+    auto r = rig.add_item(cart, 7);
+    EXPECT_EQ(r.status, 503u) << r.body;
+    EXPECT_EQ(r.error_code(), "DOWNSTREAM_UNAVAILABLE");
+  }
+  EXPECT_EQ(rig.view_cart(cart).status, 503u);  // one failed item fails the cart
+}
+
+// ---- every fault kind of the proxy, through carts ----
+
+std::vector<Fault> every_fault_kind() {
+  return {{.name = "error", .kind = FaultKind::kHttpError, .status = 503},
+          {.name = "hang", .kind = FaultKind::kHang},
+          {.name = "slow", .kind = FaultKind::kLatency, .latency = 3s},
+          {.name = "reset", .kind = FaultKind::kReset},
+          {.name = "bandwidth", .kind = FaultKind::kBandwidth, .rate_bytes_per_second = 10},
+          {.name = "down", .kind = FaultKind::kDown}};
+}
+
+TEST(CartsResilienceOn, EveryCatalogFaultKindIsAnsweredFromTheCacheWithinTheBound) {
+  for (const Fault& f : every_fault_kind()) {
+    SCOPED_TRACE(f.name);
+    Rig rig(true);
+    ASSERT_EQ(rig.add("user_1", 2).status, 200u);  // warms the cache
+    rig.fault(f);
+    expect_adds_from_cache(rig, "user_1", 2, 29.99, 4);  // Mouse
+  }
+}
+
+TEST(CartsResilienceOff, EveryCatalogFaultKindFailsTheCall) {
+  for (const Fault& f : every_fault_kind()) {
+    SCOPED_TRACE(f.name);
+    Rig rig(false, 300ms, /*off_timeout=*/1'000ms);
+    ASSERT_EQ(rig.add("user_1", 2).status, 200u);
+    rig.fault(f);
+    auto r = rig.add("user_1", 2);
+    EXPECT_EQ(r.status, 503u) << r.body;
+    EXPECT_EQ(r.error_code(), "DOWNSTREAM_UNAVAILABLE");
+  }
 }
 
 }  // namespace

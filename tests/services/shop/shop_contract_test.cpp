@@ -160,16 +160,17 @@ TEST_F(ShopContract, OpenApiDocumentIsServed) {
 // ---- warehouse ----
 
 TEST_F(ShopContract, ReserveTakesStockAndShipTakesTheReservation) {
-  EXPECT_EQ(backend_.post("/warehouse/reserve", inventory("5", "3")).status, 204u);
-  auto stock = backend_.get("/warehouse/stock/5").json().as_object();
+  // Product 15: products 1-5 have the course's stock, not the fixture's 10.
+  EXPECT_EQ(backend_.post("/warehouse/reserve", inventory("15", "3")).status, 204u);
+  auto stock = backend_.get("/warehouse/stock/15").json().as_object();
   EXPECT_EQ(stock.at("available").as_int64(), 7);
   EXPECT_EQ(stock.at("reserved").as_int64(), 3);
-  EXPECT_EQ(backend_.post("/warehouse/ship", inventory("5", "2")).status, 204u);
-  auto r = backend_.post("/warehouse/ship", inventory("5", "2"));  // only 1 left reserved
+  EXPECT_EQ(backend_.post("/warehouse/ship", inventory("15", "2")).status, 204u);
+  auto r = backend_.post("/warehouse/ship", inventory("15", "2"));  // only 1 left reserved
   EXPECT_EQ(r.status, 409u);
   EXPECT_EQ(r.error_code(), "NOT_RESERVED");
-  EXPECT_EQ(backend_.post("/warehouse/release", inventory("5", "1")).status, 204u);
-  EXPECT_EQ(available(5), 8);
+  EXPECT_EQ(backend_.post("/warehouse/release", inventory("15", "1")).status, 204u);
+  EXPECT_EQ(available(15), 8);
 }
 
 TEST_F(ShopContract, ReserveBeyondStockIs409AndChangesNothing) {
@@ -334,6 +335,25 @@ TEST_F(ShopContract, InsufficientStockCheckoutIs409AndReleasesEarlierItems) {
   EXPECT_EQ(available(14), 10);
 }
 
+TEST_F(ShopContract, WarehouseStocksTheCoursesFiveProductsAsTheCourseDoes) {
+  // The fixture's --initial-stock is 10; products 1-5 keep the course's stock.
+  struct Want { int id; std::int64_t stock; };
+  for (Want w : {Want{1, 10}, Want{2, 100}, Want{3, 50}, Want{4, 20}, Want{5, 30}}) {
+    EXPECT_EQ(available(w.id), w.stock) << "product " << w.id;
+    // The same figure the catalog publishes for the product.
+    EXPECT_EQ(backend_.get(fmt::format("/products/{}", w.id)).json().at("stock").as_int64(), w.stock);
+  }
+  EXPECT_EQ(available(6), 10);  // every other product: --initial-stock
+  // Mouse: 100 units, so 60 then 40 fit and one more does not.
+  EXPECT_EQ(backend_.post("/warehouse/reserve", inventory("2", "60")).status, 204u);
+  EXPECT_EQ(backend_.post("/warehouse/reserve", inventory("2", "40")).status, 204u);
+  auto r = backend_.post("/warehouse/reserve", inventory("2", "1"));
+  EXPECT_EQ(r.status, 409u) << r.body;
+  EXPECT_EQ(r.error_code(), "INSUFFICIENT_STOCK");
+  EXPECT_EQ(backend_.post("/warehouse/release", inventory("2", "40")).status, 204u);
+  EXPECT_EQ(available(2), 40);
+}
+
 TEST_F(ShopContract, CheckoutStatusCodes) {
   int cart = new_cart();
   auto checkout = fmt::format("/shopping-carts/{}/checkout", cart);
@@ -345,20 +365,34 @@ TEST_F(ShopContract, CheckoutStatusCodes) {
   EXPECT_EQ(front_.post(checkout, R"({"credit_card_number":"4111111111111111"})", "text/plain").status, 415u);
 }
 
-TEST(ShopDownstream, CartsAnswers503WithinItsDeadlineWhenDownstreamIsDown) {
+TEST(ShopDownstream, CartsAnswersWithinItsDeadlineWhenEveryDownstreamIsDown) {
   auto port = lab::pick_free_port();  // nothing listens there
   ASSERT_TRUE(port.ok());
-  shop::ShopOptions o;
-  o.catalog_url = o.warehouse_url = o.payments_url = fmt::format("http://127.0.0.1:{}", *port);
-  o.downstream_timeout = std::chrono::milliseconds(500);
-  auto host = shop::ShopHost::create(shop::kCarts, o);
-  ASSERT_TRUE(host.ok()) << host.error().message;
-  testkit::TestServer server([&](http::Router& r) { (*host)->register_routes(r); });
-  ShopClient client(server.port());
-  auto cart = client.post("/shopping-carts", R"({"customer_id":1})").json().at("shopping_cart_id").as_int64();
-  auto r = client.post(fmt::format("/shopping-carts/{}/items", cart), R"({"product_id":1,"quantity":1})");
-  EXPECT_EQ(r.status, 503u) << r.body;
-  EXPECT_EQ(r.error_code(), "DOWNSTREAM_UNAVAILABLE");
+  for (bool resilient : {false, true}) {
+    SCOPED_TRACE(resilient ? "resilience on" : "resilience off");
+    shop::ShopOptions o;
+    o.catalog_url = o.warehouse_url = o.payments_url = fmt::format("http://127.0.0.1:{}", *port);
+    o.downstream_timeout = std::chrono::milliseconds(500);
+    o.resilience.enabled = resilient;
+    auto host = shop::ShopHost::create(shop::kCarts, o);
+    ASSERT_TRUE(host.ok()) << host.error().message;
+    testkit::TestServer server([&](http::Router& r) { (*host)->register_routes(r); });
+    ShopClient client(server.port());
+    auto cart = client.post("/shopping-carts", R"({"customer_id":1})").json().at("shopping_cart_id").as_int64();
+    auto r = client.post(fmt::format("/shopping-carts/{}/items", cart), R"({"product_id":1,"quantity":1})");
+    if (!resilient) {  // the catalog's fault fails the call
+      EXPECT_EQ(r.status, 503u) << r.body;
+      EXPECT_EQ(r.error_code(), "DOWNSTREAM_UNAVAILABLE");
+      continue;
+    }
+    // On: the item is added unconfirmed; checkout needs warehouse and
+    // payments, which no cache can stand in for: 503.
+    EXPECT_EQ(r.status, 204u) << r.body;
+    EXPECT_EQ(r.header("X-Degraded-Mode"), "true");
+    auto c = client.post(fmt::format("/shopping-carts/{}/checkout", cart), R"({"credit_card_number":"4111111111111111"})");
+    EXPECT_EQ(c.status, 503u) << c.body;
+    EXPECT_EQ(c.error_code(), "DOWNSTREAM_UNAVAILABLE");
+  }
 }
 
 }  // namespace

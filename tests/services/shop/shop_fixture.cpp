@@ -33,8 +33,8 @@ ShopClient::ShopClient(std::uint16_t port) {
 
 ShopReply ShopClient::get(const std::string& target) {
   auto r = client_->get(target, 10s);
-  if (!r) return {0, r.error().message};
-  return {r->status, r->body};
+  if (!r) return {0, r.error().message, {}};
+  return {r->status, r->body, r->headers};
 }
 
 ShopReply ShopClient::post(const std::string& target, const std::string& body, const std::string& content_type) {
@@ -44,8 +44,8 @@ ShopReply ShopClient::post(const std::string& target, const std::string& body, c
   req.body = body;
   req.content_type = content_type;
   auto r = client_->send(std::move(req), 10s);
-  if (!r) return {0, r.error().message};
-  return {r->status, r->body};
+  if (!r) return {0, r.error().message, {}};
+  return {r->status, r->body, r->headers};
 }
 
 }  // namespace scalelab::testkit

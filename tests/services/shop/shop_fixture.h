@@ -3,8 +3,13 @@
 // all over one store (memory or a private Redis).
 #pragma once
 
+#include <algorithm>
+#include <cctype>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include <boost/json/parse.hpp>
 #include <gtest/gtest.h>
@@ -18,6 +23,15 @@ namespace scalelab::testkit {
 struct ShopReply {
   unsigned status = 0;
   std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+  // Empty when absent; case-insensitive.
+  std::string header(std::string_view name) const {
+    for (const auto& [k, v] : headers)
+      if (k.size() == name.size() &&
+          std::equal(k.begin(), k.end(), name.begin(), [](char a, char b) { return std::tolower(a) == std::tolower(b); }))
+        return v;
+    return "";
+  }
   boost::json::value json() const { return boost::json::parse(body); }
   std::string error_code() const {
     auto v = json();
