@@ -78,9 +78,8 @@ class FunctionRunner {   // thread-safe
   FunctionStats stats() const;
   const FunctionOptions& options() const;
 
-  class Impl;
-
  private:
+  class Impl;
   explicit FunctionRunner(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };

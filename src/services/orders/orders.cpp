@@ -431,44 +431,48 @@ WorkerStats OrderWorker::stats() const {
   return stats_;
 }
 
-mq::Outcome OrderWorker::handle(const mq::Delivery& delivery) {
+std::optional<std::string> order_id_of_message(const mq::Delivery& delivery, std::string_view who) {
   boost::system::error_code ec;
   auto v = json::parse(delivery.body, ec);
-  if (ec || !v.is_object() || !v.get_object().contains("order_id") || !v.get_object().at("order_id").is_string()) {
-    spdlog::error("order-worker: dead-lettering a malformed message ({} bytes)", delivery.body.size());
+  const json::value* id = !ec && v.is_object() ? v.get_object().if_contains("order_id") : nullptr;
+  if (!id || !id->is_string()) {
+    spdlog::error("{}: dead-lettering a malformed message ({} bytes)", who, delivery.body.size());
+    return std::nullopt;
+  }
+  return std::string(id->get_string());
+}
+
+mq::Outcome OrderWorker::handle(const mq::Delivery& delivery) {
+  auto id = order_id_of_message(delivery, "order-worker");
+  if (!id) {
     std::lock_guard lock(mu_);
     ++stats_.dead;
     return mq::Outcome::kReject;
   }
-  std::string id(v.get_object().at("order_id").get_string());
-  Status s;
-  try {
-    s = run_blocking(process(id));
-  } catch (const std::exception& e) {
-    s = Error{ErrorKind::kInternal, e.what()};
+  auto done = process_order_blocking(store_, payments_, *id);
+  if (done) {
+    std::lock_guard lock(mu_);
+    count_processed(stats_, *done);
+    return mq::Outcome::kAck;
   }
-  if (s) return mq::Outcome::kAck;
   bool last = options_.max_deliveries > 0 &&
               delivery.delivery_count >= static_cast<std::uint32_t>(options_.max_deliveries);
-  spdlog::warn("order-worker: order {} failed (delivery {}): {}", id, delivery.delivery_count, s.error().message);
+  spdlog::warn("order-worker: order {} failed (delivery {}): {}", *id, delivery.delivery_count, done.error().message);
   if (!last) {
     std::lock_guard lock(mu_);
     ++stats_.requeued;
     return mq::Outcome::kRequeue;
   }
-  std::string reason = fmt::format("{} (after {} deliveries)", s.error().message, delivery.delivery_count);
-  try {
-    run_blocking(mark_failed(id, reason));
-  } catch (const std::exception& e) {
-    spdlog::error("order-worker: could not record the failure of {}: {}", id, e.what());
-  }
+  mark_order_failed_blocking(store_, *id,
+                             fmt::format("{} (after {} deliveries)", done.error().message, delivery.delivery_count),
+                             "order-worker");
   std::lock_guard lock(mu_);
   ++stats_.dead;
   return mq::Outcome::kReject;
 }
 
-asio::awaitable<bool> OrderWorker::mark_failed(std::string id, std::string reason) {
-  auto record = co_await store_.get(order_key(id));
+asio::awaitable<bool> mark_order_failed(store::Store& store, std::string id, std::string reason) {
+  auto record = co_await store.get(order_key(id));
   if (!record || !*record) co_return false;
   boost::system::error_code ec;
   auto v = json::parse(**record, ec);
@@ -479,48 +483,64 @@ asio::awaitable<bool> OrderWorker::mark_failed(std::string id, std::string reaso
   if (o.contains("status") && o["status"] == "completed") co_return false;
   o["status"] = "failed";
   o["reason"] = reason;
-  auto put = co_await store_.put(order_key(id), json::serialize(v));
+  auto put = co_await store.put(order_key(id), json::serialize(v));
   co_return static_cast<bool>(put);
 }
 
-asio::awaitable<Status> OrderWorker::process(std::string id) {
-  auto record = co_await store_.get(order_key(id));
+Result<Processed> process_order_blocking(store::Store& store, PaymentProcessor& payments, const std::string& id) {
+  try {
+    return run_blocking(process_order(store, payments, id));
+  } catch (const std::exception& e) {
+    return Error{ErrorKind::kInternal, e.what()};
+  }
+}
+
+void mark_order_failed_blocking(store::Store& store, const std::string& id, const std::string& reason,
+                                std::string_view who) {
+  bool marked = false;
+  try {
+    marked = run_blocking(mark_order_failed(store, id, reason));
+  } catch (const std::exception& e) {
+    spdlog::error("{}: could not record the failure of {}: {}", who, id, e.what());
+    return;
+  }
+  if (!marked) spdlog::warn("{}: the failure of {} was not recorded (order missing, completed, or store down)", who, id);
+}
+
+asio::awaitable<Result<Processed>> process_order(store::Store& store, PaymentProcessor& payments, std::string id) {
+  Processed result;
+  auto record = co_await store.get(order_key(id));
   if (!record) co_return record.error();
   if (!*record) co_return Error{ErrorKind::kNotFound, fmt::format("order {} is not in the store", id)};
   auto order = order_from_json(**record);
   if (!order) co_return Error{ErrorKind::kInvalidInput, "invalid order: " + order.error().message};
   if (order->status == "completed" || order->status == "failed") {  // a redelivery of a finished order
-    std::lock_guard lock(mu_);
-    ++stats_.duplicates;
-    co_return Status{};
+    result.duplicate = true;
+    co_return result;
   }
   if (order->status == "pending") {
     order->status = "processing";
     std::string processing = order_to_json(*order);
-    auto moved = co_await store_.compare_and_set(order_key(id), **record, processing);
+    auto moved = co_await store.compare_and_set(order_key(id), **record, processing);
     if (!moved) co_return moved.error();
     if (!*moved) co_return Error{ErrorKind::kConflict, "the order changed while being processed"};
     *record = std::move(processing);
   }
-  auto charge = co_await store_.get(charge_key(id));
+  auto charge = co_await store.get(charge_key(id));
   if (!charge) co_return charge.error();
   if (!*charge) {  // not charged yet: verify, then charge once
-    auto verified = co_await payments_.verify(std::chrono::steady_clock::now() + std::chrono::hours(1));
+    auto verified = co_await payments.verify(std::chrono::steady_clock::now() + std::chrono::hours(1));
     if (!verified) co_return verified.error();
-    auto charged = co_await record_charge(store_, *order);
+    auto charged = co_await record_charge(store, *order);
     if (!charged) co_return charged.error();
-    if (*charged) {
-      std::lock_guard lock(mu_);
-      ++stats_.charged;
-    }
+    result.charged = *charged;
   }
   order->status = "completed";
-  auto done = co_await store_.compare_and_set(order_key(id), **record, order_to_json(*order));
+  std::string completed = order_to_json(*order);
+  auto done = co_await store.compare_and_set(order_key(id), **record, completed);
   if (!done) co_return done.error();
   if (!*done) co_return Error{ErrorKind::kConflict, "the order changed while being processed"};
-  std::lock_guard lock(mu_);
-  ++stats_.completed;
-  co_return Status{};
+  co_return result;
 }
 
 // ---- the counting check ----

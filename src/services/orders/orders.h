@@ -107,6 +107,37 @@ class PaymentProcessor {
 // when it had been charged before (a redelivery, a retry).
 boost::asio::awaitable<Result<bool>> record_charge(store::Store& store, const Order& order);
 
+// The processing rule of a queued order, shared by OrderWorker and
+// FunctionRunner: read the order; a finished one (completed/failed) is a
+// duplicate delivery; pending -> processing (compare-and-set); if no charge is
+// recorded, verify the payment with `payments` and record the charge once;
+// processing -> completed (compare-and-set). An error leaves the order for a
+// retry (its charge, if made, is found again and not repeated).
+struct Processed {
+  bool duplicate = false;  // it had been finished before: nothing done
+  bool charged = false;    // this call recorded the charge
+};
+boost::asio::awaitable<Result<Processed>> process_order(store::Store& store, PaymentProcessor& payments,
+                                                        std::string id);
+// Adds a processed order to a worker's or the function runner's counters.
+template <typename Stats>
+void count_processed(Stats& stats, const Processed& p) {
+  if (p.duplicate) ++stats.duplicates;
+  else ++stats.completed;
+  if (p.charged) ++stats.charged;
+}
+// Marks an order failed with `reason`, unless it is missing or completed
+// (then false, as on a store error).
+boost::asio::awaitable<bool> mark_order_failed(store::Store& store, std::string id, std::string reason);
+// The same from a broker handler's thread: an exception is an error, and a
+// failure that cannot be recorded is logged (as `who`).
+Result<Processed> process_order_blocking(store::Store& store, PaymentProcessor& payments, const std::string& id);
+void mark_order_failed_blocking(store::Store& store, const std::string& id, const std::string& reason,
+                                std::string_view who);
+// The order id of a queued message ({"order_id": string}); nullopt, logged
+// as `who` dead-lettering it, when it is not one (it is rejected at once).
+std::optional<std::string> order_id_of_message(const mq::Delivery& delivery, std::string_view who);
+
 // The fanout exchange, the durable queue bound to it (dead-lettering after
 // max_deliveries deliveries) and the dead-letter queue.
 mq::Topology topology(int max_deliveries = kDefaultMaxDeliveries);
@@ -166,8 +197,6 @@ class OrderWorker {
  private:
   OrderWorker(store::Store& store, WorkerOptions options);
   mq::Outcome handle(const mq::Delivery& delivery);
-  boost::asio::awaitable<Status> process(std::string id);
-  boost::asio::awaitable<bool> mark_failed(std::string id, std::string reason);
   store::Store& store_;
   WorkerOptions options_;
   PaymentProcessor payments_;

@@ -1,7 +1,8 @@
 // Orders over a real RabbitMQ (the ctest fixture) and a private Redis each
 // test starts (ctest fixtures cannot be combined here): async orders
 // complete exactly once, and kill -9 of a worker process with orders in
-// flight loses and double-charges nothing.
+// flight loses and double-charges nothing; `serve order-functions` is a
+// drop-in for the worker processes.
 #include <csignal>
 #include <filesystem>
 
@@ -132,6 +133,32 @@ TEST(OrdersRabbitmq, KillingAWorkerWithOrdersInFlightStillCompletesEachOrderOnce
   EXPECT_EQ(a.completed, 48u);
   EXPECT_EQ(a.charges, 48u);
   workers[1].stop();
+  std::filesystem::remove_all(logs);
+}
+
+TEST(OrdersRabbitmq, AFunctionRunnerProcessCompletesEachOrderOnceAndReportsItsCost) {
+  Real r;
+  ASSERT_TRUE(r.client);
+  auto logs = std::filesystem::temp_directory_path() / fmt::format("scalelab-orders-functions-{}", ::getpid());
+  std::filesystem::create_directories(logs);
+  auto log = logs / "functions.log";
+  auto p = lab::Process::spawn({.argv = {SCALELAB_BINARY, "serve", "order-functions", "--port", "0", "--broker",
+                                         testkit::infra_url("rabbitmq"), "--store", r.redis_url, "--max-concurrency",
+                                         "16", "--cold-start-min", "10ms", "--cold-start-max", "30ms",
+                                         "--payment-delay", "100ms"},
+                                .log_file = log});
+  ASSERT_TRUE(p) << p.error().message;
+  auto ids = r.accept(48);
+  ASSERT_EQ(ids.size(), 48u);
+  auto a = testing::wait_for_all_finished(*r.store, ids, 60s);
+  EXPECT_TRUE(a.ok()) << a.describe() << "; see " << log;
+  EXPECT_EQ(a.completed, 48u);
+  EXPECT_EQ(a.charges, 48u);
+  EXPECT_EQ(p->stop(), 0);
+  std::string text = testkit::read_file(log);
+  EXPECT_NE(text.find("orders: 48 completed"), std::string::npos) << text;
+  EXPECT_NE(text.find("cold starts"), std::string::npos) << text;
+  EXPECT_NE(text.find("break-even"), std::string::npos) << text;
   std::filesystem::remove_all(logs);
 }
 

@@ -18,6 +18,14 @@ namespace scalelab::orders::testing {
 inline const std::string kGoodOrder =
     R"({"customer_id":42,"items":[{"product_id":1,"quantity":2,"price":9.99},{"product_id":7,"quantity":1,"price":100}]})";
 
+// An order as the store holds it (status and items as given).
+inline std::string stored_order(const std::string& id, const std::string& status, const std::string& items) {
+  return R"({"order_id":")" + id + R"(","customer_id":1,"status":")" + status + R"(","items":)" + items +
+         R"(,"created_at":"2026-01-01T00:00:00Z"})";
+}
+// The message the service publishes for an order.
+inline std::string order_message(const std::string& id) { return R"({"order_id":")" + id + R"("})"; }
+
 inline Result<http::ClientResponse> post(http::BlockingClient& client, const std::string& target, const std::string& body,
                                          const std::string& key = "",
                                          std::chrono::milliseconds timeout = std::chrono::seconds(20)) {

@@ -261,8 +261,7 @@ TEST(OrdersIdempotency, ARetriedRequestReturnsTheOriginalOrder) {
 }
 
 Status store_order(store::Store& store, const std::string& id, const std::string& status, const std::string& items) {
-  return run_blocking(store.put(order_key(id), R"({"order_id":")" + id + R"(","customer_id":1,"status":")" + status +
-                                                   R"(","items":)" + items + R"(,"created_at":"2026-01-01T00:00:00Z"})"));
+  return run_blocking(store.put(order_key(id), testing::stored_order(id, status, items)));
 }
 
 TEST(OrderWorker, ARedeliveredOrderIsChargedOnce) {
