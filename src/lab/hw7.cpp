@@ -697,7 +697,6 @@ std::vector<std::string> verdict(const Hw7Options& o, const Hw7Result& r) {
 }
 
 Status write_outputs(const Hw7Options& o, Hw7Result& r) {
-  const Scale sc{o.time_scale};
   std::vector<const Hw7AsyncRun*> runs;
   for (const auto& a : r.async) runs.push_back(&a);
   if (r.search)
