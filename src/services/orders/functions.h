@@ -56,6 +56,7 @@ struct FunctionStats {
   int instances = 0, peak_concurrency = 0; // alive now (warm+busy); most busy at once
   std::uint64_t billed_ms = 0;           // sum of durations rounded UP to 1 ms (init included, as Lambda bills)
   double gb_seconds = 0;
+  // init_*: cold starts alone; duration_*: whole invocations, init included (what is billed).
   double init_p50_ms = 0, init_max_ms = 0, duration_p50_ms = 0, duration_p99_ms = 0;
   // Added by the runner:
   int busy = 0;                   // invocations running now

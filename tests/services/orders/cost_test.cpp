@@ -24,7 +24,7 @@ TEST(MonthlyCost, IsFreeUpToBothFreeTiersAndChargesTheFirstUnitBeyond) {
   // 1M requests x 0.4 s x 1 GB = exactly 400K GB-s: both tiers used up, nothing owed.
   EXPECT_DOUBLE_EQ(monthly_cost(1e6, 0.4, 1024).functions_usd, 0.0);
   // One more request: 1 request ($0.0000002) and 0.4 GB-s ($0.00000666668) beyond.
-  EXPECT_NEAR(monthly_cost(1e6 + 1, 0.4, 1024).functions_usd, 2e-7 + 0.4 * 0.0000166667, 1e-15);
+  EXPECT_NEAR(monthly_cost(1e6 + 1, 0.4, 1024).functions_usd, 2e-7 + 0.4 * 0.0000166667, 1e-12);
   EXPECT_DOUBLE_EQ(monthly_cost(0, 3.0, 512).functions_usd, 0.0);
   EXPECT_DOUBLE_EQ(monthly_cost(0, 3.0, 512).tasks_usd, 17.0);
 }

@@ -28,8 +28,10 @@ constexpr const char* kOneItem = R"([{"product_id":1,"quantity":2,"price":5}])";
 
 struct Bus {
   Bus() {
-    store = std::move(*store::open_store("memory://"));
-    broker = std::move(*mq::open_broker("memory://"));
+    auto s = store::open_store("memory://");
+    store = std::move(*s);
+    auto b = mq::open_broker("memory://");
+    broker = std::move(*b);
     EXPECT_TRUE(declare_topology(*broker));
   }
   // A pending order in the store and its message on the exchange.
