@@ -225,9 +225,16 @@ struct AsyncSetup {
   std::chrono::milliseconds drain_limit{0};
 };
 
+std::string workers_text(int n) { return fmt::format("{} worker{}", n, n == 1 ? "" : "s"); }
+
 std::string run_label(const AsyncSetup& a) {
   if (a.kind == "functions") return fmt::format("functions (limit {})", a.workers);
-  return fmt::format("{} {} worker{}", a.kind == "probe" ? "probe" : "async", a.workers, a.workers == 1 ? "" : "s");
+  return fmt::format("{} {}", a.kind == "probe" ? "probe" : "async", workers_text(a.workers));
+}
+
+// The name of a run in tables and legends.
+std::string run_name(const Hw7AsyncRun& r) {
+  return r.kind == "functions" ? fmt::format("functions (limit {})", r.workers) : workers_text(r.workers);
 }
 
 Result<Hw7AsyncRun> run_async(const Hw7Options& o, mq::Broker& broker, const AsyncSetup& a) {
@@ -561,7 +568,18 @@ json::object axis(const std::string& title, bool linear = false) {
   return a;
 }
 
+// One palette colour per dataset that has none.
+void colorize(json::array& datasets) {
+  for (std::size_t i = 0; i < datasets.size(); ++i) {
+    auto& d = datasets[i].as_object();
+    if (d.contains("borderColor")) continue;
+    d["borderColor"] = chart_color(i);
+    d["backgroundColor"] = chart_color(i);
+  }
+}
+
 json::value xy_chart(const std::string& type, json::array datasets, const std::string& x, const std::string& y) {
+  colorize(datasets);
   return json::object{{"type", type},
                       {"data", json::object{{"datasets", std::move(datasets)}}},
                       {"options", json::object{{"maintainAspectRatio", false},
@@ -570,6 +588,7 @@ json::value xy_chart(const std::string& type, json::array datasets, const std::s
 }
 
 json::value bar_chart(json::array labels, json::array datasets, const std::string& y, bool log = false) {
+  colorize(datasets);
   json::object yaxis = axis(y);
   if (log) yaxis["type"] = "logarithmic";
   return json::object{{"type", "bar"},
@@ -657,7 +676,7 @@ std::vector<std::string> verdict(const Hw7Options& o, const Hw7Result& r) {
     }
     std::string runs;
     for (const auto& a : r.async)
-      runs += fmt::format("{}{} workers: peak queue {}, drain {}", runs.empty() ? "" : "; ", a.workers, a.peak_depth,
+      runs += fmt::format("{}{}: peak queue {}, drain {}", runs.empty() ? "" : "; ", workers_text(a.workers), a.peak_depth,
                           a.drain_s ? fmt_s(*a.drain_s) : fmt::format("> {} ({} left)", fmt_s(a.drain_waited_s), a.left));
     v.push_back(fmt::format("async at {:.0f} orders/s: {:.1f}% accepted or better in every run, accept p99 <= {:.1f} ms "
                             "(wall); {}",
@@ -823,8 +842,7 @@ Status write_outputs(const Hw7Options& o, Hw7Result& r) {
     for (const auto& a : r.async) main_runs.push_back(&a);
     if (r.functions) main_runs.push_back(&*r.functions);
     for (const auto* a : main_runs)
-      rows.push_back({a->kind == "functions" ? fmt::format("functions (limit {})", a->workers)
-                                             : fmt::format("{} workers", a->workers),
+      rows.push_back({run_name(*a),
                       fmt::format("{}/{} ({:.1f}%)", a->accepted, a->attempts, a->accept_pct),
                       fmt::format("{:.2f} / {:.2f}", a->accept_p50_ms, a->accept_p99_ms),
                       fmt::format("{}", a->peak_depth), fmt::format("{}", a->depth_at_end), drain_text(*a),
@@ -845,7 +863,7 @@ Status write_outputs(const Hw7Options& o, Hw7Result& r) {
         o.rate * seconds(o.payment_delay), fmt_s(seconds(o.drain_limit))));
     json::array depth_sets, done_sets;
     for (const auto* a : main_runs) {
-      std::string name = a->kind == "functions" ? "functions" : fmt::format("{} workers", a->workers);
+      std::string name = run_name(*a);
       depth_sets.emplace_back(json::object{{"label", name},
                                            {"data", timeline_points(*a, [](const Hw7Point& p) { return double(p.depth); })},
                                            {"pointRadius", 0}, {"borderWidth", 2}});
@@ -858,7 +876,7 @@ Status write_outputs(const Hw7Options& o, Hw7Result& r) {
     page.chart("Orders done over time", xy_chart("line", std::move(done_sets), "s since the load began", "orders"));
     json::array labels, p50, p99;
     for (const auto* a : main_runs) {
-      labels.emplace_back(a->kind == "functions" ? "functions" : fmt::format("{} workers", a->workers));
+      labels.emplace_back(run_name(*a));
       p50.emplace_back(round2(a->accept_p50_ms));
       p99.emplace_back(round2(a->accept_p99_ms));
     }
@@ -881,7 +899,7 @@ Status write_outputs(const Hw7Options& o, Hw7Result& r) {
       if (best) cols.push_back(best);
       if (r.functions) cols.push_back(&*r.functions);
       for (const auto* c : cols)
-        header.push_back(c->kind == "functions" ? "async, functions" : fmt::format("async, {} workers", c->workers));
+        header.push_back("async, " + run_name(*c));
       const auto& f = *r.flash;
       std::vector<std::vector<std::string>> side{
           {"offered load", fmt::format("{} users (closed)", f.users)},
@@ -914,7 +932,7 @@ Status write_outputs(const Hw7Options& o, Hw7Result& r) {
         "backlog grows by (rate - workers / delay) every second. Result: {}. {}",
         o.rate, fmt_s(seconds(o.payment_delay)), s.arithmetic, s.arithmetic, o.search_min, o.search_max, o.rate,
         fmt_s(seconds(o.search_duration)), s.probes.empty() ? 0 : s.probes.front().keep_up_bound,
-        s.minimum ? fmt::format("{} workers", *s.minimum) : std::string("not found"), s.note));
+        s.minimum ? workers_text(*s.minimum) : std::string("not found"), s.note));
     std::vector<std::vector<std::string>> rows;
     std::vector<const Hw7AsyncRun*> sorted;
     for (const auto& p : s.probes) sorted.push_back(&p);
