@@ -22,6 +22,7 @@
 #include "lab/process.h"
 #include "lab/report.h"
 #include "load/engine.h"
+#include "obs/metrics.h"
 
 namespace scalelab::lab {
 
@@ -36,24 +37,8 @@ struct ProcStat {
 };
 
 ProcStat read_proc(pid_t pid) {
-  ProcStat s;
-  std::ifstream stat(fmt::format("/proc/{}/stat", pid));
-  std::string text((std::istreambuf_iterator<char>(stat)), {});
-  auto close = text.rfind(')');
-  if (close == std::string::npos) return s;
-  std::istringstream rest(text.substr(close + 2));
-  std::string field;
-  double utime = 0, stime = 0;
-  for (int i = 3; i <= 15 && rest >> field; ++i) {
-    if (i == 14) utime = std::stod(field);
-    if (i == 15) stime = std::stod(field);
-  }
-  s.cpu_s = (utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
-  std::ifstream statm(fmt::format("/proc/{}/statm", pid));
-  double size = 0, resident = 0;
-  statm >> size >> resident;
-  s.rss_mb = resident * static_cast<double>(sysconf(_SC_PAGESIZE)) / (1024.0 * 1024.0);
-  return s;
+  auto p = obs::read_process_stats(pid);
+  return {p.cpu_seconds, p.resident_bytes / (1024.0 * 1024.0)};
 }
 
 double rank(const std::vector<double>& sorted, double q) {

@@ -12,7 +12,6 @@ namespace json = boost::json;
 
 namespace {
 
-const char* const kColors[] = {"#4e79a7", "#e15759", "#59a14f", "#f28e2b", "#76b7b2", "#b07aa1"};
 
 std::string ms(double v) { return fmt::format("{:.2f} ms", v); }
 
@@ -50,9 +49,9 @@ json::value throughput_chart(const std::vector<std::pair<std::string, const load
       users.push_back(json::object{{"x", std::round(p.t_s * 10) / 10}, {"y", p.users}});
     }
     const std::string prefix = runs.size() > 1 ? label + ": " : "";
-    sets.push_back(line_dataset(prefix + "requests/s", std::move(rps), kColors[c % 6]));
+    sets.push_back(line_dataset(prefix + "requests/s", std::move(rps), chart_color(c)));
     auto u = line_dataset(prefix + (r->model == load::Model::kClosed ? "users" : "in flight"), std::move(users),
-                          kColors[(c + 3) % 6], "y1");
+                          chart_color(c + 3), "y1");
     u["borderDash"] = json::array{4, 4};
     sets.push_back(std::move(u));
     ++c;
@@ -74,8 +73,8 @@ json::value latency_over_time_chart(const load::Report& r) {
     p95.push_back(json::object{{"x", x}, {"y", p.p95_ms}});
     p99.push_back(json::object{{"x", x}, {"y", p.p99_ms}});
   }
-  json::array sets{line_dataset("p50", std::move(p50), kColors[0]), line_dataset("p95", std::move(p95), kColors[3]),
-                   line_dataset("p99", std::move(p99), kColors[1])};
+  json::array sets{line_dataset("p50", std::move(p50), chart_color(0)), line_dataset("p95", std::move(p95), chart_color(3)),
+                   line_dataset("p99", std::move(p99), chart_color(1))};
   return chart("line", std::move(sets),
                json::object{{"x", json::object{{"type", "linear"}, {"title", json::object{{"display", true}, {"text", "time (s)"}}}}},
                             {"y", axis("latency (ms)")}});
@@ -100,7 +99,7 @@ json::value latency_distribution_chart(const std::vector<std::pair<std::string, 
       last_x = x;
       pts.push_back(json::object{{"x", std::max(x, 0.001)}, {"y", 100.0 * static_cast<double>(seen) / total}});
     });
-    auto ds = line_dataset(label, std::move(pts), kColors[c++ % 6]);
+    auto ds = line_dataset(label, std::move(pts), chart_color(c++));
     ds["stepped"] = true;
     sets.push_back(std::move(ds));
   }

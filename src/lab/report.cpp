@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 
 #include "core/json.h"
@@ -36,6 +37,12 @@ std::string script_safe(std::string s) {
 }
 
 }  // namespace
+
+const char* chart_color(std::size_t i) {
+  static const char* const kColors[] = {"#4e79a7", "#e15759", "#59a14f", "#f28e2b", "#76b7b2",
+                                        "#b07aa1", "#edc948", "#ff9da7", "#9c755f", "#bab0ac"};
+  return kColors[i % std::size(kColors)];
+}
 
 std::filesystem::path chartjs_path() {
   if (const char* env = std::getenv("SCALELAB_CHARTJS"); env && *env) return env;

@@ -37,6 +37,9 @@ class HtmlReport {
   int charts_ = 0;
 };
 
+// The charts' colour palette (Tableau 10), cycling: one colour per series.
+const char* chart_color(std::size_t i);
+
 // Where Chart.js is read from: $SCALELAB_CHARTJS, else Debian's libjs-chart.js path.
 std::filesystem::path chartjs_path();
 

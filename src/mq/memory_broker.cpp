@@ -26,6 +26,14 @@ struct Queue {
   QueueSpec spec;
   std::deque<Stored> ready;
   int subscriptions = 0;
+  // The wake-up of each subscription on this queue. A new ready message wakes
+  // one handler thread per subscription, not every thread of the broker: with
+  // hundreds of idle handler threads (hw7's workers) waking all of them on
+  // every publish and ack cost more CPU than the work.
+  std::vector<std::condition_variable*> wakes;
+  void signal() {
+    for (auto* w : wakes) w->notify_one();
+  }
 };
 
 struct Exchange {
@@ -37,7 +45,6 @@ struct Exchange {
 
 struct MemoryBroker::State {
   std::mutex mutex;
-  std::condition_variable changed;  // a queue got a message, or a subscription closed
   std::unordered_map<std::string, Exchange> exchanges;
   std::unordered_map<std::string, Queue> queues;
 
@@ -45,7 +52,10 @@ struct MemoryBroker::State {
   void route(const std::string& exchange, Stored stored) {
     if (exchange.empty()) {
       auto q = queues.find(stored.message.routing_key);
-      if (q != queues.end()) q->second.ready.push_back(std::move(stored));
+      if (q != queues.end()) {
+        q->second.ready.push_back(std::move(stored));
+        q->second.signal();
+      }
       return;
     }
     auto e = exchanges.find(exchange);
@@ -64,6 +74,7 @@ struct MemoryBroker::State {
       copy.exchange = exchange;
       copy.deliveries = 0;
       q->second.ready.push_back(std::move(copy));
+      q->second.signal();
     }
   }
 
@@ -76,6 +87,7 @@ struct MemoryBroker::State {
     bool exhausted = spec.max_deliveries > 0 && stored.deliveries >= static_cast<std::uint32_t>(spec.max_deliveries);
     if (requeue && !exhausted) {
       q->second.ready.push_front(std::move(stored));
+      q->second.signal();
       return;
     }
     if (spec.dead_letter_exchange.empty()) return;
@@ -100,12 +112,13 @@ struct MemorySubscription final : Subscription {
   std::uint64_t next_tag = 1;
   std::unordered_map<std::uint64_t, Stored> unacked;
   std::vector<std::thread> workers;
+  std::condition_variable wake;  // a message for this queue, or closed (registered in Queue::wakes)
 
   void run() {
     std::unique_lock lock(state->mutex);
     for (;;) {
       Queue* q = nullptr;
-      state->changed.wait(lock, [&] {
+      wake.wait(lock, [&] {
         if (closed) return true;
         auto it = state->queues.find(queue);
         q = it == state->queues.end() ? nullptr : &it->second;
@@ -119,6 +132,8 @@ struct MemorySubscription final : Subscription {
                  stored.deliveries > 1, stored.deliveries};
       std::uint64_t tag = next_tag++;
       unacked.emplace(tag, std::move(stored));
+      // More waiting and room for it: pass the wake-up on to a sibling.
+      if (!q->ready.empty() && unacked.size() < options.prefetch) wake.notify_one();
       lock.unlock();
       Outcome outcome = Outcome::kRequeue;
       try {
@@ -131,8 +146,9 @@ struct MemorySubscription final : Subscription {
       if (it == unacked.end()) continue;  // closed meanwhile: already requeued
       Stored done = std::move(it->second);
       unacked.erase(it);
+      // A requeued or dead-lettered message wakes its queue's subscriptions;
+      // this thread looks for the next message itself.
       if (outcome != Outcome::kAck) state->give_back(queue, std::move(done), outcome == Outcome::kRequeue);
-      state->changed.notify_all();
     }
   }
 
@@ -146,7 +162,7 @@ struct MemorySubscription final : Subscription {
       closed = true;
       if (abandon) requeue_unacked();
       joining.swap(workers);
-      state->changed.notify_all();
+      wake.notify_all();
     }
     for (auto& t : joining) {
       assert(t.get_id() != std::this_thread::get_id() && "a subscription cannot close itself from its handler");
@@ -157,6 +173,7 @@ struct MemorySubscription final : Subscription {
     if (!released) {
       released = true;
       auto q = state->queues.find(queue);
+      if (q != state->queues.end()) std::erase(q->second.wakes, &wake);
       if (q != state->queues.end() && --q->second.subscriptions == 0 && q->second.spec.auto_delete) {
         state->queues.erase(q);
         for (auto& [name, e] : state->exchanges) {
@@ -164,7 +181,6 @@ struct MemorySubscription final : Subscription {
         }
       }
     }
-    state->changed.notify_all();
   }
 
   // REQUIRES: state->mutex held.
@@ -216,7 +232,6 @@ void MemoryBroker::publish_async(const std::string& exchange, Message message, P
     known = exchange.empty() || state_->exchanges.contains(exchange);
     if (known) {
       state_->route(exchange, Stored{exchange, std::move(message), 0});
-      state_->changed.notify_all();
     }
   }
   // Confirmed at once: the message is in every queue it routes to.
@@ -238,6 +253,7 @@ Result<std::unique_ptr<Subscription>> MemoryBroker::subscribe(const std::string&
   auto q = state_->queues.find(queue);
   if (q == state_->queues.end()) return Error{ErrorKind::kNotFound, fmt::format("no queue '{}'", queue)};
   ++q->second.subscriptions;
+  q->second.wakes.push_back(&sub->wake);
   for (int i = 0; i < options.concurrency; ++i) sub->workers.emplace_back([s = sub.get()] { s->run(); });
   return std::unique_ptr<Subscription>(std::move(sub));
 }

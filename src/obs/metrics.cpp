@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <stdexcept>
 
@@ -181,6 +182,30 @@ std::string Registry::render() const {
   }
   for (const auto& [id, collect] : collectors_) collect(out);
   return out;
+}
+
+ProcessStats read_process_stats(int pid) {
+  static const double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
+  static const double page = static_cast<double>(sysconf(_SC_PAGESIZE));
+  const std::string dir = pid == 0 ? std::string("/proc/self") : fmt::format("/proc/{}", pid);
+  ProcessStats s;
+  std::ifstream stat(dir + "/stat");
+  std::string text((std::istreambuf_iterator<char>(stat)), {});
+  auto close = text.rfind(')');  // the command name may hold spaces
+  if (close == std::string::npos || close + 2 > text.size()) return s;
+  std::istringstream rest(text.substr(close + 2));
+  std::string field;
+  double utime = 0, stime = 0;
+  for (int i = 3; i <= 15 && rest >> field; ++i) {  // utime is field 14, stime 15
+    if (i == 14) utime = std::stod(field);
+    if (i == 15) stime = std::stod(field);
+  }
+  s.cpu_seconds = (utime + stime) / ticks;
+  std::ifstream statm(dir + "/statm");
+  double size = 0, resident = 0;
+  statm >> size >> resident;
+  s.resident_bytes = resident * page;
+  return s;
 }
 
 void append_process_metrics(std::string& out) {

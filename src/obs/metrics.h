@@ -107,6 +107,15 @@ class Registry {
   std::size_t next_collector_id_ = 0;                                    // guarded by mu_
 };
 
+// CPU time (user + system) and resident memory of a process, read from
+// /proc/PID/stat and /proc/PID/statm; pid 0 is this process. Zeros when the
+// process is gone or /proc is unreadable.
+struct ProcessStats {
+  double cpu_seconds = 0;
+  double resident_bytes = 0;
+};
+ProcessStats read_process_stats(int pid = 0);
+
 // Appends process_cpu_seconds_total, process_resident_memory_bytes,
 // process_open_fds and process_start_time_seconds read from /proc.
 void append_process_metrics(std::string& out);

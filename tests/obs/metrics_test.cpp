@@ -1,5 +1,7 @@
 #include "obs/metrics.h"
 
+#include <chrono>
+
 #include <gtest/gtest.h>
 
 using namespace std::chrono_literals;
@@ -54,4 +56,18 @@ TEST(Metrics, RemovedCollectorIsNotRendered) {
   EXPECT_NE(r.render().find("custom_metric 1"), std::string::npos);
   r.remove_collector(id);
   EXPECT_EQ(r.render().find("custom_metric"), std::string::npos);
+}
+
+TEST(Metrics, ProcessStatsOfThisProcessGrowWithWorkAndAreZeroForAMissingProcess) {
+  auto before = scalelab::obs::read_process_stats();
+  EXPECT_GT(before.resident_bytes, 0);
+  volatile double sink = 0;  // burn ~50 ms of CPU (CPU time counts in 10 ms ticks)
+  auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(50);
+  while (std::chrono::steady_clock::now() < until) sink = sink + 1;
+  auto after = scalelab::obs::read_process_stats();
+  EXPECT_GE(after.cpu_seconds, before.cpu_seconds);
+  EXPECT_GT(after.cpu_seconds, 0);
+  auto gone = scalelab::obs::read_process_stats(999'999'999);
+  EXPECT_EQ(gone.cpu_seconds, 0);
+  EXPECT_EQ(gone.resident_bytes, 0);
 }
