@@ -41,12 +41,6 @@ ProcStat read_proc(pid_t pid) {
   return {p.cpu_seconds, p.resident_bytes / (1024.0 * 1024.0)};
 }
 
-double rank(const std::vector<double>& sorted, double q) {
-  if (sorted.empty()) return 0;
-  auto r = static_cast<std::size_t>(std::ceil(q * static_cast<double>(sorted.size())));
-  return sorted[std::clamp<std::size_t>(r, 1, sorted.size()) - 1];
-}
-
 // The searches every user sends, in turn or at random (the query is
 // URL-encoded: a template word cannot hold a space).
 constexpr std::array<const char*, 8> kQueries = {"alpha", "electronics", "books", "omega",
@@ -126,9 +120,8 @@ Result<Hw6BottleneckResult> run_hw6_bottleneck(const Hw6BottleneckOptions& o) {
       auto r = client.get(search_target(static_cast<std::uint64_t>(i)), o.timeout);
       if (r && r->status == 200) single.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
     }
-    std::sort(single.begin(), single.end());
     if (single.empty()) return Error{ErrorKind::kUnavailable, "catalog did not answer a single search"};
-    result.single_search_ms = rank(single, 0.5);
+    result.single_search_ms = quantile(single, 0.5);
   }
 
   int second = 0;

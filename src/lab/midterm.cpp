@@ -32,13 +32,6 @@ struct Obs {
   bool add = false;
 };
 
-double quantile(std::vector<double> v, double q) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  auto i = static_cast<std::size_t>(std::ceil(q * static_cast<double>(v.size())));
-  return v[std::min(v.size() - 1, i == 0 ? 0 : i - 1)];
-}
-
 MidtermPhaseStats stats_of(const std::string& name, const std::vector<const Obs*>& obs) {
   MidtermPhaseStats s;
   s.phase = name;

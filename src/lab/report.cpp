@@ -1,5 +1,8 @@
 #include "lab/report.h"
 
+#include <algorithm>
+#include <cmath>
+
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
@@ -47,6 +50,13 @@ const char* chart_color(std::size_t i) {
 std::filesystem::path chartjs_path() {
   if (const char* env = std::getenv("SCALELAB_CHARTJS"); env && *env) return env;
   return SCALELAB_CHARTJS_PATH;
+}
+
+double quantile(std::vector<double> v, double q) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  auto i = static_cast<std::size_t>(std::ceil(q * static_cast<double>(v.size())));
+  return v[std::min(v.size() - 1, i == 0 ? 0 : i - 1)];
 }
 
 std::string html_escape(const std::string& text) {

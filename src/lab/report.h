@@ -43,6 +43,10 @@ const char* chart_color(std::size_t i);
 // Where Chart.js is read from: $SCALELAB_CHARTJS, else Debian's libjs-chart.js path.
 std::filesystem::path chartjs_path();
 
+// The nearest-rank q-quantile of raw samples (0 when there are none), for
+// experiments that keep every sample.
+double quantile(std::vector<double> samples, double q);
+
 std::string html_escape(const std::string& text);
 Status write_file(const std::filesystem::path& file, const std::string& content);
 
