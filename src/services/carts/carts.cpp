@@ -9,7 +9,7 @@
 #include "core/ids.h"
 #include "core/json.h"
 #include "services/payments/payments.h"
-#include "services/shop/contract.h"
+#include "services/common/validation.h"
 
 namespace scalelab::carts {
 
@@ -22,10 +22,10 @@ constexpr std::string_view kNextIdKey = "cart/next_id";
 constexpr int kMaxCasAttempts = 32;
 
 [[noreturn]] void throw_downstream(std::string_view who, const Error& e) {
-  throw http::HttpError(503, shop::code::kDownstream, fmt::format("{} unavailable: {}", who, e.message));
+  throw http::HttpError(503, services::code::kDownstream, fmt::format("{} unavailable: {}", who, e.message));
 }
 [[noreturn]] void throw_downstream_status(std::string_view who, const Answer& a) {
-  throw http::HttpError(503, shop::code::kDownstream,
+  throw http::HttpError(503, services::code::kDownstream,
                         fmt::format("{} answered {}: {}", who, a.status, a.body.substr(0, 200)));
 }
 
@@ -41,7 +41,7 @@ struct Loaded {
 
 asio::awaitable<std::optional<Loaded>> load(store::Store& store, std::int32_t id) {
   auto got = co_await store.get(key_of(id));
-  if (!got) shop::throw_store_failure("carts", got.error());
+  if (!got) services::throw_store_failure("carts", got.error());
   if (!*got) co_return std::nullopt;
   auto cart = cart_from_json(**got);
   if (!cart) throw std::runtime_error("corrupt cart " + std::to_string(id) + ": " + cart.error().message);
@@ -49,8 +49,8 @@ asio::awaitable<std::optional<Loaded>> load(store::Store& store, std::int32_t id
 }
 
 std::int32_t cart_id_of(http::Request& req) {
-  auto id = shop::path_id(req.param("shoppingCartId"), "shoppingCartId");
-  if (!id) shop::throw_invalid(id.error());
+  auto id = services::path_id(req.param("shoppingCartId"), "shoppingCartId");
+  if (!id) services::throw_invalid(id.error());
   return *id;
 }
 
@@ -149,7 +149,7 @@ void append_item(std::string& out, const UserItem& item, const Priced& p) {
 asio::awaitable<std::pair<std::vector<UserItem>, std::optional<std::string>>> load_user(store::Store& store,
                                                                                       const std::string& user) {
   auto got = co_await store.get(user_key(user));
-  if (!got) shop::throw_store_failure("carts", got.error());
+  if (!got) services::throw_store_failure("carts", got.error());
   if (!*got) co_return std::pair{std::vector<UserItem>{}, std::optional<std::string>{}};
   auto items = user_items_from_json(**got);
   if (!items) throw std::runtime_error("corrupt cart of " + user + ": " + items.error().message);
@@ -236,11 +236,11 @@ Result<Cart> cart_from_json(std::string_view json) {
 void register_routes(http::Router& router, Deps deps) {
   router.post("/cart/{user_id}/add", [deps](http::Request& req) -> asio::awaitable<http::Response> {
     auto user = user_of(req);
-    auto body = shop::json_object_body(req);
-    auto product_id = shop::int32_field(body, "product_id", 1);
-    if (!product_id) shop::throw_invalid(product_id.error());
-    auto quantity = shop::int32_field(body, "quantity", 1);
-    if (!quantity) shop::throw_invalid(quantity.error());
+    auto body = services::json_object_body(req);
+    auto product_id = services::int32_field(body, "product_id", 1);
+    if (!product_id) services::throw_invalid(product_id.error());
+    auto quantity = services::int32_field(body, "quantity", 1);
+    if (!quantity) services::throw_invalid(quantity.error());
     const ProductInfo product = co_await product_info(deps, *product_id);
     const Priced priced = priced_from(product);
     if (!priced.found)
@@ -255,15 +255,15 @@ void register_routes(http::Router& router, Deps deps) {
         items.push_back({*product_id, *quantity});
         it = items.end() - 1;
       } else {
-        if (static_cast<std::int64_t>(it->quantity) + *quantity > shop::kInt32Max)
+        if (static_cast<std::int64_t>(it->quantity) + *quantity > services::kInt32Max)
           co_return http::Response::error(400, http::code::kInvalidInput,
                                           fmt::format("quantity of product {} would exceed {}", *product_id,
-                                                      shop::kInt32Max));
+                                                      services::kInt32Max));
         it->quantity += *quantity;
       }
       UserItem added = *it;
       auto swapped = co_await deps.store.compare_and_set(user_key(user), stored, user_items_to_json(items));
-      if (!swapped) shop::throw_store_failure("carts", swapped.error());
+      if (!swapped) services::throw_store_failure("carts", swapped.error());
       if (!*swapped) continue;
       std::string out = "{\"user_id\":";
       append_json_string(out, user);
@@ -304,20 +304,20 @@ void register_routes(http::Router& router, Deps deps) {
   router.del("/cart/{user_id}", [deps](http::Request& req) -> asio::awaitable<http::Response> {
     auto user = user_of(req);
     auto erased = co_await deps.store.erase(user_key(user));
-    if (!erased) shop::throw_store_failure("carts", erased.error());
+    if (!erased) services::throw_store_failure("carts", erased.error());
     co_return http::Response::no_content();
   });
 
   router.post("/shopping-carts", [deps](http::Request& req) -> asio::awaitable<http::Response> {
-    auto body = shop::json_object_body(req);
-    auto customer = shop::int32_field(body, "customer_id", 1);
-    if (!customer) shop::throw_invalid(customer.error());
+    auto body = services::json_object_body(req);
+    auto customer = services::int32_field(body, "customer_id", 1);
+    if (!customer) services::throw_invalid(customer.error());
     auto next = co_await deps.store.increment(kNextIdKey, 1);
-    if (!next) shop::throw_store_failure("carts", next.error());
-    if (*next > shop::kInt32Max) throw std::runtime_error("cart ids exhausted");
+    if (!next) services::throw_store_failure("carts", next.error());
+    if (*next > services::kInt32Max) throw std::runtime_error("cart ids exhausted");
     Cart cart{static_cast<std::int32_t>(*next), *customer, "open", {}, {}};
     auto stored = co_await deps.store.put_if_absent(key_of(cart.id), cart_to_json(cart));
-    if (!stored) shop::throw_store_failure("carts", stored.error());
+    if (!stored) services::throw_store_failure("carts", stored.error());
     if (!*stored) throw std::runtime_error(fmt::format("cart id {} issued twice", cart.id));
     auto res = http::Response::json_text(201, fmt::format("{{\"shopping_cart_id\":{}}}", cart.id));
     res.headers.emplace_back("Location", fmt::format("/shopping-carts/{}", cart.id));
@@ -348,11 +348,11 @@ void register_routes(http::Router& router, Deps deps) {
 
   router.post("/shopping-carts/{shoppingCartId}/items", [deps](http::Request& req) -> asio::awaitable<http::Response> {
     auto id = cart_id_of(req);
-    auto body = shop::json_object_body(req);
-    auto product_id = shop::int32_field(body, "product_id", 1);
-    if (!product_id) shop::throw_invalid(product_id.error());
-    auto quantity = shop::int32_field(body, "quantity", 1);
-    if (!quantity) shop::throw_invalid(quantity.error());
+    auto body = services::json_object_body(req);
+    auto product_id = services::int32_field(body, "product_id", 1);
+    if (!product_id) services::throw_invalid(product_id.error());
+    auto quantity = services::int32_field(body, "quantity", 1);
+    if (!quantity) services::throw_invalid(quantity.error());
     if (!co_await load(deps.store, id)) co_return cart_not_found(id);
 
     // Off: a catalog fault fails the call. On: an unconfirmed product is
@@ -376,14 +376,14 @@ void register_routes(http::Router& router, Deps deps) {
                                           fmt::format("a cart holds at most {} products", kMaxItemsPerCart));
         cart.items.push_back({*product_id, *quantity});
       } else {
-        if (static_cast<std::int64_t>(it->quantity) + *quantity > shop::kInt32Max)
+        if (static_cast<std::int64_t>(it->quantity) + *quantity > services::kInt32Max)
           co_return http::Response::error(400, http::code::kInvalidInput,
                                           fmt::format("quantity of product {} would exceed {}", *product_id,
-                                                      shop::kInt32Max));
+                                                      services::kInt32Max));
         it->quantity += *quantity;
       }
       auto swapped = co_await deps.store.compare_and_set(key_of(id), loaded->json, cart_to_json(cart));
-      if (!swapped) shop::throw_store_failure("carts", swapped.error());
+      if (!swapped) services::throw_store_failure("carts", swapped.error());
       if (*swapped) {
         auto res = http::Response::no_content();
         mark_degradation(res, deps, product.pending);
@@ -395,9 +395,9 @@ void register_routes(http::Router& router, Deps deps) {
 
   router.post("/shopping-carts/{shoppingCartId}/checkout", [deps](http::Request& req) -> asio::awaitable<http::Response> {
     auto id = cart_id_of(req);
-    auto body = shop::json_object_body(req);
-    auto card = shop::string_field(body, "credit_card_number", 13, 19);
-    if (!card) shop::throw_invalid(card.error());
+    auto body = services::json_object_body(req);
+    auto card = services::string_field(body, "credit_card_number", 13, 19);
+    if (!card) services::throw_invalid(card.error());
     if (!payments::valid_card_number(*card))
       co_return http::Response::error(400, http::code::kInvalidInput,
                                       "field 'credit_card_number' must match ^[0-9]{13,19}$");
@@ -419,7 +419,7 @@ void register_routes(http::Router& router, Deps deps) {
     cart.status = "checking_out";
     std::string claimed = cart_to_json(cart);
     auto swapped = co_await deps.store.compare_and_set(key_of(id), loaded->json, claimed);
-    if (!swapped) shop::throw_store_failure("carts", swapped.error());
+    if (!swapped) services::throw_store_failure("carts", swapped.error());
     if (!*swapped)
       co_return http::Response::error(409, http::code::kConflict, "the cart changed during checkout; retry");
 
@@ -486,7 +486,7 @@ void register_routes(http::Router& router, Deps deps) {
     assign_random_hex_id(order);
     cart.order_id = "order-" + order;
     auto done = co_await deps.store.compare_and_set(key_of(id), claimed, cart_to_json(cart));
-    if (!done) shop::throw_store_failure("carts", done.error());
+    if (!done) services::throw_store_failure("carts", done.error());
     if (!*done) throw std::runtime_error(fmt::format("cart {} changed while checked out ({})", id, transaction));
     std::string out = "{\"order_id\":";
     append_json_string(out, cart.order_id);

@@ -8,7 +8,7 @@
 #include <fmt/format.h>
 
 #include "core/json.h"
-#include "services/shop/contract.h"
+#include "services/common/validation.h"
 
 namespace scalelab::catalog {
 
@@ -52,18 +52,18 @@ void append_search_product(std::string& out, const SearchProduct& p) {
 
 Result<Product> product_from_json(const boost::json::object& o) {
   Product p;
-  auto id = shop::int32_field(o, "product_id", 1);
+  auto id = services::int32_field(o, "product_id", 1);
   if (!id) return id.error();
   p.product_id = *id;
-  auto sku = shop::string_field(o, "sku", 1, 100);
+  auto sku = services::string_field(o, "sku", 1, 100);
   if (!sku) return sku.error();
   p.sku = std::move(*sku);
-  auto manufacturer = shop::string_field(o, "manufacturer", 1, 200);
+  auto manufacturer = services::string_field(o, "manufacturer", 1, 200);
   if (!manufacturer) return manufacturer.error();
   p.manufacturer = std::move(*manufacturer);
   for (auto [name, field, min] : {std::tuple{"category_id", &p.category_id, 1}, std::tuple{"weight", &p.weight, 0},
                                   std::tuple{"some_other_id", &p.some_other_id, 1}}) {
-    auto v = shop::int32_field(o, name, min);
+    auto v = services::int32_field(o, name, min);
     if (!v) return v.error();
     *field = *v;
   }
@@ -159,10 +159,10 @@ void register_routes(http::Router& router, const Catalog& catalog, store::Store&
   });
 
   router.get("/products/{productId}", [&catalog, &store](http::Request& req) -> boost::asio::awaitable<http::Response> {
-    auto id = shop::path_id(req.param("productId"), "productId");
-    if (!id) shop::throw_invalid(id.error());
+    auto id = services::path_id(req.param("productId"), "productId");
+    if (!id) services::throw_invalid(id.error());
     auto stored = co_await store.get(key_of(*id));
-    if (!stored) shop::throw_store_failure("catalog", stored.error());
+    if (!stored) services::throw_store_failure("catalog", stored.error());
     if (*stored) co_return http::Response::json_text(200, std::move(**stored));
     if (!catalog.exists(*id)) co_return http::Response::error(404, http::code::kNotFound, "product not found");
     co_return http::Response::json_text(200, generated_product_json(catalog, *id));
@@ -170,11 +170,11 @@ void register_routes(http::Router& router, const Catalog& catalog, store::Store&
 
   router.post("/products/{productId}/details",
               [&catalog, &store](http::Request& req) -> boost::asio::awaitable<http::Response> {
-                auto id = shop::path_id(req.param("productId"), "productId");
-                if (!id) shop::throw_invalid(id.error());
-                auto body = shop::json_object_body(req);
+                auto id = services::path_id(req.param("productId"), "productId");
+                if (!id) services::throw_invalid(id.error());
+                auto body = services::json_object_body(req);
                 auto product = product_from_json(body);
-                if (!product) shop::throw_invalid(product.error());
+                if (!product) services::throw_invalid(product.error());
                 if (product->product_id != *id)
                   co_return http::Response::error(
                       400, http::code::kInvalidInput,
@@ -182,11 +182,11 @@ void register_routes(http::Router& router, const Catalog& catalog, store::Store&
                 if (!catalog.exists(*id)) {
                   // Known only if details were stored earlier (by any instance).
                   auto stored = co_await store.get(key_of(*id));
-                  if (!stored) shop::throw_store_failure("catalog", stored.error());
+                  if (!stored) services::throw_store_failure("catalog", stored.error());
                   if (!*stored) co_return http::Response::error(404, http::code::kNotFound, "product not found");
                 }
                 auto put = co_await store.put(key_of(*id), product_to_json(*product));
-                if (!put) shop::throw_store_failure("catalog", put.error());
+                if (!put) services::throw_store_failure("catalog", put.error());
                 co_return http::Response::no_content();
               });
 }

@@ -19,7 +19,7 @@
 
 #include "core/ids.h"
 #include "core/run_blocking.h"
-#include "services/shop/contract.h"
+#include "services/common/validation.h"
 
 namespace scalelab::orders {
 
@@ -53,7 +53,7 @@ Result<Order> order_fields(const json::value& body) {
   if (!body.is_object()) return invalid("the body must be a JSON object");
   const auto& o = body.get_object();
   Order order;
-  auto customer = int_in(o, "customer_id", "customer_id", 1, shop::kInt32Max);
+  auto customer = int_in(o, "customer_id", "customer_id", 1, services::kInt32Max);
   if (!customer) return customer.error();
   order.customer_id = *customer;
   auto items = o.find("items");
@@ -67,7 +67,7 @@ Result<Order> order_fields(const json::value& body) {
     if (!array[i].is_object()) return invalid(fmt::format("field '{}' must be an object", at));
     const auto& io = array[i].get_object();
     Item item;
-    auto product = int_in(io, "product_id", at + ".product_id", 1, shop::kInt32Max);
+    auto product = int_in(io, "product_id", at + ".product_id", 1, services::kInt32Max);
     if (!product) return product.error();
     auto quantity = int_in(io, "quantity", at + ".quantity", 1, kMaxQuantity);
     if (!quantity) return quantity.error();
@@ -243,7 +243,7 @@ Status declare_topology(mq::Broker& broker, int max_deliveries) { return broker.
 
 namespace {
 
-[[noreturn]] void throw_store(const Error& e) { shop::throw_store_failure("orders", e); }
+[[noreturn]] void throw_store(const Error& e) { services::throw_store_failure("orders", e); }
 
 std::string retry_after_seconds(const PaymentProcessor& p) {
   double per = std::chrono::duration<double>(p.options().delay).count();
@@ -273,7 +273,7 @@ std::string request_key(const http::Request& req) {
 Order validated(const http::Request& req) {
   auto body = req.json();  // 415 / 400 thrown
   auto order = order_from_request(body);
-  if (!order) shop::throw_invalid(order.error());
+  if (!order) services::throw_invalid(order.error());
   assign_random_hex_id(order->order_id);
   order->created_at = now_rfc3339();
   return std::move(*order);

@@ -3,7 +3,7 @@
 #include <fmt/format.h>
 
 #include "core/ids.h"
-#include "services/shop/contract.h"
+#include "services/common/validation.h"
 
 namespace scalelab::payments {
 
@@ -18,30 +18,30 @@ bool declined(std::string_view number) { return number.ends_with(kDeclinedSuffix
 
 void register_routes(http::Router& router, store::Store& store) {
   router.post("/payments/checkout", [&store](http::Request& req) -> boost::asio::awaitable<http::Response> {
-    auto body = shop::json_object_body(req);
-    auto card = shop::string_field(body, "credit_card_number", 13, 19);
-    if (!card) shop::throw_invalid(card.error());
+    auto body = services::json_object_body(req);
+    auto card = services::string_field(body, "credit_card_number", 13, 19);
+    if (!card) services::throw_invalid(card.error());
     if (!valid_card_number(*card))
       co_return http::Response::error(400, http::code::kInvalidInput,
                                       "field 'credit_card_number' must match ^[0-9]{13,19}$");
-    auto cart = shop::int32_field(body, "shopping_cart_id", 1);
-    if (!cart) shop::throw_invalid(cart.error());
+    auto cart = services::int32_field(body, "shopping_cart_id", 1);
+    if (!cart) services::throw_invalid(cart.error());
 
     std::string key = fmt::format("payment/{}", *cart);
     auto earlier = co_await store.get(key);
-    if (!earlier) shop::throw_store_failure("payments", earlier.error());
+    if (!earlier) services::throw_store_failure("payments", earlier.error());
     if (*earlier) co_return http::Response::json_text(200, std::move(**earlier));  // a retry: same transaction
     if (declined(*card))
-      co_return http::Response::error(402, shop::code::kPaymentDeclined, "card declined");
+      co_return http::Response::error(402, services::code::kPaymentDeclined, "card declined");
 
     std::string id;
     assign_random_hex_id(id);
     std::string result = fmt::format("{{\"success\":true,\"transaction_id\":\"txn-{}\"}}", id);
     auto stored = co_await store.put_if_absent(key, result);
-    if (!stored) shop::throw_store_failure("payments", stored.error());
+    if (!stored) services::throw_store_failure("payments", stored.error());
     if (!*stored) {  // a concurrent retry won: answer with its transaction
       auto winner = co_await store.get(key);
-      if (!winner || !*winner) shop::throw_store_failure("payments", winner ? Error{ErrorKind::kInternal, "payment vanished"} : winner.error());
+      if (!winner || !*winner) services::throw_store_failure("payments", winner ? Error{ErrorKind::kInternal, "payment vanished"} : winner.error());
       co_return http::Response::json_text(200, std::move(**winner));
     }
     co_return http::Response::json_text(200, std::move(result));

@@ -3,10 +3,22 @@
 #include <fmt/format.h>
 
 #include "services/payments/payments.h"
-#include "services/shop/contract.h"
+#include "services/shop/openapi.h"
 #include "services/warehouse/warehouse.h"
 
 namespace scalelab::shop {
+
+namespace {
+
+// GET /openapi.json, once per router.
+void register_openapi(http::Router& router) {
+  if (router.has(http::Method::kGet, "/openapi.json")) return;
+  router.get("/openapi.json", [](http::Request&) -> boost::asio::awaitable<http::Response> {
+    co_return http::Response::json_text(200, std::string(openapi_json()));
+  });
+}
+
+}  // namespace
 
 ShopHost::ShopHost(unsigned parts, ShopOptions options, std::unique_ptr<store::Store> store)
     : parts_(parts), options_(std::move(options)), store_(std::move(store)),

@@ -3,7 +3,7 @@
 #include <fmt/format.h>
 
 #include "services/catalog/catalog.h"
-#include "services/shop/contract.h"
+#include "services/common/validation.h"
 
 namespace scalelab::warehouse {
 
@@ -15,11 +15,11 @@ struct InventoryRequest {
 };
 
 InventoryRequest parse(const http::Request& req) {
-  auto body = shop::json_object_body(req);
-  auto id = shop::int32_field(body, "product_id", 1);
-  if (!id) shop::throw_invalid(id.error());
-  auto quantity = shop::int32_field(body, "quantity", 1);
-  if (!quantity) shop::throw_invalid(quantity.error());
+  auto body = services::json_object_body(req);
+  auto id = services::int32_field(body, "product_id", 1);
+  if (!id) services::throw_invalid(id.error());
+  auto quantity = services::int32_field(body, "quantity", 1);
+  if (!quantity) services::throw_invalid(quantity.error());
   return {*id, *quantity};
 }
 
@@ -45,16 +45,16 @@ void register_routes(http::Router& router, store::Store& store, Options options)
     if (!exists(r.product_id)) co_return not_found(r.product_id);
     const std::int64_t initial = initial_stock_of(options, r.product_id);
     auto taken = co_await store.decrement_with_floor(stock_key(r.product_id), r.quantity, initial);
-    if (!taken) shop::throw_store_failure("warehouse", taken.error());
+    if (!taken) services::throw_store_failure("warehouse", taken.error());
     if (!taken->applied)
-      co_return http::Response::error(409, shop::code::kInsufficientStock,
+      co_return http::Response::error(409, services::code::kInsufficientStock,
                                       fmt::format("product {}: {} requested, {} available", r.product_id,
                                                   r.quantity, taken->value));
     auto reserved = co_await store.increment(reserved_key(r.product_id), r.quantity);
     if (!reserved) {
       // Put the units back so a store fault loses no stock; best effort.
       (void)co_await store.increment(stock_key(r.product_id), r.quantity, initial);
-      shop::throw_store_failure("warehouse", reserved.error());
+      services::throw_store_failure("warehouse", reserved.error());
     }
     co_return http::Response::no_content();
   });
@@ -63,9 +63,9 @@ void register_routes(http::Router& router, store::Store& store, Options options)
     auto r = parse(req);
     if (!exists(r.product_id)) co_return not_found(r.product_id);
     auto shipped = co_await store.decrement_with_floor(reserved_key(r.product_id), r.quantity);
-    if (!shipped) shop::throw_store_failure("warehouse", shipped.error());
+    if (!shipped) services::throw_store_failure("warehouse", shipped.error());
     if (!shipped->applied)
-      co_return http::Response::error(409, shop::code::kNotReserved,
+      co_return http::Response::error(409, services::code::kNotReserved,
                                       fmt::format("product {}: {} to ship, {} reserved", r.product_id, r.quantity,
                                                   shipped->value));
     co_return http::Response::no_content();
@@ -75,27 +75,27 @@ void register_routes(http::Router& router, store::Store& store, Options options)
     auto r = parse(req);
     if (!exists(r.product_id)) co_return not_found(r.product_id);
     auto released = co_await store.decrement_with_floor(reserved_key(r.product_id), r.quantity);
-    if (!released) shop::throw_store_failure("warehouse", released.error());
+    if (!released) services::throw_store_failure("warehouse", released.error());
     if (!released->applied)
-      co_return http::Response::error(409, shop::code::kNotReserved,
+      co_return http::Response::error(409, services::code::kNotReserved,
                                       fmt::format("product {}: {} to release, {} reserved", r.product_id,
                                                   r.quantity, released->value));
     const std::int64_t initial = initial_stock_of(options, r.product_id);
     auto back = co_await store.increment(stock_key(r.product_id), r.quantity, initial);
-    if (!back) shop::throw_store_failure("warehouse", back.error());
+    if (!back) services::throw_store_failure("warehouse", back.error());
     co_return http::Response::no_content();
   });
 
   router.get("/warehouse/stock/{productId}", [&store, options, exists](http::Request& req) -> boost::asio::awaitable<http::Response> {
-    auto id = shop::path_id(req.param("productId"), "productId");
-    if (!id) shop::throw_invalid(id.error());
+    auto id = services::path_id(req.param("productId"), "productId");
+    if (!id) services::throw_invalid(id.error());
     if (!exists(*id)) co_return not_found(*id);
     // Read-only: increment by 0 reads a counter with its default applied.
     const std::int64_t initial = initial_stock_of(options, *id);
     auto available = co_await store.increment(stock_key(*id), 0, initial);
-    if (!available) shop::throw_store_failure("warehouse", available.error());
+    if (!available) services::throw_store_failure("warehouse", available.error());
     auto reserved = co_await store.increment(reserved_key(*id), 0);
-    if (!reserved) shop::throw_store_failure("warehouse", reserved.error());
+    if (!reserved) services::throw_store_failure("warehouse", reserved.error());
     co_return http::Response::json_text(
         200, fmt::format("{{\"product_id\":{},\"available\":{},\"reserved\":{}}}", *id, *available, *reserved));
   });

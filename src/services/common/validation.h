@@ -1,6 +1,6 @@
-// What the four shop services (catalog, carts, warehouse, payments) share:
-// the hw5 OpenAPI contract's validation rules and error shape, and the
-// contract document itself (served at GET /openapi.json).
+// What every service shares at the wire: JSON body and field validation
+// (the hw5 OpenAPI contract's rules, used by the shop and orders alike) and
+// the mapping of validation and store failures to HTTP errors.
 //
 // Validation choices (docs/shop.md): a field must have exactly the JSON type
 // the contract gives (1.0 is not an int32, "1" is not a number, true is not
@@ -19,9 +19,8 @@
 
 #include "core/result.h"
 #include "http/message.h"
-#include "http/router.h"
 
-namespace scalelab::shop {
+namespace scalelab::services {
 
 inline constexpr std::int64_t kInt32Max = std::numeric_limits<std::int32_t>::max();
 
@@ -51,11 +50,4 @@ Result<std::int32_t> path_id(std::string_view text, std::string_view name);
 // Throws 503 UNAVAILABLE for a store fault (the service cannot answer now).
 [[noreturn]] void throw_store_failure(std::string_view service, const Error& e);
 
-// The shop's OpenAPI 3 contract (hw5 + hw6 search + this project's documented
-// extensions) as JSON text.
-std::string_view openapi_json();
-// GET /openapi.json, unless the router has it already (one process may host
-// several shop services).
-void register_openapi(http::Router& router);
-
-}  // namespace scalelab::shop
+}  // namespace scalelab::services

@@ -1,10 +1,10 @@
-#include "services/shop/contract.h"
+#include "services/common/validation.h"
 
 #include <charconv>
 
 #include <fmt/format.h>
 
-namespace scalelab::shop {
+namespace scalelab::services {
 
 boost::json::object json_object_body(const http::Request& req) {
   boost::json::value v = req.json();
@@ -57,11 +57,4 @@ void throw_store_failure(std::string_view service, const Error& e) {
   throw http::HttpError(503, http::code::kUnavailable, fmt::format("{} store unavailable: {}", service, e.message));
 }
 
-void register_openapi(http::Router& router) {
-  if (router.has(http::Method::kGet, "/openapi.json")) return;
-  router.get("/openapi.json", [](http::Request&) -> boost::asio::awaitable<http::Response> {
-    co_return http::Response::json_text(200, std::string(openapi_json()));
-  });
-}
-
-}  // namespace scalelab::shop
+}  // namespace scalelab::services
