@@ -10,6 +10,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <gtest/gtest.h>
 
+#include "support/eventually.h"
 #include "support/test_server.h"
 
 using namespace std::chrono_literals;
@@ -106,9 +107,8 @@ TEST(Client, RetriesAnIdleConnectionTheServerClosed) {
   BlockingClient c(to(s.port()));
   ASSERT_TRUE(c.get("/hello", 2s).ok());
   // Wait until the server has closed the idle connection.
-  for (int i = 0; i < 1000 && metric_value(s.registry(), "http_connections_active") != 0; ++i)
-    std::this_thread::sleep_for(5ms);
-  ASSERT_EQ(metric_value(s.registry(), "http_connections_active"), 0);
+  ASSERT_TRUE(testkit::eventually([&] { return metric_value(s.registry(), "http_connections_active") == 0; }, 5s))
+      << metric_value(s.registry(), "http_connections_active");
   auto r = c.get("/hello", 2s);
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(r->status, 200u);
@@ -131,9 +131,8 @@ TEST(Client, RetriesOnANewConnectionWhenEveryIdleConnectionWasClosed) {
   io.run();
   ASSERT_EQ(ok, 4);
   // The server closes all four while they are idle.
-  for (int i = 0; i < 400 && metric_value(s.registry(), "http_connections_active") != 0; ++i)
-    std::this_thread::sleep_for(5ms);
-  ASSERT_EQ(metric_value(s.registry(), "http_connections_active"), 0);
+  ASSERT_TRUE(testkit::eventually([&] { return metric_value(s.registry(), "http_connections_active") == 0; }, 2s))
+      << metric_value(s.registry(), "http_connections_active");
   // One stale connection found, the rest dropped, the request made anew:
   // not a second stale connection and a failure.
   ok = 0;
