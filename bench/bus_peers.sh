@@ -10,36 +10,53 @@
 #      batches, `scalelab mq-bench` vs a minimal rabbitmq-c publisher loop
 #      (bench/peers/amqp/publish.c, built here with cc -lrabbitmq); target >= 0.9x.
 # Rounds alternate the two sides; the median of each side is compared.
+# --smoke: one round on a 1 MB file and a few messages, a check that the bench
+# runs (its figures mean nothing); a missing peer or tool exits 77.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
-bin=$root/build/release/bin/scalelab
+# shellcheck source=../scripts/lib.sh
+. "$root/scripts/lib.sh"
+bin=${SCALELAB_BIN:-$root/build/release/bin/scalelab}
 size=$((100 * 1000 * 1000))
 messages=20000
 batch=256
 rounds=3
-out=$root/build/bench-results
+out=""
+smoke=no
 usage() {
-  echo "usage: $0 [--scalelab BIN] [--size BYTES] [--messages N] [--batch N] [--rounds N] [--out DIR]"
+  echo "usage: $0 [--bin BIN] [--size BYTES] [--messages N] [--batch N] [--rounds N] [--out DIR] [--smoke]"
+  echo "  --bin (or --scalelab): the scalelab binary (default \$SCALELAB_BIN, else build/release/bin/scalelab)"
+  echo "  --smoke: one round, a 1 MB file, 500 messages: checks the bench runs, measures nothing"
 }
 while [ $# -gt 0 ]; do
   case $1 in
-    --scalelab) bin=$2; shift 2 ;;
+    --scalelab|--bin) bin=$2; shift 2 ;;
     --size) size=$2; shift 2 ;;
     --messages) messages=$2; shift 2 ;;
     --batch) batch=$2; shift 2 ;;
     --rounds) rounds=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
+    --smoke) smoke=yes; shift ;;
     -h|--help) usage; exit 0 ;;
     *) usage >&2; exit 2 ;;
   esac
 done
 [ -x "$bin" ] || { echo "no scalelab binary at $bin (build it first)" >&2; exit 1; }
+if [ "$smoke" = yes ]; then
+  size=$((1000 * 1000)) messages=500 rounds=1
+fi
+bench_need bus_peers cc gcc
+if [ "$smoke" = yes ]; then bench_smoke_note bus_peers; fi
+[ -f /usr/include/amqp.h ] || bench_missing bus_peers "the rabbitmq-c headers (Debian package librabbitmq-dev)"
+[ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || bench_missing bus_peers "RabbitMQ (Debian package rabbitmq-server)"
+
+state=$(mktemp -d /tmp/scalelab-bus-bench.XXXXXX)
+# A smoke run writes into its temp dir, never over a real run's results.
+[ -n "$out" ] || if [ "$smoke" = yes ]; then out=$state/results; else out=$root/build/bench-results; fi
 mkdir -p "$out" "$root/build/bench-peers"
 peer=$root/build/bench-peers/amqp_publish
 cc -O2 -Wall -o "$peer" "$here/peers/amqp/publish.c" -lrabbitmq
-
-state=$(mktemp -d /tmp/scalelab-bus-bench.XXXXXX)
 cleanup() { "$bin" infra down --dir "$state/rabbitmq" >/dev/null 2>&1 || true; rm -rf "$state"; }
 trap cleanup EXIT
 url=$("$bin" infra up rabbitmq --dir "$state/rabbitmq")

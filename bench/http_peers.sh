@@ -5,8 +5,9 @@
 # the scalelab/peer ratios and whether the targets hold; writes CSV + JSON.
 #
 # It is a measurement, not a test: it exits 0 even when a target misses, and
-# non-zero only when something cannot run (a tool is missing, a server fails
-# to start or dies).
+# non-zero only when something cannot run (a server fails to start or dies;
+# 77 when a peer or tool is missing). --smoke: one short round with few
+# connections, a check that the bench runs (its figures mean nothing).
 set -euo pipefail
 
 readonly ALL_PEERS=(scalelab nginx gin fastapi)
@@ -14,15 +15,18 @@ readonly PY=/usr/bin/python3   # Debian's python (fastapi/uvicorn live there)
 
 script_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo_root=$(cd "$script_dir/.." && pwd)
+# shellcheck source=../scripts/lib.sh
+source "$repo_root/scripts/lib.sh"
 
-scalelab_bin="$repo_root/build/release/bin/scalelab"
+scalelab_bin=${SCALELAB_BIN:-$repo_root/build/release/bin/scalelab}
 duration=10
 connections=64
 rounds=3
 warmup=2
 path=/albums/1
 only=""
-out_dir="$repo_root/build/bench-results"
+out_dir=""
+smoke=no
 build_dir="$repo_root/build/bench-peers"
 server_cpus=""
 load_cpus=""
@@ -33,7 +37,10 @@ usage() {
   cat <<EOF
 usage: bench/http_peers.sh [options]
 
-  --scalelab BIN      scalelab binary (default: build/release/bin/scalelab)
+  --bin BIN           scalelab binary (also --scalelab; default: \$SCALELAB_BIN,
+                      else build/release/bin/scalelab)
+  --smoke             one round of 1 s, 8 connections, 1 s warm-up: checks the
+                      bench runs (a missing peer exits 77), measures nothing
   --duration SECS     measured seconds per peer per round (default: $duration)
   --connections N     wrk connections, one wrk thread (default: $connections)
   --rounds N          interleaved rounds; figures are medians (default: $rounds)
@@ -63,7 +70,8 @@ need_arg() { [[ $# -ge 2 && -n $2 ]] || die "option $1 needs a value (see --help
 
 while [[ $# -gt 0 ]]; do
   case "$1" in
-    --scalelab) need_arg "$@"; scalelab_bin=$2; shift 2 ;;
+    --scalelab|--bin) need_arg "$@"; scalelab_bin=$2; shift 2 ;;
+    --smoke) smoke=yes; shift ;;
     --duration) need_arg "$@"; duration=$2; shift 2 ;;
     --connections) need_arg "$@"; connections=$2; shift 2 ;;
     --rounds) need_arg "$@"; rounds=$2; shift 2 ;;
@@ -81,6 +89,9 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 
+if [[ $smoke == yes ]]; then
+  duration=1 rounds=1 warmup=1 connections=8
+fi
 is_uint() { [[ $1 =~ ^[0-9]+$ ]]; }
 if ! is_uint "$duration" || ((duration < 1)); then die "--duration must be a positive integer"; fi
 if ! is_uint "$connections" || ((connections < 1)); then die "--connections must be a positive integer"; fi
@@ -91,7 +102,7 @@ is_uint "$warmup" || die "--warmup must be a non-negative integer"
 # Relative paths are taken from the repo root, like the defaults.
 abspath() { if [[ $1 == /* ]]; then echo "$1"; else echo "$repo_root/$1"; fi; }
 scalelab_bin=$(abspath "$scalelab_bin")
-out_dir=$(abspath "$out_dir")
+[[ -n $out_dir ]] && out_dir=$(abspath "$out_dir")
 build_dir=$(abspath "$build_dir")
 
 # ---- which peers ---------------------------------------------------------
@@ -116,7 +127,7 @@ selected() { case " ${peers[*]} " in *" $1 "*) return 0 ;; *) return 1 ;; esac; 
 
 if selected scalelab && [[ ! -x $scalelab_bin ]]; then
   msg="scalelab binary not found at $scalelab_bin; build first: cmake --preset release && cmake --build --preset release"
-  [[ $only_scalelab_explicit == yes ]] && die "$msg"
+  [[ $only_scalelab_explicit == yes || $smoke == yes ]] && die "$msg"
   note "$msg"
   note "skipping scalelab (ratios and targets will be n/a)"
   kept=()
@@ -130,16 +141,16 @@ if selected nginx && [[ $path != /albums/1 ]]; then
 fi
 
 # ---- tools ---------------------------------------------------------------
-hint="install the bench tools with: scripts/setup.sh --bench"
-command -v wrk >/dev/null || die "wrk not found; $hint"
-command -v curl >/dev/null || die "curl not found; $hint"
-[[ -x $PY ]] || die "$PY not found; $hint"
-selected nginx && { command -v nginx >/dev/null || die "nginx not found (peer nginx); $hint"; }
-selected gin && { command -v go >/dev/null || die "go not found (peer gin); $hint"; }
+bench_need http_peers wrk wrk
+if [[ $smoke == yes ]]; then bench_smoke_note http_peers; fi
+bench_need http_peers curl curl
+bench_need http_peers "$PY" python3
+selected nginx && bench_need http_peers nginx nginx-light
+selected gin && bench_need http_peers go golang-go
 selected gin && { [[ -d /usr/share/gocode/src/github.com/gin-gonic/gin ]] \
-  || die "gin sources not found under /usr/share/gocode (peer gin); $hint"; }
+  || bench_missing http_peers "the Gin sources under /usr/share/gocode (Debian package golang-github-gin-gonic-gin-dev)"; }
 selected fastapi && { "$PY" -c 'import fastapi, uvicorn' 2>/dev/null \
-  || die "fastapi/uvicorn not importable by $PY (peer fastapi); $hint"; }
+  || bench_missing http_peers "FastAPI/uvicorn for $PY (Debian packages python3-fastapi python3-uvicorn)"; }
 
 # ---- CPU pinning -----------------------------------------------------------
 ncpu=$(nproc)
@@ -185,6 +196,8 @@ fi
 
 # ---- lifecycle -------------------------------------------------------------
 tmp_dir=$(mktemp -d "${TMPDIR:-/tmp}/http_peers.XXXXXX")
+# A smoke run writes into its temp dir, never over a real run's results.
+[[ -n $out_dir ]] || out_dir=$([[ $smoke == yes ]] && echo "$tmp_dir/results" || echo "$repo_root/build/bench-results")
 declare -A pid_of=() port_of=() url_of=()
 
 stop_servers() {
@@ -270,9 +283,8 @@ start_server() {
     nginx)
       local prefix="$tmp_dir/nginx"
       mkdir -p "$prefix"
-      sed -e "s|@PORT@|$port|g" -e "s|@PREFIX@|$prefix|g" -e "s|@PATH@|/albums/1|g" \
-        -e 's|@BODY@|{"id":"1","title":"Blue Train","artist":"John Coltrane","price":56.99}|g' \
-        "$script_dir/peers/nginx/nginx.conf.in" >"$prefix/nginx.conf"
+      render_nginx_conf "$port" "$prefix" /albums/1 \
+        '{"id":"1","title":"Blue Train","artist":"John Coltrane","price":56.99}' >"$prefix/nginx.conf"
       "${server_pin[@]}" nginx -p "$prefix" -c "$prefix/nginx.conf" -e "$prefix/error.log" \
         >"$log" 2>&1 &
       ;;
@@ -407,6 +419,8 @@ for ((r = 1; r <= rounds; r++)); do
     read -r rps p50 p99 errs <<<"$fig"
     err_note=""
     ((errs == 0)) || err_note="   errors/non-2xx $errs"
+    # A smoke run is a check: a peer that answers errors is a broken bench.
+    if [[ $smoke == yes ]] && ((errs > 0)); then server_failed "$peer" "answered $errs errors/non-2xx (see $raw)"; fi
     printf 'round %d/%d  %-8s %12.1f req/s   p50 %8.3f ms   p99 %8.3f ms%s\n' \
       "$r" "$rounds" "$peer" "$rps" "$p50" "$p99" "$err_note"
     echo "$r,$peer,$rps,$p50,$p99,$errs" >>"$rounds_csv"

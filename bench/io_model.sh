@@ -2,11 +2,12 @@
 # Compares the server's two threading models under the same load, in
 # interleaved rounds: an io_context per thread (default) vs one io_context
 # shared by all threads. Prints each round and the median ratio.
-#   bench/io_model.sh [--threads N] [--duration SECS] [--rounds N] [--connections N] [--path P]
+#   bench/io_model.sh [--bin BIN] [--threads N] [--duration SECS] [--rounds N] [--connections N] [--path P] [--smoke]
+# --bin (or $SCALELAB_BIN): the scalelab binary (default build/release/bin/scalelab).
+# --smoke: one round of 1 s (checks the bench runs, measures nothing); no wrk exits 77.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-bin=build/release/bin/scalelab
-threads=2 duration=8 rounds=3 connections=64 path=/albums/1
+bin=${SCALELAB_BIN:-build/release/bin/scalelab}
+threads=2 duration=8 rounds=3 connections=64 path=/albums/1 smoke=no
 while [[ $# -gt 0 ]]; do
   case $1 in
     --threads) threads=$2; shift 2 ;;
@@ -14,14 +15,22 @@ while [[ $# -gt 0 ]]; do
     --rounds) rounds=$2; shift 2 ;;
     --connections) connections=$2; shift 2 ;;
     --path) path=$2; shift 2 ;;
-    -h|--help) sed -n '2,6p' "$0"; exit 0 ;;
+    --bin) bin=$2; shift 2 ;;
+    --smoke) smoke=yes; shift ;;
+    -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
     *) echo "io_model.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
-[[ -x $bin ]] || { echo "build first: cmake --preset release && cmake --build --preset release" >&2; exit 1; }
-command -v wrk >/dev/null || { echo "wrk missing: scripts/setup.sh --bench" >&2; exit 1; }
-
+# A relative --bin is taken from where the script was called; then work from the repo root.
+[[ $bin == /* || ! -e $bin ]] || bin=$PWD/$bin
+cd "$(dirname "$0")/.."
+[[ -x $bin ]] || { echo "no scalelab binary at $bin; build first: cmake --preset release && cmake --build --preset release" >&2; exit 1; }
 source scripts/lib.sh
+bench_need io_model wrk wrk
+if [[ $smoke == yes ]]; then
+  duration=1 rounds=1 connections=8
+  bench_smoke_note io_model
+fi
 port=$(free_port)
 pid=""
 trap '[[ -n $pid ]] && kill $pid 2>/dev/null; true' EXIT

@@ -15,6 +15,8 @@
 #  4. a 1 s server stall under a constant 1,000 req/s (scalelab load, open
 #     model) vs wrk's closed loop on the same stall: who shows it in p99.
 # It is a measurement, not a test: exits 0 even when a target misses.
+# --smoke runs every section once, briefly, with tiny counts (a check that the
+# bench still runs, its figures mean nothing); a missing peer exits 77.
 set -euo pipefail
 
 script_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -22,43 +24,61 @@ repo_root=$(cd "$script_dir/.." && pwd)
 # shellcheck source=../scripts/lib.sh
 source "$repo_root/scripts/lib.sh"
 
-scalelab="$repo_root/build/release/bin/scalelab"
+scalelab=${SCALELAB_BIN:-$repo_root/build/release/bin/scalelab}
 duration=10
 connections=64
 rounds=3
+warmup=2
 connections_acc=8
 spin=1ms
-out_dir="$repo_root/build/bench-results"
+idle_users=10000   # memory: users that each send one request, then wait
+idle_secs=8
+stall_at=3s stall_for=1s stall_run_secs=8
+out_dir=""
 only="rate,clients,memory,accuracy,stall"
+smoke=no
 
 usage() {
   cat <<USAGE
-usage: bench/load_generators.sh [--scalelab BIN] [--duration SECS] [--rounds N] [--connections N] [--spin DURATION] [--out DIR] [--only LIST]
+usage: bench/load_generators.sh [--bin BIN] [--duration SECS] [--rounds N] [--connections N] [--spin DURATION] [--out DIR] [--only LIST] [--smoke]
   LIST: comma list of rate,clients,memory,accuracy,stall (default: all)
-Needs wrk, nginx and python3-locust (scripts/setup.sh --bench).
+  --bin BIN   the scalelab binary (also --scalelab; default \$SCALELAB_BIN, else build/release/bin/scalelab)
+  --smoke     one short round of every section with tiny counts: checks the bench runs, measures nothing
+Needs wrk, nginx, python3-locust and time (scripts/setup.sh --bench).
 USAGE
 }
 while [[ $# -gt 0 ]]; do
   case "$1" in
-    --scalelab) scalelab=$2; shift 2 ;;
+    --scalelab|--bin) scalelab=$2; shift 2 ;;
     --duration) duration=$2; shift 2 ;;
     --connections) connections=$2; shift 2 ;;
     --rounds) rounds=$2; shift 2 ;;
     --spin) spin=$2; shift 2 ;;
     --out) out_dir=$2; shift 2 ;;
     --only) only=$2; shift 2 ;;
+    --smoke) smoke=yes; shift ;;
     -h|--help) usage; exit 0 ;;
     *) echo "load_generators: unknown option $1" >&2; exit 1 ;;
   esac
 done
-for tool in wrk nginx /usr/bin/locust /usr/bin/time; do
-  command -v "$tool" >/dev/null || { echo "load_generators: $tool not found (scripts/setup.sh --bench)" >&2; exit 1; }
-done
+if [[ $smoke == yes ]]; then
+  # Seconds, not minutes: every section once, small counts.
+  duration=2 rounds=1 warmup=1 connections=8 connections_acc=2
+  idle_users=200 idle_secs=2
+  stall_at=1s stall_for=500ms stall_run_secs=3
+fi
+bench_need load_generators wrk wrk
+if [[ $smoke == yes ]]; then bench_smoke_note load_generators; fi
+bench_need load_generators nginx nginx-light
+bench_need load_generators /usr/bin/locust python3-locust
+bench_need load_generators /usr/bin/time time
 [[ -x $scalelab ]] || { echo "load_generators: $scalelab not built" >&2; exit 1; }
 want() { [[ ",$only," == *",$1,"* ]]; }
 
-mkdir -p "$out_dir"
 tmp=$(mktemp -d)
+# A smoke run writes next to its temp files, never over a real run's results.
+[[ -n $out_dir ]] || out_dir=$([[ $smoke == yes ]] && echo "$tmp/results" || echo "$repo_root/build/bench-results")
+mkdir -p "$out_dir"
 pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
@@ -79,10 +99,8 @@ rss_mb_of() { awk '{printf "%.1f", $3 / 1024}' "$tmp/time"; }
 # nginx: one worker, fixed body, room for 10,000+ connections.
 nginx_port=$(free_port)
 mkdir -p "$tmp/nginx"
-sed -e "s|@PORT@|$nginx_port|g" -e "s|@PREFIX@|$tmp/nginx|g" \
-    -e "s|worker_connections 4096;|worker_connections 30000;|" \
-    -e "s|^worker_processes 1;|worker_processes 1;\nworker_rlimit_nofile 40000;|" \
-    "$script_dir/peers/nginx/nginx.conf.in" >"$tmp/nginx/nginx.conf"
+render_nginx_conf "$nginx_port" "$tmp/nginx" /albums/1 '{"id":"1","title":"Blue Train","artist":"John Coltrane","price":56.99}' \
+  30000 >"$tmp/nginx/nginx.conf"
 "${server_pin[@]}" nginx -p "$tmp/nginx" -c "$tmp/nginx/nginx.conf" -e "$tmp/nginx/error.log" &
 pids+=($!)
 url="http://127.0.0.1:$nginx_port/albums/1"
@@ -94,7 +112,7 @@ record() { echo "$1,$2,$3,$4" >>"$results"; }
 
 if want rate; then
   echo "== rate: one generator thread, $connections connections, ${duration}s per run, $rounds interleaved rounds, GET $url"
-  wrk -t1 -c"$connections" -d2s "$url" >/dev/null  # warm-up
+  wrk -t1 -c"$connections" -d"${warmup}s" "$url" >/dev/null  # warm-up
   : >"$tmp/rounds"
   for round in $(seq 1 "$rounds"); do
     timed "${load_pin[@]}" wrk -t1 -c"$connections" -d"${duration}s" "$url" >"$tmp/wrk.txt"
@@ -104,6 +122,8 @@ if want rate; then
     echo "$round scalelab $(/usr/bin/python3 -c "import json;d=json.load(open('$tmp/sl.json'));print(round(d['requests_per_s'],1))") $(cpu_of)" >>"$tmp/rounds"
     sl_fail=$(/usr/bin/python3 -c "import json;print(json.load(open('$tmp/sl.json'))['failures'])")
     [[ $sl_fail == 0 ]] || echo "  note: scalelab load counted $sl_fail failures in round $round"
+    # A smoke run is a check: failed requests mean a broken bench.
+    if [[ $smoke == yes && $sl_fail != 0 ]]; then echo "load_generators: scalelab load failed requests" >&2; exit 1; fi
     rm -f "$tmp"/locust_*.csv
     LOAD_PATH=/albums/1 timed "${load_pin[@]}" /usr/bin/locust -f "$script_dir/peers/locust/locustfile.py" \
       --headless -u "$connections" -r "$connections" -t "${duration}s" --host "http://127.0.0.1:$nginx_port" \
@@ -147,8 +167,8 @@ if want clients; then
 fi
 
 if want memory; then
-  echo "== memory: 10,000 users, each one request then a 60 s wait, for 8 s"
-  timed "$scalelab" load --url "$url" --users 10000 --wait 60s --duration 8s --no-progress \
+  echo "== memory: $idle_users users, each one request then a 60 s wait, for $idle_secs s"
+  timed "$scalelab" load --url "$url" --users "$idle_users" --wait 60s --duration "${idle_secs}s" --no-progress \
     --json "$tmp/mem.json" >"$tmp/mem.txt"
   mem=$(rss_mb_of)
   reqs=$(/usr/bin/python3 -c "import json;d=json.load(open('$tmp/mem.json'));print(d['total_requests'], d['failures'], d['peak_users'])")
@@ -217,20 +237,20 @@ PY
 fi
 
 if want stall; then
-  echo "== stall: a 1 s server stall 3 s into an 8 s run"
+  echo "== stall: a $stall_for server stall $stall_at into a ${stall_run_secs}s run"
   stall_port=$(free_port)
   run_stub() {
-    "${server_pin[@]}" "$scalelab" serve stub --port "$stall_port" --threads 1 --stall-at 3s --stall-for 1s --log-level warn &
+    "${server_pin[@]}" "$scalelab" serve stub --port "$stall_port" --threads 1 --stall-at "$stall_at" --stall-for "$stall_for" --log-level warn &
     stub_pid=$!; pids+=($stub_pid)
     wait_healthy "http://127.0.0.1:$stall_port/health"
   }
   run_stub
   "${load_pin[@]}" "$scalelab" load --url "http://127.0.0.1:$stall_port/x" --rate 1000 --max-in-flight 2000 \
-    --duration 8s --no-progress --json "$tmp/stall.json" >/dev/null
+    --duration "${stall_run_secs}s" --no-progress --json "$tmp/stall.json" >/dev/null
   read -r s50 s99 s999 late < <(/usr/bin/python3 -c "import json;d=json.load(open('$tmp/stall.json'));a=d['aggregate']['percentiles_ms'];print(a['p50'],a['p99'],a['p99.9'],d['open_model']['late_starts'])")
   kill "$stub_pid"; wait "$stub_pid" 2>/dev/null || true
   run_stub
-  "${load_pin[@]}" wrk -t1 -c8 -d8s --latency "http://127.0.0.1:$stall_port/x" >"$tmp/wrk-stall.txt"
+  "${load_pin[@]}" wrk -t1 -c8 -d"${stall_run_secs}s" --latency "http://127.0.0.1:$stall_port/x" >"$tmp/wrk-stall.txt"
   w99=$(awk '$1=="99%" {print $2}' "$tmp/wrk-stall.txt"); w50=$(awk '$1=="50%" {print $2}' "$tmp/wrk-stall.txt")
   kill "$stub_pid"; wait "$stub_pid" 2>/dev/null || true
   echo "  scalelab load --rate 1000 (open): p50 ${s50} ms  p99 ${s99} ms  p99.9 ${s999} ms  late starts $late"

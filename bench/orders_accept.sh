@@ -23,13 +23,16 @@
 # Rounds interleave a, b, c; medians are compared. No worker consumes the
 # queue (accepting never waits on payment), so the queue grows by every
 # accepted order; the node is private and deleted at the end.
+# --smoke: one short round with tiny counts, a check that the bench runs (its
+# figures mean nothing); a missing peer or tool exits 77.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
 # shellcheck source=../scripts/lib.sh
 . "$root/scripts/lib.sh"
-bin=$root/build/release/bin/scalelab
+bin=${SCALELAB_BIN:-$root/build/release/bin/scalelab}
 messages=20000
+rtt_messages=300   # the one-at-a-time confirm round trip
 batch=256
 users=64
 duration=10
@@ -38,17 +41,20 @@ open_duration=10
 rounds=3
 store=memory
 server_threads=0
-out=$root/build/bench-results
+out=""
+smoke=no
 usage() {
   cat <<EOF
-usage: $0 [--scalelab BIN] [--messages N] [--batch N] [--users N] [--duration SECS]
+usage: $0 [--bin BIN] [--messages N] [--batch N] [--users N] [--duration SECS]
           [--rate N] [--open-duration SECS] [--rounds N] [--store memory|redis]
-          [--server-threads N] [--out DIR]
+          [--server-threads N] [--out DIR] [--smoke]
+  --bin (or --scalelab): the scalelab binary (default \$SCALELAB_BIN, else build/release/bin/scalelab)
+  --smoke: one round of 1 s with tiny counts: checks the bench runs, measures nothing
 EOF
 }
 while [ $# -gt 0 ]; do
   case $1 in
-    --scalelab) bin=$2; shift 2 ;;
+    --scalelab|--bin) bin=$2; shift 2 ;;
     --messages) messages=$2; shift 2 ;;
     --batch) batch=$2; shift 2 ;;
     --users) users=$2; shift 2 ;;
@@ -59,16 +65,25 @@ while [ $# -gt 0 ]; do
     --store) store=$2; shift 2 ;;
     --server-threads) server_threads=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
+    --smoke) smoke=yes; shift ;;
     -h|--help) usage; exit 0 ;;
     *) usage >&2; exit 2 ;;
   esac
 done
 [ -x "$bin" ] || { echo "no scalelab binary at $bin (build it first)" >&2; exit 1; }
 case $store in memory|redis) ;; *) echo "--store must be memory or redis" >&2; exit 2 ;; esac
-command -v jq >/dev/null || { echo "jq is missing (scripts/setup.sh --bench)" >&2; exit 1; }
-mkdir -p "$out/orders_accept"
+if [ "$smoke" = yes ]; then
+  messages=500 rtt_messages=20 batch=64 users=8 duration=1 rate=100 open_duration=1 rounds=1
+fi
+bench_need orders_accept jq jq
+if [ "$smoke" = yes ]; then bench_smoke_note orders_accept; fi
+[ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || bench_missing orders_accept "RabbitMQ (Debian package rabbitmq-server)"
+if [ "$store" = redis ]; then bench_need orders_accept redis-server redis-server; fi
 
 state=$(mktemp -d /tmp/scalelab-orders-bench.XXXXXX)
+# A smoke run writes into its temp dir, never over a real run's results.
+[ -n "$out" ] || if [ "$smoke" = yes ]; then out=$state/results; else out=$root/build/bench-results; fi
+mkdir -p "$out/orders_accept"
 server_pid=
 cleanup() {
   if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
@@ -125,7 +140,7 @@ for r in $(seq 1 "$rounds"); do
   b=$("$bin" mq-bench --broker "$url" --messages "$messages" --size 1024 --batch "$batch" | bus_rate)
   q=$("$bin" mq-bench --broker "$url" --messages "$messages" --size 1024 --batch "$batch" --quorum | bus_rate)
   qu=$("$bin" mq-bench --broker "$url" --messages "$messages" --size 1024 --batch "$users" --quorum | bus_rate)
-  one=$("$bin" mq-bench --broker "$url" --messages 300 --size 1024 --batch 1 --quorum | bus_rate)
+  one=$("$bin" mq-bench --broker "$url" --messages "$rtt_messages" --size 1024 --batch 1 --quorum | bus_rate)
   t=$(awk -v r="$one" 'BEGIN {printf "%.2f", 1000 / r}')
   closed=$out/orders_accept/closed-$r.json
   c0=$(ticks "$server_pid")
@@ -181,3 +196,5 @@ verdict() { awk -v x="$1" -v t="$2" -v op="$3" 'BEGIN {ok = (op == ">=") ? x >= 
   echo "GET /health p99 ms at $rate req/s (same server; open model),$hp,,,,"
 } | tee "$out/orders_accept.csv"
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg); failed requests: $fails; rounds: $out/orders_accept_rounds.csv" >&2
+# A smoke run is a check: failed accepts mean a broken bench.
+if [ "$smoke" = yes ] && [ "$fails" -gt 0 ]; then echo "orders_accept: $fails requests failed" >&2; exit 1; fi

@@ -9,26 +9,33 @@
 #     ratio to the FastAPI twin (nginx / FastAPI is the most 1. can show).
 # Prints req/s and latency per peer (medians over interleaved rounds) and the
 # ratios; writes CSV to --out. A measurement, not a test: exits non-zero only
-# when something cannot run.
+# when something cannot run (77 when a peer or tool is missing). --smoke: one
+# short round with few connections, a check that the bench runs.
 set -euo pipefail
 
 readonly PY=/usr/bin/python3
 script_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo_root=$(cd "$script_dir/.." && pwd)
+# shellcheck source=../scripts/lib.sh
+source "$repo_root/scripts/lib.sh"
 
-scalelab_bin="$repo_root/build/release/bin/scalelab"
+scalelab_bin=${SCALELAB_BIN:-$repo_root/build/release/bin/scalelab}
 duration=10
 connections=64
 rounds=3
 warmup=2
 path=/products/12345
-out_dir="$repo_root/build/bench-results"
+redis_requests=400000   # per redis-benchmark run
+out_dir=""
+smoke=no
 
 usage() {
   cat <<USAGE
-usage: bench/shop_catalog.sh [--scalelab BIN] [--duration SECS] [--connections N]
-                             [--rounds N] [--warmup SECS] [--path PATH] [--out DIR]
+usage: bench/shop_catalog.sh [--bin BIN] [--duration SECS] [--connections N]
+                             [--rounds N] [--warmup SECS] [--path PATH] [--out DIR] [--smoke]
 Defaults: duration $duration s, $connections connections, $rounds rounds, path $path.
+--bin (or --scalelab): the scalelab binary (default \$SCALELAB_BIN, else build/release/bin/scalelab).
+--smoke: one round of 1 s, 8 connections: checks the bench runs, measures nothing.
 Servers are pinned to CPU 0 and the load (wrk, redis-benchmark) to CPU 1 when nproc >= 2.
 USAGE
 }
@@ -37,25 +44,36 @@ note() { echo "shop_catalog: $*" >&2; }
 
 while [[ $# -gt 0 ]]; do
   case "$1" in
-    --scalelab) scalelab_bin=$2; shift 2 ;;
+    --scalelab|--bin) scalelab_bin=$2; shift 2 ;;
     --duration) duration=$2; shift 2 ;;
     --connections) connections=$2; shift 2 ;;
     --rounds) rounds=$2; shift 2 ;;
     --warmup) warmup=$2; shift 2 ;;
     --path) path=$2; shift 2 ;;
     --out) out_dir=$2; shift 2 ;;
+    --smoke) smoke=yes; shift ;;
     -h|--help) usage; exit 0 ;;
     *) die "unknown option '$1'" ;;
   esac
 done
 
-for tool in wrk redis-benchmark taskset nginx; do command -v $tool >/dev/null || die "$tool not found (scripts/setup.sh)"; done
+if [[ $smoke == yes ]]; then
+  duration=1 rounds=1 warmup=1 connections=8 redis_requests=2000
+fi
+bench_need shop_catalog wrk wrk
+if [[ $smoke == yes ]]; then bench_smoke_note shop_catalog; fi
+bench_need shop_catalog redis-benchmark redis-tools
+bench_need shop_catalog taskset util-linux
+bench_need shop_catalog nginx nginx-light
 [[ -x $scalelab_bin ]] || die "no scalelab binary at $scalelab_bin (cmake --build --preset release)"
-$PY -c 'import fastapi, uvicorn' 2>/dev/null || die "python3-fastapi/uvicorn missing (scripts/setup.sh)"
+$PY -c 'import fastapi, uvicorn' 2>/dev/null \
+  || bench_missing shop_catalog "FastAPI/uvicorn for $PY (Debian packages python3-fastapi python3-uvicorn)"
 
 if [[ $(nproc) -ge 2 ]]; then server_pin=(taskset -c 0); load_pin=(taskset -c 1); else server_pin=(); load_pin=(); fi
 
 work=$(mktemp -d /tmp/scalelab-shop-bench.XXXXXX)
+# A smoke run writes into its temp dir, never over a real run's results.
+[[ -n $out_dir ]] || out_dir=$([[ $smoke == yes ]] && echo "$work/results" || echo "$repo_root/build/bench-results")
 pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
@@ -65,7 +83,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() { $PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# A port the kernel hands out (lib.sh's free_port draws at random, and four
+# draws before any server binds could repeat).
+kernel_port() { $PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_http() {
   for _ in $(seq 1 150); do
     curl -sf -o /dev/null "http://127.0.0.1:$1/health" && return 0
@@ -78,7 +98,7 @@ wait_http() {
 redis_url=$(cat "$work/redis/url")
 redis_port=${redis_url##*:}
 
-p_mem=$(free_port); p_redis=$(free_port); p_fast=$(free_port); p_nginx=$(free_port)
+p_mem=$(kernel_port); p_redis=$(kernel_port); p_fast=$(kernel_port); p_nginx=$(kernel_port)
 "${server_pin[@]}" "$scalelab_bin" serve catalog --threads 1 --port "$p_mem" --log-level warn >"$work/mem.log" 2>&1 &
 pids+=($!)
 "${server_pin[@]}" "$scalelab_bin" serve catalog --threads 1 --port "$p_redis" --store "$redis_url" --log-level warn \
@@ -88,13 +108,10 @@ pids+=($!)
   --port "$p_fast" --workers 1 --no-access-log --log-level warning >"$work/fastapi.log" 2>&1 &
 pids+=($!)
 for p in "$p_mem" "$p_redis" "$p_fast"; do wait_http "$p"; done
-# nginx answers with the very bytes the catalog sends (escaped for sed and for
-# nginx's single-quoted string).
+# nginx answers with the very bytes the catalog sends.
 body=$(curl -sf "http://127.0.0.1:$p_mem$path") || die "catalog did not answer $path"
-body_sed=$(printf '%s' "$body" | sed -e "s/'/\\\\'/g" -e 's/[\\&|]/\\&/g')
 mkdir -p "$work/nginx"
-sed -e "s|@PORT@|$p_nginx|g" -e "s|@PREFIX@|$work/nginx|g" -e "s|@PATH@|$path|g" -e "s|@BODY@|$body_sed|g" \
-  "$script_dir/peers/nginx/nginx.conf.in" >"$work/nginx/nginx.conf"
+render_nginx_conf "$p_nginx" "$work/nginx" "$path" "$body" >"$work/nginx/nginx.conf"
 "${server_pin[@]}" nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" -e "$work/nginx/error.log" >"$work/nginx.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 1 50); do curl -sf -o /dev/null "http://127.0.0.1:$p_nginx$path" && break; sleep 0.1; done
@@ -118,7 +135,7 @@ run_wrk() {
 # redis-benchmark GET with the same number of connections.
 # $1: commands pipelined per connection (1: none).
 run_redis_benchmark() {
-  "${load_pin[@]}" redis-benchmark -h 127.0.0.1 -p "$redis_port" -c "$connections" -n 400000 -t get -P "$1" -q \
+  "${load_pin[@]}" redis-benchmark -h 127.0.0.1 -p "$redis_port" -c "$connections" -n "$redis_requests" -t get -P "$1" -q \
     | awk -F'[: ]+' '/GET/ { for (i=1;i<=NF;i++) if ($i ~ /^[0-9.]+$/) { print $i; exit } }'
 }
 
@@ -137,6 +154,8 @@ for r in $(seq 1 "$rounds"); do
     esac
     read -r rps p50 p99 bad <<<"$line"
     note "round $r $peer: $rps req/s p50 $p50 ms p99 $p99 ms non-2xx $bad"
+    # A smoke run is a check: a peer that answers errors is a broken bench.
+    if [[ $smoke == yes && $bad != 0 ]]; then die "$peer answered $bad non-2xx responses"; fi
     echo "$r,$peer,$rps,$p50,$p99,$bad" >>"$csv"
   done
 done

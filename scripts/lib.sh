@@ -24,3 +24,56 @@ wait_healthy() {
   echo "wait_healthy: $1 did not answer within 5 s" >&2
   return 1
 }
+
+# render_nginx_conf PORT PREFIX PATH BODY [WORKER_CONNECTIONS]: prints the
+# bench nginx peer's config (bench/peers/nginx/nginx.conf.in, or
+# $SCALELAB_NGINX_TEMPLATE): one worker on 127.0.0.1:PORT, its files under
+# PREFIX, answering GET PATH with the fixed BODY (any bytes: quotes and
+# backslashes are escaped for nginx's single-quoted string).
+# WORKER_CONNECTIONS defaults to 4096; the worker's open-file limit is set
+# above it. Every script that starts nginx renders through here, so the
+# template and its placeholders have one owner; it fails (and prints
+# nothing) when a placeholder is left unreplaced.
+render_nginx_conf() {
+  local -r default_connections=4096
+  local -r spare_files=10000   # listen socket, logs, temp files, margin
+  local port=$1 prefix=$2 path=$3 body=$4 conns=${5:-$default_connections}
+  local template=${SCALELAB_NGINX_TEMPLATE:-$(dirname "${BASH_SOURCE[0]}")/../bench/peers/nginx/nginx.conf.in}
+  local conf escaped left
+  conf=$(<"$template") || return 1
+  escaped=${body//\\/\\\\}
+  escaped=${escaped//\'/\\\'}
+  # Quoted replacements: bash 5.2 would otherwise expand & to the match.
+  conf=${conf//@PORT@/"$port"}
+  conf=${conf//@PREFIX@/"$prefix"}
+  conf=${conf//@PATH@/"$path"}
+  conf=${conf//@BODY@/"$escaped"}
+  conf=${conf//@WORKER_CONNECTIONS@/"$conns"}
+  conf=${conf//@NOFILE@/"$((conns + spare_files))"}
+  # Comments may name placeholders; only directives must not keep one.
+  left=$(grep -v '^[[:space:]]*#' <<<"$conf" | grep -o '@[A-Z_]*@' | sort -u | tr '\n' ' ') || true
+  if [[ -n $left ]]; then
+    echo "render_nginx_conf: $template: unreplaced placeholder(s): $left" >&2
+    return 1
+  fi
+  printf '%s\n' "$conf"
+}
+
+# bench_need SCRIPT COMMAND PACKAGE: exits 77 (ctest's skip code for the
+# bench-smoke tests) with a message naming COMMAND, its Debian PACKAGE and the
+# command that installs it, when COMMAND is not on the PATH.
+bench_need() {
+  command -v "$2" >/dev/null && return 0
+  bench_missing "$1" "$2 (Debian package $3)"
+}
+
+# bench_missing SCRIPT WHAT: exits 77 naming the missing peer WHAT.
+bench_missing() {
+  echo "$1: $2 is missing; install the bench peers with: sudo scripts/setup.sh --bench" >&2
+  exit 77
+}
+
+# bench_smoke_note SCRIPT: says that a --smoke run's figures measure nothing.
+bench_smoke_note() {
+  echo "$1: smoke run: one short round with tiny counts; it checks that the bench runs, its figures measure nothing (results go to a temp dir, removed at the end)"
+}

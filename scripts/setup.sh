@@ -27,6 +27,7 @@ bench_packages=(
   wrk nginx-light
   golang-go golang-github-gin-gonic-gin-dev
   python3 python3-fastapi python3-uvicorn
+  jq time                           # orders_accept reads load's JSON; load_generators times each generator
 )
 
 for arg in "$@"; do

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Every test: install what is needed; build the libFuzzer target with clang;
-# build everything with AddressSanitizer + UndefinedBehaviorSanitizer; run the
-# whole ctest suite (unit, integration over loopback, the CLI end to end, and
-# a bounded fuzzing run). Ends with ctest's summary.
+# Every test: install what is needed (the bench peers too, so that the
+# bench-smoke tests run instead of skipping); build the libFuzzer target with
+# clang; build everything with AddressSanitizer + UndefinedBehaviorSanitizer;
+# run the whole ctest suite (unit, integration over loopback, the CLI end to
+# end, every bench/ script's --smoke round, and a bounded fuzzing run). Ends
+# with ctest's summary.
 #   SCALELAB_TEST_PRESET   configure/test preset (default asan)
 #   SCALELAB_FUZZ_SECONDS  fuzzing time (default 60; 0 skips fuzzing)
 set -euo pipefail
@@ -10,7 +12,7 @@ cd "$(dirname "$0")/.."
 preset=${SCALELAB_TEST_PRESET:-asan}
 fuzz_seconds=${SCALELAB_FUZZ_SECONDS:-60}
 
-bash scripts/setup.sh
+bash scripts/setup.sh --bench
 
 fuzzer=""
 if [[ $fuzz_seconds -gt 0 ]]; then
