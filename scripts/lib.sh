@@ -69,7 +69,7 @@ bench_need() {
 
 # bench_missing SCRIPT WHAT: exits 77 naming the missing peer WHAT.
 bench_missing() {
-  echo "$1: $2 is missing; install the bench peers with: sudo scripts/setup.sh --bench" >&2
+  echo "$1: $2 is missing; install the bench peers with: scripts/setup.sh --bench (as root)" >&2
   exit 77
 }
 
