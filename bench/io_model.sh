@@ -17,7 +17,7 @@ while [[ $# -gt 0 ]]; do
     --path) path=$2; shift 2 ;;
     --bin) bin=$2; shift 2 ;;
     --smoke) smoke=yes; shift ;;
-    -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,7p' "$0"; exit 0 ;;
     *) echo "io_model.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
