@@ -15,7 +15,7 @@
 #include "core/ids.h"
 #include "http/server.h"
 #include "lab/hw4.h"
-#include "lab/report.h"
+#include "report/output.h"
 #include "lab/wordcount_cluster.h"
 #include "mq/broker.h"
 #include "obs/metrics.h"
@@ -255,7 +255,7 @@ void add_hw4_command(CLI::App& lab, int& exit_code) {
                  run.bytes, run.mappers, run.total_ms, run.speedup,
                  run.error.empty() ? (run.exact ? "exact" : "MISMATCH") : "failed: " + run.error);
     }
-    fmt::print("report: {}\nruns: {}\nsummary: {}\n", r->report.string(), r->csv.string(), r->json.string());
+    fmt::print("report: {}\nruns: {}\nsummary: {}\n", r->page.string(), r->csv.string(), r->json.string());
     exit_code = r->all_exact ? 0 : 3;
   });
 }
