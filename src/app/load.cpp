@@ -130,7 +130,7 @@ int run_load(const LoadArgs& a, CLI::App& cmd) {
   std::signal(SIGTERM, old_term);
   if (a.progress && tty) std::fprintf(stderr, "\n");
   if (!report) {
-    std::fprintf(stderr, "scalelab load: %s\n", page.error().message.c_str());
+    std::fprintf(stderr, "scalelab load: %s\n", report.error().message.c_str());
     return 1;
   }
   const auto results = load::evaluate(s.thresholds, *report);

@@ -255,7 +255,7 @@ void add_hw4_command(CLI::App& lab, int& exit_code) {
                  run.bytes, run.mappers, run.total_ms, run.speedup,
                  run.error.empty() ? (run.exact ? "exact" : "MISMATCH") : "failed: " + run.error);
     }
-    fmt::print("report: {}\nruns: {}\nsummary: {}\n", r->page.string(), r->csv.string(), r->json.string());
+    fmt::print("report: {}\nruns: {}\nsummary: {}\n", r->report.string(), r->csv.string(), r->json.string());
     exit_code = r->all_exact ? 0 : 3;
   });
 }

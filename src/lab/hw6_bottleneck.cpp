@@ -169,7 +169,7 @@ Result<Hw6BottleneckResult> run_hw6_bottleneck(const Hw6BottleneckOptions& o) {
       last_t = now;
     };
     auto report = load::run(s, ro);
-    if (!report) return page.error();
+    if (!report) return report.error();
     const load::RequestStats& all = report->aggregate;
     sum.seconds = report->elapsed_s;
     sum.requests = all.count;

@@ -325,7 +325,7 @@ Result<Hw7AsyncRun> run_async(const Hw7Options& o, mq::Broker& broker, const Asy
   const auto load_end = Clock::now();
   if (!report) {
     sampler->stop();
-    return page.error();
+    return report.error();
   }
   if (auto d = broker.queue_depth(queue)) run.depth_at_end = *d;
   // Drain: until the queue is empty and every accepted order is done, bounded.
@@ -450,7 +450,7 @@ Result<Hw7SyncPhase> run_sync(const Hw7Options& o, const std::string& name, unsi
   };
   auto report = load::run(s, ro);
   host.stop();
-  if (!report) return page.error();
+  if (!report) return report.error();
   std::vector<double> all, ok;
   for (const auto& x : phase.samples) {
     all.push_back(x.latency_s);

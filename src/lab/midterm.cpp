@@ -169,7 +169,7 @@ Result<MidtermRun> run_one(const MidtermOptions& o, bool resilient) {
   front_server.stop();
   proxy.stop();
   backend_server.stop();
-  if (!report) return page.error();
+  if (!report) return report.error();
 
   MidtermRun run;
   run.resilient = resilient;
