@@ -17,8 +17,5 @@ void add_wordcount_commands(CLI::App& app, int& exit_code);
 void add_load_commands(CLI::App& app, int& exit_code);
 // serve orders, serve order-worker (hw7; after serve).
 void add_orders_commands(CLI::App& app, int& exit_code);
-void add_midterm_commands(CLI::App& app, int& exit_code);
-// lab hw7 (after lab).
-void add_hw7_commands(CLI::App& app, int& exit_code);
 
 }  // namespace scalelab::app

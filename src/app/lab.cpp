@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "app/commands.h"
+#include "app/labs.h"
 #include "app/options.h"
 #include "lab/hw1.h"
 #include "lab/hw5_clients.h"
@@ -83,6 +84,9 @@ void add_lab_commands(CLI::App& app, int& exit_code) {
     fmt::print("report: {}\nresults: {}\nsummary: {}\n", result->report.string(), result->csv.string(),
                result->json.string());
   });
+
+  add_hw7_lab(*lab, exit_code);
+  add_midterm_lab(*lab, exit_code);
 }
 
 }  // namespace scalelab::app

@@ -15,7 +15,7 @@
 #include "app/options.h"
 #include "core/duration.h"
 #include "http/server.h"
-#include "lab/load_report.h"
+#include "load/html_report.h"
 #include "load/engine.h"
 #include "load/output.h"
 #include "load/stub.h"

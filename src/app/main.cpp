@@ -30,8 +30,6 @@ int main(int argc, char** argv) {
   scalelab::app::add_wordcount_commands(app, exit_code);
   scalelab::app::add_load_commands(app, exit_code);
   scalelab::app::add_orders_commands(app, exit_code);
-  scalelab::app::add_midterm_commands(app, exit_code);
-  scalelab::app::add_hw7_commands(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -15,7 +15,7 @@
 #include "core/ids.h"
 #include "http/server.h"
 #include "lab/hw4.h"
-#include "lab/report.h"
+#include "report/output.h"
 #include "lab/wordcount_cluster.h"
 #include "mq/broker.h"
 #include "obs/metrics.h"

@@ -17,7 +17,7 @@
 #include "core/json.h"
 #include "http/client.h"
 #include "http/server.h"
-#include "lab/report.h"
+#include "report/output.h"
 #include "load/engine.h"
 #include "lab/local_albums.h"
 
@@ -231,7 +231,7 @@ Result<Hw1Result> run_hw1(const Hw1Options& options) {
   for (const auto& s : samples)
     fmt::format_to(std::back_inserter(csv), "{},{:.6f},{:.4f},{}\n", s.index, s.start_s, s.latency_ms, s.status);
   result.csv = options.out_dir / "samples.csv";
-  if (auto st = write_file(result.csv, csv); !st) return st.error();
+  if (auto st = report::write_file(result.csv, csv); !st) return st.error();
 
   json::object summary_json{{"experiment", "hw1"},
                             {"url", url},
@@ -250,15 +250,15 @@ Result<Hw1Result> run_hw1(const Hw1Options& options) {
                             {"max_ms", sum.max_ms}};
   if (!first_error.empty()) summary_json["first_error"] = first_error;
   result.json = options.out_dir / "summary.json";
-  if (auto st = write_file(result.json, to_json(summary_json) + "\n"); !st) return st.error();
+  if (auto st = report::write_file(result.json, to_json(summary_json) + "\n"); !st) return st.error();
 
   // The page.
-  HtmlReport report("hw1: response time of sequential GET /albums");
-  report.paragraph(fmt::format(
+  report::HtmlReport page("hw1: response time of sequential GET /albums");
+  page.paragraph(fmt::format(
       "One client sent GET requests to {} one after another for {:.1f} s (timeout {} per "
       "request), waiting for each response before sending the next, over one keep-alive connection.",
       url, sum.elapsed_s, format_duration(options.timeout)));
-  report.table({"metric", "value"},
+  page.table({"metric", "value"},
                {{"total requests", fmt::format("{}", sum.total)},
                 {"succeeded / failed", fmt::format("{} / {}", sum.ok, sum.failed)},
                 {"throughput", fmt::format("{:.1f} req/s", sum.throughput_rps)},
@@ -268,13 +268,13 @@ Result<Hw1Result> run_hw1(const Hw1Options& options) {
                 {"p95", ms(sum.p95_ms)},
                 {"p99", ms(sum.p99_ms)},
                 {"max", ms(sum.max_ms)}});
-  if (!first_error.empty()) report.paragraph("First failure: " + first_error);
+  if (!first_error.empty()) page.paragraph("First failure: " + first_error);
 
   const double median = std::max(sum.median_ms, 1e-9);
   std::size_t over_2x = 0;
   for (double v : sorted) over_2x += v > 2 * median;
-  report.heading("What the numbers say");
-  report.paragraph(fmt::format(
+  page.heading("What the numbers say");
+  page.paragraph(fmt::format(
       "p95 is {:.2f}x the median and p99 is {:.2f}x; the slowest request took {:.1f}x the median. "
       "{:.2f}% of requests took more than twice the median. The mean ({:.3f} ms) sits {} the median "
       "({:.3f} ms){}.",
@@ -282,7 +282,7 @@ Result<Hw1Result> run_hw1(const Hw1Options& options) {
       100.0 * static_cast<double>(over_2x) / static_cast<double>(sorted.size()), sum.mean_ms,
       sum.mean_ms > sum.median_ms ? "above" : "at or below", sum.median_ms,
       sum.mean_ms > sum.median_ms ? ": a right-skewed distribution with a long tail" : ""));
-  report.paragraph(
+  page.paragraph(
       "A single sequential client measures latency, not capacity: throughput is simply 1/latency. "
       "With 100 concurrent users the server's queueing, not its processing time, would decide the "
       "tail; on loopback there is almost no network time, so these figures are mostly processing "
@@ -290,13 +290,13 @@ Result<Hw1Result> run_hw1(const Hw1Options& options) {
 
   std::string hist_caption, scatter_caption;
   auto hist = histogram_chart(sorted, hist_caption);
-  report.chart(hist_caption, hist);
+  page.chart(hist_caption, hist);
   auto scatter = scatter_chart(samples, sum.p99_ms, scatter_caption);
-  report.chart(scatter_caption, scatter);
-  report.link("Raw samples (CSV): samples.csv", "samples.csv");
-  report.link("Summary (JSON): summary.json", "summary.json");
+  page.chart(scatter_caption, scatter);
+  page.link("Raw samples (CSV): samples.csv", "samples.csv");
+  page.link("Summary (JSON): summary.json", "summary.json");
   result.report = options.out_dir / "report.html";
-  if (auto st = report.write(result.report); !st) return st.error();
+  if (auto st = page.write(result.report); !st) return st.error();
   return result;
 }
 

@@ -10,7 +10,7 @@
 #include "http/client.h"
 #include "lab/infra/redis.h"
 #include "lab/process.h"
-#include "lab/report.h"
+#include "report/output.h"
 
 namespace scalelab::lab {
 
@@ -123,37 +123,37 @@ Result<Hw2Result> run_hw2(const Hw2Options& options) {
   for (const auto& s : result.steps)
     csv += fmt::format("{},{},{},{},\"{}\"\n", s.phase, s.action, s.instance, s.status, ids_text(s.album_ids));
   result.csv = options.out_dir / "steps.csv";
-  if (auto w = write_file(result.csv, csv); !w) return w.error();
+  if (auto w = report::write_file(result.csv, csv); !w) return w.error();
   json::object summary{{"experiment", "hw2"}, {"memory", phase_json(result.memory)}, {"redis", phase_json(result.redis)}};
   result.json = options.out_dir / "summary.json";
-  if (auto w = write_file(result.json, to_json(summary) + "\n"); !w) return w.error();
+  if (auto w = report::write_file(result.json, to_json(summary) + "\n"); !w) return w.error();
 
-  HtmlReport report("hw2: instances that do not share state");
-  report.paragraph(
+  report::HtmlReport page("hw2: instances that do not share state");
+  page.paragraph(
       "Two albums instances, each a separate scalelab process on its own port. The course's script: GET /albums "
       "on both, POST album 4 (The Modern Sound of Betty Carter) to instance 2, GET /albums on both again. Run "
       "twice: each instance with its own in-memory store, then both on one private Redis.");
   for (const auto* p : {&result.memory, &result.redis}) {
     bool mem = p == &result.memory;
-    report.heading(mem ? "1. Each instance keeps albums in its own memory" : "2. Both instances share one Redis");
-    report.table({"step", "instance 1 sees", "instance 2 sees"},
+    page.heading(mem ? "1. Each instance keeps albums in its own memory" : "2. Both instances share one Redis");
+    page.table({"step", "instance 1 sees", "instance 2 sees"},
                  {{"before the POST", ids_text(p->before1), ids_text(p->before2)},
                   {fmt::format("POST album 4 to instance 2 -> {}", p->post_status), "", ""},
                   {"after the POST", ids_text(p->after1), ids_text(p->after2)}});
-    report.paragraph(p->agree ? "They AGREE: both instances list album 4, because both read the same store."
+    page.paragraph(p->agree ? "They AGREE: both instances list album 4, because both read the same store."
                               : "They DISAGREE: only instance 2 has album 4. Instance 1 never heard of it, because "
                                 "each process keeps its own memory; a load balancer in front would give a user "
                                 "different answers depending on which instance served the request.");
   }
-  report.paragraph(fmt::format(
+  page.paragraph(fmt::format(
       "Reading: with per-process memory the instances disagree ({}); with external shared storage they agree ({}), "
       "as the course found. The fix is to make the service stateless and keep its state in a shared store.",
       result.memory.agree ? "unexpectedly, they agreed" : "as expected",
       result.redis.agree ? "as expected" : "unexpectedly, they did not"));
-  report.link("steps.csv", "steps.csv");
-  report.link("summary.json", "summary.json");
+  page.link("steps.csv", "steps.csv");
+  page.link("summary.json", "summary.json");
   result.report = options.out_dir / "report.html";
-  if (auto w = report.write(result.report); !w) return w.error();
+  if (auto w = page.write(result.report); !w) return w.error();
   return result;
 }
 

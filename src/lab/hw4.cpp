@@ -9,7 +9,7 @@
 #include <fmt/format.h>
 
 #include "lab/infra/infra.h"
-#include "lab/report.h"
+#include "report/output.h"
 #include "lab/wordcount_cluster.h"
 #include "mq/broker.h"
 #include "services/wordcount/wordcount.h"
@@ -33,7 +33,7 @@ struct Input {
 Result<Input> make_input(const std::string& name, const std::filesystem::path& path, std::size_t bytes,
                          std::uint64_t seed) {
   auto text = wordcount::generate_zipf_text(bytes, seed);
-  if (auto s = write_file(path, text); !s) return s.error();
+  if (auto s = report::write_file(path, text); !s) return s.error();
   Input in{name, path, text.size(), {}, 0};
   // The baseline: read the file and count it in one thread, as a plain program would.
   auto t = Clock::now();
@@ -172,20 +172,20 @@ Result<Hw4Result> run_hw4(const Hw4Options& o) {
   }
   result.csv = o.out_dir / "runs.csv";
   result.json = o.out_dir / "summary.json";
-  if (auto s = write_file(result.csv, csv); !s) return s.error();
-  if (auto s = write_file(result.json, json::serialize(json::object{{"runs", runs_json}, {"all_exact", result.all_exact}, {"seed", o.seed}})); !s) {
+  if (auto s = report::write_file(result.csv, csv); !s) return s.error();
+  if (auto s = report::write_file(result.json, json::serialize(json::object{{"runs", runs_json}, {"all_exact", result.all_exact}, {"seed", o.seed}})); !s) {
     return s.error();
   }
 
-  HtmlReport report("hw4: MapReduce word count over a message bus");
-  report.paragraph(fmt::format(
+  report::HtmlReport page("hw4: MapReduce word count over a message bus");
+  page.paragraph(fmt::format(
       "A splitter cuts the input into chunks, mappers count the words of each chunk, a reducer merges the partial "
       "counts; they talk only through the bus. Over the in-process bus the services are threads of one process; "
       "over RabbitMQ (a private node this run started) the splitter, every mapper and the reducer are separate "
       "processes. Inputs are synthetic (Zipf-distributed vocabulary, seed {}): no Hamlet file ships with scalelab. "
       "Every result was compared with a plain single-process count of the same file: {}.",
       o.seed, result.all_exact ? "all equal" : "SOME DIFFER (see the table)"));
-  report.paragraph(
+  page.paragraph(
       "The course's figures: Hamlet (~160 KB; 29,604 words, 4,803 unique) in 3 chunks for 3 mappers; one run took "
       "0.79 s sequential vs 0.55 s parallel. Phases here: split = from the request to the last chunk confirmed by "
       "the broker; map = from the end of splitting to the last partial count at the reducer (mapping overlaps "
@@ -200,7 +200,7 @@ Result<Hw4Result> run_hw4(const Hw4Options& o) {
                     std::to_string(r.total_words), std::to_string(r.unique_words),
                     r.error.empty() ? (r.exact ? "exact" : "MISMATCH") : "failed: " + r.error});
   }
-  report.table({"bus", "input", "bytes", "mappers", "chunks", "split ms", "map ms", "reduce ms", "total ms",
+  page.table({"bus", "input", "bytes", "mappers", "chunks", "split ms", "map ms", "reduce ms", "total ms",
                 "speedup vs first", "single-process ms", "MB/s", "words", "unique", "result"},
                rows);
   for (const auto& in : inputs) {
@@ -213,7 +213,7 @@ Result<Hw4Result> run_hw4(const Hw4Options& o) {
       map.push_back(r.map_ms);
       reduce.push_back(r.reduce_ms);
     }
-    report.chart(fmt::format("Per-phase time, {} input ({} bytes)", in.name, in.bytes),
+    page.chart(fmt::format("Per-phase time, {} input ({} bytes)", in.name, in.bytes),
                  bar_chart(labels, {{"split", split}, {"map", map}, {"reduce", reduce}}, "ms"));
   }
   std::string reading;
@@ -239,12 +239,12 @@ Result<Hw4Result> run_hw4(const Hw4Options& o) {
       "through the broker are not) dominate, so more mappers help little; on the larger input the counting work "
       "dominates and mappers scale until they run out of cores (this machine has few, and the broker and reducer "
       "share them).";
-  report.heading("Reading");
-  report.paragraph(reading);
-  report.link("runs.csv", "runs.csv");
-  report.link("summary.json", "summary.json");
+  page.heading("Reading");
+  page.paragraph(reading);
+  page.link("runs.csv", "runs.csv");
+  page.link("summary.json", "summary.json");
   result.report = o.out_dir / "report.html";
-  if (auto s = report.write(result.report); !s) return s.error();
+  if (auto s = page.write(result.report); !s) return s.error();
   return result;
 }
 

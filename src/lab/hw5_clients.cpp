@@ -13,8 +13,8 @@
 
 #include "core/json.h"
 #include "http/server.h"
-#include "lab/load_report.h"
-#include "lab/report.h"
+#include "load/html_report.h"
+#include "report/output.h"
 #include "load/engine.h"
 #include "load/output.h"
 #include "lab/local_albums.h"
@@ -154,11 +154,11 @@ Result<Hw5ClientsResult> run_hw5_clients(const Hw5ClientsOptions& options) {
   }
 
   result.csv = options.out_dir / "results.csv";
-  if (auto st = write_file(result.csv, csv); !st) return st.error();
+  if (auto st = report::write_file(result.csv, csv); !st) return st.error();
   json::array reading;
   for (const auto& r : result.reading) reading.emplace_back(r);
   result.json = options.out_dir / "summary.json";
-  if (auto st = write_file(result.json, to_json(json::object{{"experiment", "hw5-clients"},
+  if (auto st = report::write_file(result.json, to_json(json::object{{"experiment", "hw5-clients"},
                                                              {"host", host},
                                                              {"duration_s", std::chrono::duration<double>(options.duration).count()},
                                                              {"wait_ms", options.wait.count()},
@@ -167,7 +167,7 @@ Result<Hw5ClientsResult> run_hw5_clients(const Hw5ClientsOptions& options) {
       !st)
     return st.error();
 
-  HtmlReport page("hw5: the simple vs the fast load-generator client");
+  report::HtmlReport page("hw5: the simple vs the fast load-generator client");
   page.paragraph(fmt::format(
       "The same load against the albums service at {}: each user picks GET /albums/{{1..3}} (weight 3) or POST "
       "/albums (weight 1) {}, for {:.0f} s per run. The simple client opens a new TCP connection for "
@@ -205,9 +205,9 @@ Result<Hw5ClientsResult> run_hw5_clients(const Hw5ClientsOptions& options) {
     const auto& simple = result.runs[result.runs.size() - 2];
     const auto& fast = result.runs.back();
     page.chart(fmt::format("Requests per second over time at {} users", fast.users),
-               throughput_chart({{"simple", &simple.report}, {"fast", &fast.report}}));
+               load::throughput_chart({{"simple", &simple.report}, {"fast", &fast.report}}));
     page.chart(fmt::format("Latency distribution at {} users", fast.users),
-               latency_distribution_chart({{"simple", &simple.report}, {"fast", &fast.report}}));
+               load::latency_distribution_chart({{"simple", &simple.report}, {"fast", &fast.report}}));
   }
   page.link("All runs (CSV): results.csv", "results.csv");
   page.link("Summary (JSON): summary.json", "summary.json");

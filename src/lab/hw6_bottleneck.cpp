@@ -20,7 +20,8 @@
 #include "lab/cpu_limit.h"
 #include "lab/infra/infra.h"
 #include "lab/process.h"
-#include "lab/report.h"
+#include "report/output.h"
+#include "lab/samples.h"
 #include "load/engine.h"
 #include "obs/metrics.h"
 
@@ -198,21 +199,21 @@ Result<Hw6BottleneckResult> run_hw6_bottleneck(const Hw6BottleneckOptions& o) {
     csv += fmt::format("{},{},{},{},{:.3f},{:.3f},{:.3f},{:.1f},{:.1f}\n", s.second, s.users, s.requests, s.errors,
                        s.p50_ms, s.p95_ms, s.p99_ms, s.cpu_percent, s.rss_mb);
   result.csv = o.out_dir / "timeline.csv";
-  if (auto w = write_file(result.csv, csv); !w) return w.error();
+  if (auto w = report::write_file(result.csv, csv); !w) return w.error();
   json::object summary{{"experiment", "hw6-bottleneck"}, {"limit", result.limit}, {"limited", result.limited},
                        {"cpu_cores", o.cpu_cores}, {"single_search_ms", result.single_search_ms},
                        {"throttled_periods", result.throttled_periods},
                        {"phase_1", phase_json(result.phase_1)}, {"phase_2", phase_json(result.phase_2)}};
   result.json = o.out_dir / "summary.json";
-  if (auto w = write_file(result.json, to_json(summary) + "\n"); !w) return w.error();
+  if (auto w = report::write_file(result.json, to_json(summary) + "\n"); !w) return w.error();
 
-  HtmlReport report("hw6 part II: a CPU bottleneck");
-  report.paragraph(fmt::format(
+  report::HtmlReport page("hw6 part II: a CPU bottleneck");
+  page.paragraph(fmt::format(
       "One catalog instance (a separate process, one worker thread) serving GET /products/search, where each "
       "search checks exactly 100 of 100,000 products. CPU limit: {}. Load: {} then {} closed-loop users with no "
       "wait between requests (scalelab load's closed model; the course used Locust).", result.limit, o.users_1, o.users_2));
   auto ms = [](double v) { return fmt::format("{:.2f} ms", v); };
-  report.table({"", fmt::format("{} users", o.users_1), fmt::format("{} users", o.users_2), "course"},
+  page.table({"", fmt::format("{} users", o.users_1), fmt::format("{} users", o.users_2), "course"},
                {{"duration", fmt::format("{:.0f} s", result.phase_1.seconds), fmt::format("{:.0f} s", result.phase_2.seconds), "2 min, then 3 min"},
                 {"requests (errors)", fmt::format("{} ({})", result.phase_1.requests, result.phase_1.errors),
                  fmt::format("{} ({})", result.phase_2.requests, result.phase_2.errors), ""},
@@ -246,7 +247,7 @@ Result<Hw6BottleneckResult> run_hw6_bottleneck(const Hw6BottleneckOptions& o) {
   }
   double rps_ratio = result.phase_1.rps > 0 ? result.phase_2.rps / result.phase_1.rps : 0;
   double p50_ratio = result.phase_1.p50_ms > 0 ? result.phase_2.p50_ms / result.phase_1.p50_ms : 0;
-  report.paragraph(fmt::format(
+  page.paragraph(fmt::format(
       "Reading: {} Going from {} to {} users changed throughput {:.2f}x ({:.0f} -> {:.0f} req/s) and the median "
       "latency {:.1f}x ({:.2f} -> {:.2f} ms){}. Resident memory went from {:.1f} to {:.1f} MB. The kernel throttled "
       "the group in {} scheduling periods.",
@@ -254,16 +255,16 @@ Result<Hw6BottleneckResult> run_hw6_bottleneck(const Hw6BottleneckOptions& o) {
       result.phase_1.p50_ms, result.phase_2.p50_ms,
       rps_ratio < 1.2 && p50_ratio > 1.5 ? ": a saturated server does not serve more users faster, they queue" : "",
       result.phase_1.rss_mb, result.phase_2.rss_mb, result.throttled_periods));
-  report.chart("Service CPU, % of one core", line_chart(result.timeline, {{"cpu %", [](const Hw6Second& s) { return s.cpu_percent; }}}, "% of one core"));
-  report.chart("Requests completed per second", line_chart(result.timeline, {{"req/s", [](const Hw6Second& s) { return static_cast<double>(s.requests); }}}, "requests"));
-  report.chart("Latency per second", line_chart(result.timeline, {{"p50", [](const Hw6Second& s) { return s.p50_ms; }},
+  page.chart("Service CPU, % of one core", line_chart(result.timeline, {{"cpu %", [](const Hw6Second& s) { return s.cpu_percent; }}}, "% of one core"));
+  page.chart("Requests completed per second", line_chart(result.timeline, {{"req/s", [](const Hw6Second& s) { return static_cast<double>(s.requests); }}}, "requests"));
+  page.chart("Latency per second", line_chart(result.timeline, {{"p50", [](const Hw6Second& s) { return s.p50_ms; }},
                                                                   {"p95", [](const Hw6Second& s) { return s.p95_ms; }},
                                                                   {"p99", [](const Hw6Second& s) { return s.p99_ms; }}}, "ms"));
-  report.chart("Resident memory", line_chart(result.timeline, {{"MB", [](const Hw6Second& s) { return s.rss_mb; }}}, "MB"));
-  report.link("timeline.csv", "timeline.csv");
-  report.link("summary.json", "summary.json");
+  page.chart("Resident memory", line_chart(result.timeline, {{"MB", [](const Hw6Second& s) { return s.rss_mb; }}}, "MB"));
+  page.link("timeline.csv", "timeline.csv");
+  page.link("summary.json", "summary.json");
   result.report = o.out_dir / "report.html";
-  if (auto w = report.write(result.report); !w) return w.error();
+  if (auto w = page.write(result.report); !w) return w.error();
   return result;
 }
 

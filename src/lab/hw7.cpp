@@ -16,7 +16,8 @@
 #include "core/run_blocking.h"
 #include "http/server.h"
 #include "lab/infra/infra.h"
-#include "lab/report.h"
+#include "report/output.h"
+#include "lab/samples.h"
 #include "load/engine.h"
 #include "mq/broker.h"
 #include "obs/metrics.h"
@@ -566,8 +567,8 @@ void colorize(json::array& datasets) {
   for (std::size_t i = 0; i < datasets.size(); ++i) {
     auto& d = datasets[i].as_object();
     if (d.contains("borderColor")) continue;
-    d["borderColor"] = chart_color(i);
-    d["backgroundColor"] = chart_color(i);
+    d["borderColor"] = report::chart_color(i);
+    d["backgroundColor"] = report::chart_color(i);
   }
 }
 
@@ -728,19 +729,19 @@ Status write_outputs(const Hw7Options& o, Hw7Result& r) {
                        a->projected_drain_s, a->throughput_per_s, a->cpu_s, a->cpu_ms_per_order, a->peak_rss_mb,
                        a->audit_ok);
   r.runs_csv = o.out_dir / "runs.csv";
-  if (auto s = write_file(r.runs_csv, csv); !s) return s;
+  if (auto s = report::write_file(r.runs_csv, csv); !s) return s;
   std::string depth = "kind,workers,t_s,depth,accepted,done,busy,instances,cpu_pct_wall,rss_mb\n";
   for (const auto* a : runs)
     for (const auto& p : a->timeline)
       depth += fmt::format("{},{},{:.3f},{},{},{},{},{},{:.1f},{:.1f}\n", a->kind, a->workers, p.t_s, p.depth,
                            p.accepted, p.done, p.busy, p.instances, p.cpu_pct, p.rss_mb);
   r.depth_csv = o.out_dir / "depth.csv";
-  if (auto s = write_file(r.depth_csv, depth); !s) return s;
+  if (auto s = report::write_file(r.depth_csv, depth); !s) return s;
   std::string sync = "phase,start_s,latency_s,status\n";
   for (const auto* p : {r.normal ? &*r.normal : nullptr, r.flash ? &*r.flash : nullptr})
     if (p)
       for (const auto& x : p->samples) sync += fmt::format("{},{:.3f},{:.3f},{}\n", p->name, x.start_s, x.latency_s, x.status);
-  if (auto s = write_file(o.out_dir / "sync_samples.csv", sync); !s) return s;
+  if (auto s = report::write_file(o.out_dir / "sync_samples.csv", sync); !s) return s;
 
   json::object summary{{"time_scale", o.time_scale},
                        {"broker", r.broker},
@@ -778,10 +779,10 @@ Status write_outputs(const Hw7Options& o, Hw7Result& r) {
                                    {"cases", std::move(cases)}};
   }
   r.json = o.out_dir / "summary.json";
-  if (auto s = write_file(r.json, json::serialize(summary)); !s) return s;
+  if (auto s = report::write_file(r.json, json::serialize(summary)); !s) return s;
 
   // The page.
-  HtmlReport page("hw7: the flash sale, synchronous vs asynchronous orders");
+  report::HtmlReport page("hw7: the flash sale, synchronous vs asynchronous orders");
   page.paragraph(fmt::format(
       "Everything ran in one process: the orders service, an in-process store, the {} broker, the queue workers or "
       "the function runner, and the load generator. Payment verification takes {} and the sync path's processor "

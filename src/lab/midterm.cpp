@@ -12,7 +12,8 @@
 
 #include "faultproxy/faultproxy.h"
 #include "http/server.h"
-#include "lab/report.h"
+#include "report/output.h"
+#include "lab/samples.h"
 #include "load/engine.h"
 #include "obs/metrics.h"
 #include "services/shop/shop.h"
@@ -318,8 +319,8 @@ Result<MidtermResult> run_midterm(const MidtermOptions& o) {
                                     {"met", result.acceptance.met()}}}});
   }
 
-  HtmlReport report("Midterm: carts with and without resilience");
-  report.paragraph(fmt::format(
+  report::HtmlReport page("Midterm: carts with and without resilience");
+  page.paragraph(fmt::format(
       "catalog behind the fault proxy; carts calling it; {} users (waits {}-{} ms; add to cart weight 10, view "
       "cart weight 3; users user_1..user_1000, products 1-5, quantity 1-3). Five phases of {:.1f} s each: "
       "healthy, catalog answering 503, catalog hanging, catalog slow ({} ms), recovered. First with resilience "
@@ -329,17 +330,17 @@ Result<MidtermResult> run_midterm(const MidtermOptions& o) {
       "price_pending, responses in degraded_mode).",
       o.users, o.wait_min.count(), o.wait_max.count(), std::chrono::duration<double>(o.phase).count(),
       o.slow.count(), o.off_timeout.count(), o.catalog_timeout.count(), o.breaker_wait.count()));
-  report.heading("Whole run: ours beside the course's");
+  page.heading("Whole run: ours beside the course's");
   const auto& a = result.off.all;
   const auto& b = result.on.all;
-  report.table({"", "off (ours)", "on (ours)", "course: without", "course: with"},
+  page.table({"", "off (ours)", "on (ours)", "course: without", "course: with"},
                {{"add to cart failures", pct(a.add_failure_pct()), pct(b.add_failure_pct()), "65%", "0.07%"},
                 {"view cart failures", pct(a.view_failure_pct()), pct(b.view_failure_pct()), "69%", "0%"},
                 {"add to cart median", ms(a.add_p50_ms), ms(b.add_p50_ms), "1,900-2,000 ms", "110 ms"},
                 {"add to cart p99", ms(a.add_p99_ms), ms(b.add_p99_ms), "", ""},
                 {"requests/s", fmt::format("{:.1f}", result.off.rps), fmt::format("{:.1f}", result.on.rps), "10.5",
                  "14.6"}});
-  report.heading("Per phase");
+  page.heading("Per phase");
   std::vector<std::vector<std::string>> rows;
   for (std::size_t i = 0; i < kPhases; ++i) {
     const auto& f = result.off.phases[i];
@@ -347,14 +348,14 @@ Result<MidtermResult> run_midterm(const MidtermOptions& o) {
     rows.push_back({f.phase, pct(f.add_failure_pct()), pct(n.add_failure_pct()), ms(f.add_p50_ms), ms(n.add_p50_ms),
                     ms(f.add_p99_ms), ms(n.add_p99_ms), pct(f.view_failure_pct()), pct(n.view_failure_pct())});
   }
-  report.table({"phase", "add fail off", "add fail on", "add p50 off", "add p50 on", "add p99 off", "add p99 on",
+  page.table({"phase", "add fail off", "add fail on", "add p50 off", "add p50 on", "add p99 off", "add p99 on",
                 "view fail off", "view fail on"},
                rows);
   // The acceptance (issue 6), as measured.
   const MidtermAcceptance& acc = result.acceptance;
   const double wait_s = std::chrono::duration<double>(o.breaker_wait).count();
-  report.heading("Acceptance (resilience on)");
-  report.table(
+  page.heading("Acceptance (resilience on)");
+  page.table(
       {"criterion", "measured", "met"},
       {{"add to cart failures <= 1% in every phase", fmt::format("worst phase {}", pct(acc.worst_add_failure_pct)),
         acc.add_failures_ok ? "yes" : "NO"},
@@ -367,29 +368,29 @@ Result<MidtermResult> run_midterm(const MidtermOptions& o) {
        {"resilience off: the failure is visible",
         fmt::format("add failures {} , median {}", pct(a.add_failure_pct()), ms(a.add_p50_ms)),
         acc.off_visible ? "yes" : "NO"}});
-  report.paragraph(fmt::format(
+  page.paragraph(fmt::format(
       "Reading: without the policies every catalog fault reaches the user: 503s fail the call at once, a hanging "
       "catalog holds each request for carts' whole deadline and then fails it, and a slow catalog makes every "
       "request slow. With them, a catalog call is bounded, the breaker stops calling a catalog that keeps failing, "
       "and the cache answers with the last known price (marked price_pending). The course's figures come from "
       "its own run (Locust against a deployed service); ours from this machine, with short phases: compare the "
       "shape, not the digits."));
-  report.chart("Failures per second (by request start)", chart(result.off, result.on, "failed requests",
+  page.chart("Failures per second (by request start)", chart(result.off, result.on, "failed requests",
                                                                [](const MidtermSecond& s) {
                                                                  return static_cast<double>(s.failures);
                                                                }));
-  report.chart("Failure rate per second, %", chart(result.off, result.on, "%", [](const MidtermSecond& s) {
+  page.chart("Failure rate per second, %", chart(result.off, result.on, "%", [](const MidtermSecond& s) {
                  return s.requests ? 100.0 * static_cast<double>(s.failures) / static_cast<double>(s.requests) : 0.0;
                }));
-  report.chart("p50 latency per second", chart(result.off, result.on, "ms", [](const MidtermSecond& s) { return s.p50_ms; }));
-  report.chart("p99 latency per second", chart(result.off, result.on, "ms", [](const MidtermSecond& s) { return s.p99_ms; }));
-  report.chart("Circuit breaker state (0 closed or none, 1 half-open, 2 open)",
+  page.chart("p50 latency per second", chart(result.off, result.on, "ms", [](const MidtermSecond& s) { return s.p50_ms; }));
+  page.chart("p99 latency per second", chart(result.off, result.on, "ms", [](const MidtermSecond& s) { return s.p99_ms; }));
+  page.chart("Circuit breaker state (0 closed or none, 1 half-open, 2 open)",
                chart(result.off, result.on, "breaker", [](const MidtermSecond& s) { return breaker_level(s.breaker); }));
-  report.link("timeline.csv", "timeline.csv");
-  report.link("phases.csv", "phases.csv");
-  report.link("summary.json", "summary.json");
+  page.link("timeline.csv", "timeline.csv");
+  page.link("phases.csv", "phases.csv");
+  page.link("summary.json", "summary.json");
   result.report = o.out_dir / "report.html";
-  if (auto w = report.write(result.report); !w) return w.error();
+  if (auto w = page.write(result.report); !w) return w.error();
   return result;
 }
 

@@ -1,7 +1,7 @@
 // Text outputs of a load run: the live progress line, the final table, the
 // full statistics as JSON, and CSV files with Locust 2.x's columns
 // (PREFIX_stats.csv, PREFIX_stats_history.csv, PREFIX_failures.csv), so tools
-// that read Locust's CSV read ours. The HTML page is lab/load_report.h.
+// that read Locust's CSV read ours. The HTML page is load/html_report.h.
 // Thread-safety: pure functions.
 #pragma once
 

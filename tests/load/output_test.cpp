@@ -9,7 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "lab/hw5_clients.h"
-#include "lab/load_report.h"
+#include "load/html_report.h"
 #include "load/stub.h"
 #include "support/test_server.h"
 
@@ -126,7 +126,7 @@ TEST(LoadOutput, TableAndHtmlReport) {
   EXPECT_NE(table.find("Aggregated"), std::string::npos);
   EXPECT_NE(table.find("HTTP 200 (expected 404)"), std::string::npos);
   const auto dir = temp_dir("html");
-  ASSERT_TRUE(lab::write_load_report(r, dir / "r.html").ok());
+  ASSERT_TRUE(load::write_load_report(r, dir / "r.html").ok());
   const std::string html = read_file(dir / "r.html");
   EXPECT_NE(html.find("new Chart("), std::string::npos);
   EXPECT_NE(html.find("p99"), std::string::npos);

@@ -1,7 +1,5 @@
-#include "lab/report.h"
+#include "report/html.h"
 
-#include <algorithm>
-#include <cmath>
 
 #include <cstdlib>
 #include <fstream>
@@ -9,8 +7,9 @@
 #include <sstream>
 
 #include "core/json.h"
+#include "report/output.h"
 
-namespace scalelab::lab {
+namespace scalelab::report {
 
 namespace {
 
@@ -52,13 +51,6 @@ std::filesystem::path chartjs_path() {
   return SCALELAB_CHARTJS_PATH;
 }
 
-double quantile(std::vector<double> v, double q) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  auto i = static_cast<std::size_t>(std::ceil(q * static_cast<double>(v.size())));
-  return v[std::min(v.size() - 1, i == 0 ? 0 : i - 1)];
-}
-
 std::string html_escape(const std::string& text) {
   std::string out;
   out.reserve(text.size());
@@ -72,17 +64,6 @@ std::string html_escape(const std::string& text) {
     }
   }
   return out;
-}
-
-Status write_file(const std::filesystem::path& file, const std::string& content) {
-  std::error_code ec;
-  if (file.has_parent_path()) std::filesystem::create_directories(file.parent_path(), ec);
-  std::ofstream out(file, std::ios::binary | std::ios::trunc);
-  if (!out) return Error{ErrorKind::kInvalidInput, "cannot write " + file.string()};
-  out << content;
-  out.close();
-  if (!out) return Error{ErrorKind::kInternal, "failed writing " + file.string()};
-  return {};
 }
 
 HtmlReport::HtmlReport(std::string title) : title_(std::move(title)) {}
@@ -140,4 +121,4 @@ Status HtmlReport::write(const std::filesystem::path& file) const {
   return write_file(file, page);
 }
 
-}  // namespace scalelab::lab
+}  // namespace scalelab::report

@@ -1,4 +1,4 @@
-#include "lab/load_report.h"
+#include "load/html_report.h"
 
 #include <cmath>
 
@@ -6,7 +6,7 @@
 #include <boost/json/object.hpp>
 #include <fmt/format.h>
 
-namespace scalelab::lab {
+namespace scalelab::load {
 
 namespace json = boost::json;
 
@@ -49,9 +49,9 @@ json::value throughput_chart(const std::vector<std::pair<std::string, const load
       users.push_back(json::object{{"x", std::round(p.t_s * 10) / 10}, {"y", p.users}});
     }
     const std::string prefix = runs.size() > 1 ? label + ": " : "";
-    sets.push_back(line_dataset(prefix + "requests/s", std::move(rps), chart_color(c)));
+    sets.push_back(line_dataset(prefix + "requests/s", std::move(rps), report::chart_color(c)));
     auto u = line_dataset(prefix + (r->model == load::Model::kClosed ? "users" : "in flight"), std::move(users),
-                          chart_color(c + 3), "y1");
+                          report::chart_color(c + 3), "y1");
     u["borderDash"] = json::array{4, 4};
     sets.push_back(std::move(u));
     ++c;
@@ -73,8 +73,8 @@ json::value latency_over_time_chart(const load::Report& r) {
     p95.push_back(json::object{{"x", x}, {"y", p.p95_ms}});
     p99.push_back(json::object{{"x", x}, {"y", p.p99_ms}});
   }
-  json::array sets{line_dataset("p50", std::move(p50), chart_color(0)), line_dataset("p95", std::move(p95), chart_color(3)),
-                   line_dataset("p99", std::move(p99), chart_color(1))};
+  json::array sets{line_dataset("p50", std::move(p50), report::chart_color(0)), line_dataset("p95", std::move(p95), report::chart_color(3)),
+                   line_dataset("p99", std::move(p99), report::chart_color(1))};
   return chart("line", std::move(sets),
                json::object{{"x", json::object{{"type", "linear"}, {"title", json::object{{"display", true}, {"text", "time (s)"}}}}},
                             {"y", axis("latency (ms)")}});
@@ -99,7 +99,7 @@ json::value latency_distribution_chart(const std::vector<std::pair<std::string, 
       last_x = x;
       pts.push_back(json::object{{"x", std::max(x, 0.001)}, {"y", 100.0 * static_cast<double>(seen) / total}});
     });
-    auto ds = line_dataset(label, std::move(pts), chart_color(c++));
+    auto ds = line_dataset(label, std::move(pts), report::chart_color(c++));
     ds["stepped"] = true;
     sets.push_back(std::move(ds));
   }
@@ -108,7 +108,7 @@ json::value latency_distribution_chart(const std::vector<std::pair<std::string, 
                             {"y", axis("% of requests at or below")}});
 }
 
-void add_load_sections(HtmlReport& page, const load::Report& r, const std::vector<load::ThresholdResult>& thresholds) {
+void add_load_sections(report::HtmlReport& page, const load::Report& r, const std::vector<load::ThresholdResult>& thresholds) {
   page.paragraph(fmt::format("Scenario '{}' against {}: {} model, {} client, {} generator thread(s), {:.1f} s.",
                              r.scenario, r.host, to_string(r.model), to_string(r.client), r.threads, r.elapsed_s));
   std::vector<std::vector<std::string>> rows;
@@ -158,9 +158,9 @@ void add_load_sections(HtmlReport& page, const load::Report& r, const std::vecto
 
 Status write_load_report(const load::Report& r, const std::filesystem::path& file,
                          const std::vector<load::ThresholdResult>& thresholds) {
-  HtmlReport page("scalelab load: " + r.scenario);
+  report::HtmlReport page("scalelab load: " + r.scenario);
   add_load_sections(page, r, thresholds);
   return page.write(file);
 }
 
-}  // namespace scalelab::lab
+}  // namespace scalelab::load

@@ -6,18 +6,17 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include "app/commands.h"
+#include "app/labs.h"
 #include "app/options.h"
 #include "lab/hw7.h"
 
 namespace scalelab::app {
 
-void add_hw7_commands(CLI::App& app, int& exit_code) {
-  auto* lab = app.get_subcommand("lab");
+void add_hw7_lab(CLI::App& lab, int& exit_code) {
   auto o = std::make_shared<lab::Hw7Options>();
   auto out = std::make_shared<std::string>(o->out_dir.string());
   auto quick = std::make_shared<bool>(false);
-  auto* cmd = lab->add_subcommand(
+  auto* cmd = lab.add_subcommand(
       "hw7",
       "The flash sale: sync orders (normal, flash) vs async at 60/s with 1/5/20/100 workers, the minimum workers "
       "that keep up, functions and their monthly cost");

@@ -1,6 +1,7 @@
 // HtmlReport: a self-contained HTML page for people (summary tables, notes and
-// Chart.js charts with Chart.js inlined from Debian's libjs-chart.js), plus
-// helpers to write the raw numbers beside it.
+// Chart.js charts with Chart.js inlined from Debian's libjs-chart.js). It sits
+// below load and lab: a load run and every experiment render through it
+// (report/output.h writes the page with its raw numbers beside it).
 // Thread-safety: build a report on one thread.
 #pragma once
 
@@ -12,7 +13,7 @@
 
 #include "core/result.h"
 
-namespace scalelab::lab {
+namespace scalelab::report {
 
 class HtmlReport {
  public:
@@ -43,11 +44,6 @@ const char* chart_color(std::size_t i);
 // Where Chart.js is read from: $SCALELAB_CHARTJS, else Debian's libjs-chart.js path.
 std::filesystem::path chartjs_path();
 
-// The nearest-rank q-quantile of raw samples (0 when there are none), for
-// experiments that keep every sample.
-double quantile(std::vector<double> samples, double q);
-
 std::string html_escape(const std::string& text);
-Status write_file(const std::filesystem::path& file, const std::string& content);
 
-}  // namespace scalelab::lab
+}  // namespace scalelab::report

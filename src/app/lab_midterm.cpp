@@ -6,17 +6,16 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include "app/commands.h"
+#include "app/labs.h"
 #include "app/options.h"
 #include "lab/midterm.h"
 
 namespace scalelab::app {
 
-void add_midterm_commands(CLI::App& app, int& exit_code) {
-  auto* lab = app.get_subcommand("lab");
+void add_midterm_lab(CLI::App& lab, int& exit_code) {
   auto o = std::make_shared<lab::MidtermOptions>();
   auto out = std::make_shared<std::string>(o->out_dir.string());
-  auto* cmd = lab->add_subcommand(
+  auto* cmd = lab.add_subcommand(
       "midterm", "carts with resilience off then on, catalog behind the fault proxy: healthy, 503, hang, slow, recovered");
   add_flag_option(*cmd, "--out", *out, "Directory for report.html, timeline.csv, phases.csv, summary.json");
   add_duration_option(*cmd, "--phase", o->phase, "Length of each of the five phases");

@@ -11,13 +11,13 @@
 #include <boost/json/value.hpp>
 
 #include "core/result.h"
-#include "lab/report.h"
+#include "report/html.h"
 #include "load/stats.h"
 
-namespace scalelab::lab {
+namespace scalelab::load {
 
 // Adds a load run's sections to a report (used by several experiments).
-void add_load_sections(HtmlReport& page, const load::Report& r,
+void add_load_sections(report::HtmlReport& page, const load::Report& r,
                        const std::vector<load::ThresholdResult>& thresholds = {});
 
 // Chart.js configurations.
@@ -28,4 +28,4 @@ boost::json::value latency_distribution_chart(const std::vector<std::pair<std::s
 Status write_load_report(const load::Report& r, const std::filesystem::path& file,
                          const std::vector<load::ThresholdResult>& thresholds = {});
 
-}  // namespace scalelab::lab
+}  // namespace scalelab::load

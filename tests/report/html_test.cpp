@@ -1,4 +1,4 @@
-#include "lab/report.h"
+#include "report/output.h"
 
 #include <cstdlib>
 #include <filesystem>
@@ -10,7 +10,7 @@
 
 #include "support/test_server.h"
 
-using namespace scalelab::lab;
+using namespace scalelab::report;
 
 TEST(HtmlReport, EscapesTextAndInlinesChartJs) {
   HtmlReport r("<b>title</b>");

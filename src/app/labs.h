@@ -1,0 +1,15 @@
+// The experiments of `scalelab lab`: each add_<name>_lab adds one subcommand
+// to `lab` (its flags, and a callback that runs the experiment, renders its
+// report and prints the headline figures). app/lab.cpp registers them all, in
+// the order `scalelab lab --help` lists them; a new experiment adds one line
+// there and one file src/app/lab_<name>.cpp.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace scalelab::app {
+
+void add_hw7_lab(CLI::App& lab, int& exit_code);
+void add_midterm_lab(CLI::App& lab, int& exit_code);
+
+}  // namespace scalelab::app
