@@ -16,6 +16,7 @@
 #include "core/duration.h"
 #include "http/server.h"
 #include "load/html_report.h"
+#include "report/output.h"
 #include "load/engine.h"
 #include "load/output.h"
 #include "load/stub.h"
@@ -141,7 +142,7 @@ int run_load(const LoadArgs& a, CLI::App& cmd) {
     if (!r.pass) code = 2;
   }
   if (!a.json.empty()) {
-    if (auto st = lab::write_file(a.json, load::report_json(*report, results)); !st) {
+    if (auto st = report::write_file(a.json, load::report_json(*report, results)); !st) {
       spdlog::error("load: {}", st.error().message);
       return 1;
     }
@@ -153,7 +154,7 @@ int run_load(const LoadArgs& a, CLI::App& cmd) {
     }
   }
   if (!a.html.empty()) {
-    if (auto st = lab::write_load_report(*report, a.html, results); !st) {
+    if (auto st = load::write_load_report(*report, a.html, results); !st) {
       spdlog::error("load: {}", st.error().message);
       return 1;
     }

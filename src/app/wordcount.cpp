@@ -101,7 +101,7 @@ struct WordcountArgs {
     fmt::print("  total words   {}\n  unique words  {}\n", wordcount::total_words(counts), counts.size());
     fmt::print("  phases        total {:.1f} ms\n", ms);
     if (!output.empty()) {
-      if (auto s = lab::write_file(output, wordcount::counts_csv(counts)); !s) {
+      if (auto s = report::write_file(output, wordcount::counts_csv(counts)); !s) {
         spdlog::error("wordcount: {}", s.error().message);
         return 1;
       }
@@ -158,7 +158,7 @@ struct WordcountArgs {
       fmt::print("  {:>4}. {:<20} {}\n", rank++, w, c);
     }
     if (!output.empty()) {
-      if (auto s = lab::write_file(output, wordcount::counts_csv(r.counts)); !s) {
+      if (auto s = report::write_file(output, wordcount::counts_csv(r.counts)); !s) {
         spdlog::error("wordcount: {}", s.error().message);
         return 1;
       }
@@ -218,7 +218,7 @@ struct GenArgs {
 
   int run() const {
     auto text = wordcount::generate_zipf_text(bytes, seed, vocabulary);
-    if (auto s = lab::write_file(output, text); !s) {
+    if (auto s = report::write_file(output, text); !s) {
       spdlog::error("wordcount-gen: {}", s.error().message);
       return 1;
     }
