@@ -74,6 +74,16 @@ std::string album_to_json(const Album& a) {
   return out;
 }
 
+std::string albums_list_json(const std::vector<store::KeyValue>& records) {
+  std::string body = "[";
+  for (const auto& [key, json] : records) {
+    if (body.size() > 1) body += ',';
+    body += json;
+  }
+  body += ']';
+  return body;
+}
+
 const std::vector<Album>& seed_albums() {
   static const std::vector<Album> kSeed = {
       {"1", "Blue Train", "John Coltrane", 56.99},
@@ -95,13 +105,7 @@ void register_routes(http::Router& router, store::Store& store) {
   router.get("/albums", [&store](http::Request&) -> boost::asio::awaitable<http::Response> {
     auto all = co_await store.scan(kKeyPrefix);
     if (!all) throw store_failure(all.error());
-    std::string body = "[";
-    for (const auto& [key, json] : *all) {
-      if (body.size() > 1) body += ',';
-      body += json;
-    }
-    body += ']';
-    co_return http::Response::json_text(200, std::move(body));
+    co_return http::Response::json_text(200, albums_list_json(*all));
   });
 
   router.get("/albums/{id}", [&store](http::Request& req) -> boost::asio::awaitable<http::Response> {
