@@ -16,10 +16,28 @@
 
 #include <concepts>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 
 namespace scalelab {
+
+// An object key written in the source (a string literal), checked at compile
+// time to need no escaping, so writing it is a single append. Keys that come
+// from data go through JsonWriter::dynamic_key, which escapes them.
+class JsonKey {
+ public:
+  template <std::size_t N>
+  consteval JsonKey(const char (&name)[N]) : name_(name, N - 1) {  // implicit: keys read as literals
+    for (char c : name_)
+      if (static_cast<unsigned char>(c) < 0x20 || c == '"' || c == '\\')
+        throw "a JsonKey literal must not need escaping";  // a compile error in consteval
+  }
+  std::string_view view() const { return name_; }
+
+ private:
+  std::string_view name_;
+};
 
 class JsonWriter {
  public:
@@ -32,7 +50,23 @@ class JsonWriter {
   JsonWriter& end_array() { return close(']'); }
 
   // "name": — the next call writes the key's value.
-  JsonWriter& key(std::string_view name);
+  JsonWriter& key(JsonKey name) {
+    // One resize and a copy: keys are on every hot body, several per record.
+    std::string_view n = name.view();
+    std::size_t at = out_.size();
+    out_.resize(at + n.size() + (need_comma_ ? 4 : 3));
+    char* p = out_.data() + at;
+    if (need_comma_) *p++ = ',';
+    *p++ = '"';
+    std::memcpy(p, n.data(), n.size());
+    p += n.size();
+    *p++ = '"';
+    *p = ':';
+    need_comma_ = false;  // the value follows the colon
+    return *this;
+  }
+  // As key(), for a name that comes from data: escaped.
+  JsonWriter& dynamic_key(std::string_view name);
 
   JsonWriter& string(std::string_view s);
   JsonWriter& int64(std::int64_t v);
@@ -63,7 +97,7 @@ class JsonWriter {
 
   // key(name) then value(v).
   template <typename T>
-  JsonWriter& field(std::string_view name, const T& v) {
+  JsonWriter& field(JsonKey name, const T& v) {
     key(name);
     return value(v);
   }

@@ -5,6 +5,7 @@
 #include <string>
 
 #include <boost/json/parse.hpp>
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 namespace {
@@ -15,6 +16,17 @@ std::string string_literal(std::string_view s) {
   std::string out;
   JsonWriter(out).string(s);
   return out;
+}
+
+// The plainest correct escaper, to check the fast one against.
+std::string byte_by_byte_literal(std::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += {'\\', c};
+    else if (static_cast<unsigned char>(c) < 0x20) out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
+    else out += c;
+  }
+  return out + "\"";
 }
 
 TEST(JsonWriter, EscapesQuotesBackslashesAndShortControls) {
@@ -37,9 +49,24 @@ TEST(JsonWriter, EscapedStringsParseBackToTheOriginal) {
   EXPECT_EQ(boost::json::parse(string_literal(original)).as_string(), original);
 }
 
-TEST(JsonWriter, EscapesKeys) {
+// Long strings are scanned 8 bytes at a time: an escape must be found at any
+// offset, next to bytes on either side of the thresholds.
+TEST(JsonWriter, FindsAnEscapeAtEveryOffsetOfALongString) {
+  constexpr std::size_t kLength = 27;
+  for (char special : {'"', '\\', '\x1f', '\x01'}) {
+    for (std::size_t at = 0; at < kLength; ++at) {
+      std::string original(kLength, ' ');  // 0x20, just above the control range
+      original[(at + 1) % kLength] = '\x80';
+      original[at] = special;
+      EXPECT_EQ(string_literal(original), byte_by_byte_literal(original)) << "offset " << at;
+    }
+  }
+}
+
+TEST(JsonWriter, EscapesDynamicKeys) {
   std::string out;
-  JsonWriter(out).begin_object().field("a\"b", 1).end_object();
+  std::string name = "a\"b";
+  JsonWriter(out).begin_object().dynamic_key(name).int64(1).end_object();
   EXPECT_EQ(out, R"({"a\"b":1})");
 }
 

@@ -4,7 +4,7 @@
 
 #include <fmt/format.h>
 
-#include "core/json.h"
+#include "core/json_writer.h"
 #include "core/run_blocking.h"
 
 namespace scalelab::albums {
@@ -62,25 +62,25 @@ Result<Album> album_from_json(const boost::json::value& body) {
 std::string album_to_json(const Album& a) {
   std::string out;
   out.reserve(64 + a.id.size() + a.title.size() + a.artist.size());
-  out += "{\"id\":";
-  append_json_string(out, a.id);
-  out += ",\"title\":";
-  append_json_string(out, a.title);
-  out += ",\"artist\":";
-  append_json_string(out, a.artist);
-  out += ",\"price\":";
-  append_json_number(out, a.price);
-  out += '}';
+  JsonWriter(out)
+      .begin_object()
+      .field("id", a.id)
+      .field("title", a.title)
+      .field("artist", a.artist)
+      .field("price", a.price)
+      .end_object();
   return out;
 }
 
 std::string albums_list_json(const std::vector<store::KeyValue>& records) {
-  std::string body = "[";
-  for (const auto& [key, json] : records) {
-    if (body.size() > 1) body += ',';
-    body += json;
-  }
-  body += ']';
+  std::size_t size = 2;
+  for (const auto& [key, json] : records) size += json.size() + 1;
+  std::string body;
+  body.reserve(size);
+  JsonWriter w(body);
+  w.begin_array();
+  for (const auto& [key, json] : records) w.raw(json);
+  w.end_array();
   return body;
 }
 
