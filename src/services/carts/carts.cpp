@@ -75,7 +75,7 @@ struct Added {
 // Validates the body, establishes the product (404 if the catalog does not
 // know it), then adds it under compare-and-set. A shopping cart must exist
 // (404) and be open (409); a user's cart always is.
-asio::awaitable<Added> add_to_cart(Deps deps, CartRef ref, const Item& wanted) {
+asio::awaitable<Added> add_to_cart(Deps deps, CartRef ref, Item wanted) {
   const bool shopping = ref.api == CartRef::Api::kShoppingCart;
   if (shopping && !co_await load_cart(deps.store, ref)) throw_cart_not_found(ref);
   ProductInfo product = co_await product_info(deps.catalog, deps.resilient, wanted.product_id);
