@@ -6,6 +6,7 @@
 
 #include "core/json_writer.h"
 #include "core/run_blocking.h"
+#include "services/common/validation.h"
 
 namespace scalelab::albums {
 
@@ -28,9 +29,7 @@ Result<std::string> string_field(const boost::json::object& o, std::string_view 
   return std::string(s);
 }
 
-http::HttpError store_failure(const Error& e) {
-  return http::HttpError(503, http::code::kUnavailable, "album store unavailable: " + e.message);
-}
+constexpr std::string_view kService = "album";  // "album store unavailable: …"
 
 }  // namespace
 
@@ -104,13 +103,13 @@ boost::asio::awaitable<Status> seed(store::Store& store) {
 void register_routes(http::Router& router, store::Store& store) {
   router.get("/albums", [&store](http::Request&) -> boost::asio::awaitable<http::Response> {
     auto all = co_await store.scan(kKeyPrefix);
-    if (!all) throw store_failure(all.error());
+    if (!all) services::throw_store_failure(kService, all.error());
     co_return http::Response::json_text(200, albums_list_json(*all));
   });
 
   router.get("/albums/{id}", [&store](http::Request& req) -> boost::asio::awaitable<http::Response> {
     auto found = co_await store.get(key_of(req.param("id")));
-    if (!found) throw store_failure(found.error());
+    if (!found) services::throw_store_failure(kService, found.error());
     if (!*found) co_return http::Response::error(404, http::code::kNotFound, "album not found");
     co_return http::Response::json_text(200, std::move(**found));
   });
@@ -120,7 +119,7 @@ void register_routes(http::Router& router, store::Store& store) {
     if (!album) co_return http::Response::error(400, http::code::kInvalidInput, album.error().message);
     std::string json = album_to_json(*album);
     auto stored = co_await store.put_if_absent(key_of(album->id), json);
-    if (!stored) throw store_failure(stored.error());
+    if (!stored) services::throw_store_failure(kService, stored.error());
     if (!*stored)
       co_return http::Response::error(409, http::code::kConflict,
                                       fmt::format("album {} already exists", album->id));
