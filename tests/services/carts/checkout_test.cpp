@@ -52,7 +52,7 @@ class FakePayments : public PaymentGateway {
   }
 };
 
-class Checkout : public ::testing::Test {
+class CheckoutUseCase : public ::testing::Test {
  protected:
   CheckoutOutcome run() {
     return run_blocking(checkout({{1, 2}, {2, 1}, {3, 5}}, "4111111111111111", 42, inventory, payments));
@@ -63,7 +63,7 @@ class Checkout : public ::testing::Test {
 
 using Calls = std::vector<std::string>;
 
-TEST_F(Checkout, ReservesEveryItemThenChargesThenShipsEveryItem) {
+TEST_F(CheckoutUseCase, ReservesEveryItemThenChargesThenShipsEveryItem) {
   auto out = run();
   EXPECT_EQ(out.result, CheckoutResult::kPaid);
   EXPECT_EQ(out.transaction_id, "txn-1");
@@ -71,7 +71,7 @@ TEST_F(Checkout, ReservesEveryItemThenChargesThenShipsEveryItem) {
   EXPECT_EQ(payments.charges, (Calls{"4111111111111111 42"}));
 }
 
-TEST_F(Checkout, FirstReserveRefusedReleasesNothingAndRelaysTheRefusal) {
+TEST_F(CheckoutUseCase, FirstReserveRefusedReleasesNothingAndRelaysTheRefusal) {
   inventory.answers["reserve 1x2"] = refused(409, R"({"error":"INSUFFICIENT_STOCK"})");
   auto out = run();
   EXPECT_EQ(out.result, CheckoutResult::kRejected);
@@ -81,7 +81,7 @@ TEST_F(Checkout, FirstReserveRefusedReleasesNothingAndRelaysTheRefusal) {
   EXPECT_TRUE(payments.charges.empty());
 }
 
-TEST_F(Checkout, LaterReserveRefusedReleasesTheEarlierReservations) {
+TEST_F(CheckoutUseCase, LaterReserveRefusedReleasesTheEarlierReservations) {
   inventory.answers["reserve 3x5"] = refused(404, "{}");
   auto out = run();
   EXPECT_EQ(out.result, CheckoutResult::kRejected);
@@ -90,7 +90,7 @@ TEST_F(Checkout, LaterReserveRefusedReleasesTheEarlierReservations) {
   EXPECT_TRUE(payments.charges.empty());
 }
 
-TEST_F(Checkout, ReserveFaultReleasesTheEarlierReservationsAndReportsTheFault) {
+TEST_F(CheckoutUseCase, ReserveFaultReleasesTheEarlierReservationsAndReportsTheFault) {
   inventory.answers["reserve 2x1"] = broken("warehouse answered 500");
   auto out = run();
   EXPECT_EQ(out.result, CheckoutResult::kFault);
@@ -99,7 +99,7 @@ TEST_F(Checkout, ReserveFaultReleasesTheEarlierReservationsAndReportsTheFault) {
   EXPECT_TRUE(payments.charges.empty());
 }
 
-TEST_F(Checkout, DeclinedChargeReleasesEveryReservationAndShipsNothing) {
+TEST_F(CheckoutUseCase, DeclinedChargeReleasesEveryReservationAndShipsNothing) {
   payments.answer = refused(402, R"({"error":"PAYMENT_DECLINED"})");
   auto out = run();
   EXPECT_EQ(out.result, CheckoutResult::kRejected);
@@ -108,7 +108,7 @@ TEST_F(Checkout, DeclinedChargeReleasesEveryReservationAndShipsNothing) {
                                     "release 3x5"}));
 }
 
-TEST_F(Checkout, ChargeFaultReleasesEveryReservationAndReportsTheFault) {
+TEST_F(CheckoutUseCase, ChargeFaultReleasesEveryReservationAndReportsTheFault) {
   payments.answer = broken("timed out");
   auto out = run();
   EXPECT_EQ(out.result, CheckoutResult::kFault);
@@ -117,7 +117,7 @@ TEST_F(Checkout, ChargeFaultReleasesEveryReservationAndReportsTheFault) {
                                     "release 3x5"}));
 }
 
-TEST_F(Checkout, FailedReleaseDoesNotStopTheUndoNorHideTheCause) {
+TEST_F(CheckoutUseCase, FailedReleaseDoesNotStopTheUndoNorHideTheCause) {
   payments.answer = refused(402, "{}");
   inventory.answers["release 1x2"] = broken("down");
   auto out = run();
@@ -127,7 +127,7 @@ TEST_F(Checkout, FailedReleaseDoesNotStopTheUndoNorHideTheCause) {
                                     "release 3x5"}));
 }
 
-TEST_F(Checkout, FailedShipLeavesTheOrderPaidAndReleasesNothing) {
+TEST_F(CheckoutUseCase, FailedShipLeavesTheOrderPaidAndReleasesNothing) {
   inventory.answers["ship 2x1"] = broken("down");
   auto out = run();
   EXPECT_EQ(out.result, CheckoutResult::kPaid);
