@@ -20,5 +20,7 @@ void add_orders_commands(CLI::App& app, int& exit_code);
 void add_midterm_commands(CLI::App& app, int& exit_code);
 // lab hw7 (after lab).
 void add_hw7_commands(CLI::App& app, int& exit_code);
+// lab hw3 (after lab).
+void add_hw3_commands(CLI::App& app, int& exit_code);
 
 }  // namespace scalelab::app

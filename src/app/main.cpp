@@ -32,6 +32,7 @@ int main(int argc, char** argv) {
   scalelab::app::add_orders_commands(app, exit_code);
   scalelab::app::add_midterm_commands(app, exit_code);
   scalelab::app::add_hw7_commands(app, exit_code);
+  scalelab::app::add_hw3_commands(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
