@@ -9,6 +9,7 @@
 #include "app/commands.h"
 #include "app/options.h"
 #include "lab/hw3/hw3.h"
+#include "lab/hw3/load_lab.h"
 
 namespace scalelab::app {
 namespace {
@@ -68,6 +69,38 @@ void add_hw3_commands(CLI::App& app, int& exit_code) {
     fmt::print("hw3 ({}):\n", r->machine);
     print_headline(*r);
     fmt::print("report: {}\nsummary: {}\n", files->report.string(), files->json.string());
+  });
+
+  auto lo = std::make_shared<lab::Hw3LoadOptions>();
+  auto lo_out = std::make_shared<std::string>(lo->out_dir.string());
+  auto lo_quick = std::make_shared<bool>(false);
+  auto* load_cmd = lab->add_subcommand(
+      "hw3-load", "The course's Locust runs on albums (GET:POST 3:1): 1 user, 50 users at 10/s, 1 vs 4 generator "
+                  "processes, simple vs fast client; server and generator CPU decide the reading");
+  add_flag_option(*load_cmd, "--out", *lo_out, "Directory for report.html, runs.csv, summary.json");
+  add_duration_option(*load_cmd, "--duration", lo->duration, "Length of each run");
+  load_cmd->add_flag("--quick", *lo_quick, "6 s runs instead of 30 s");
+  add_flag_option(*load_cmd, "--users", lo->users, "Users of the larger runs");
+  add_flag_option(*load_cmd, "--processes", lo->processes, "Generator processes of the multi-process run");
+  load_cmd->add_flag("--progress,!--no-progress", lo->progress, "Name each run on stderr as it starts");
+  load_cmd->callback([lo, lo_out, lo_quick, &exit_code] {
+    lo->out_dir = *lo_out;
+    if (*lo_quick) lo->duration = std::chrono::seconds(6);
+    auto r = lab::run_hw3_load(*lo);
+    auto files = r ? lab::render_hw3_load(*r, lo->out_dir) : Result<lab::Hw3LoadFiles>(r.error());
+    if (!files) {
+      spdlog::error("hw3-load: {}", files.error().message);
+      exit_code = 1;
+      return;
+    }
+    for (const auto& x : r->runs)
+      fmt::print("  {:<26} {:>7} req {:>4} fail {:>8.1f} req/s  GET p99 {:>7.2f} ms  POST p99 {:>7.2f} ms  server "
+                 "{:>3.0f}%  generators {:>3.0f}%\n",
+                 x.name, x.requests, x.failures, x.rps, x.get_p99_ms, x.post_p99_ms, x.server_cpu_pct,
+                 x.generator_cpu_pct);
+    for (const auto& line : r->reading) fmt::print("{}\n", line);
+    fmt::print("report: {}\nruns: {}\nsummary: {}\n", files->report.string(), files->csv.string(),
+               files->json.string());
   });
 }
 
