@@ -53,7 +53,8 @@ Result<load::Micros> duration_arg(const std::string& flag, const std::string& te
 }
 
 int run_load(const LoadArgs& a, CLI::App& cmd) {
-  if (!a.worker.empty()) return run_worker(a.worker);
+  // A share child inherits SCALELAB_WORKER from a worker started by it: the share wins.
+  if (!a.worker.empty() && a.share.empty()) return run_worker(a.worker);
   auto given = [&](const char* flag) { return cmd.count(flag) > 0 || !cmd.get_option(flag)->empty(); };
   Result<load::Scenario> loaded = Error{ErrorKind::kInvalidInput, ""};
   if (!a.file.empty() && !a.url.empty()) {
