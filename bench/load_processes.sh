@@ -44,6 +44,7 @@ trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev
 port=$(free_port)
 mkdir -p "$tmp/nginx"
 sed -e "s|@PORT@|$port|g" -e "s|@PREFIX@|$tmp/nginx|g" -e "s|^worker_processes 1;|worker_processes auto;|" \
+  -e "s|@PATH@|/albums/1|g" -e 's|@BODY@|{"id":"1","title":"Blue Train","artist":"John Coltrane","price":56.99}|g' \
   "$script_dir/peers/nginx/nginx.conf.in" >"$tmp/nginx/nginx.conf"
 nginx -p "$tmp/nginx" -c "$tmp/nginx/nginx.conf" -e "$tmp/nginx/error.log" &
 pids+=($!)
