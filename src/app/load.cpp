@@ -141,12 +141,12 @@ int run_load(const LoadArgs& a, CLI::App& cmd) {
   Result<load::Report> report = Error{ErrorKind::kInternal, "not run"};
   if (a.coordinator) {
     if (a.expect_workers == 0) return std::fprintf(stderr, "scalelab load: --coordinator needs --expect-workers N\n"), 1;
-    auto run = run_on_workers(a.expect_workers, a.listen, a.file);
+    auto run = run_on_workers(a.expect_workers, a.listen, a.file, a.progress);
     if (run) report = (processes = std::move(*run))->merged;
     else report = run.error();
   } else if (a.processes > 1) {
     std::fprintf(stderr, "scalelab load: %u generator processes, starting together\n", a.processes);
-    auto run = run_in_processes(a.processes);
+    auto run = run_in_processes(a.processes, a.progress);
     if (run) report = (processes = std::move(*run))->merged;
     else report = run.error();
   } else {

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -50,6 +51,22 @@ class LineSocket {
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) return false;
       sent += static_cast<std::size_t>(n);
+    }
+    return true;
+  }
+  int fd() const { return fd_; }
+  // One recv (call when poll() says readable): appends the complete lines
+  // that arrived to `lines`; false when the peer closed.
+  bool pump(std::vector<std::string>& lines) {
+    char chunk[65536];
+    ssize_t n = 0;
+    do n = ::recv(fd_, chunk, sizeof chunk, 0);
+    while (n < 0 && errno == EINTR);
+    if (n <= 0) return false;
+    buffer_.append(chunk, static_cast<std::size_t>(n));
+    for (auto nl = buffer_.find('\n'); nl != std::string::npos; nl = buffer_.find('\n')) {
+      lines.push_back(buffer_.substr(0, nl));
+      buffer_.erase(0, nl + 1);
     }
     return true;
   }
@@ -162,8 +179,9 @@ std::int64_t unix_ms_now() {
       .count();
 }
 
-// The worker's share, run as `scalelab load ARGS --share ...` in dir.
-Result<std::string> run_job(const json::object& job, const std::filesystem::path& dir) {
+// The worker's share, run as `scalelab load ARGS --share ...` in dir; its
+// progress goes to the coordinator each second.
+Result<std::string> run_job(const json::object& job, const std::filesystem::path& dir, LineSocket& coordinator) {
   std::vector<std::string> argv{lab::self_executable().string(), "load"};
   for (const auto& a : job.at("args").as_array()) argv.push_back(json::value_to<std::string>(a));
   const auto scenario = json::value_to<std::string>(job.at("scenario"));
@@ -181,16 +199,65 @@ Result<std::string> run_job(const json::object& job, const std::filesystem::path
   auto child = lab::Process::spawn({.argv = argv, .log_file = dir / "share.log", .working_dir = dir});
   if (!child) return child.error();
   std::optional<int> code;
-  while (!(code = child->wait_for(std::chrono::hours(1)))) {
+  while (!(code = child->wait_for(std::chrono::seconds(1)))) {
+    if (auto p = load::progress_from_json(read_text(out.string() + ".progress")))
+      coordinator.send_line(json::serialize(json::object{{"progress", json::parse(load::progress_to_json(*p))}}));
   }
   if (*code != 0 && *code != 2)
     return Error{ErrorKind::kInternal, fmt::format("the share exited with {}: {}", *code, read_text(dir / "share.log"))};
   return read_text(out);
 }
 
+bool is_progress(const std::string& line, std::optional<load::ShareProgress>& latest) {
+  if (line.rfind("{\"progress\":", 0) != 0) return false;
+  try {
+    if (auto p = load::progress_from_json(json::serialize(json::parse(line).as_object().at("progress")))) latest = p;
+  } catch (const std::exception&) {
+  }
+  return true;
+}
+
+// Reads every worker until each has sent its result or closed: progress
+// lines feed a live line each second (when progress is on); the result line
+// (or nullopt for a worker that closed first) is returned per worker.
+std::vector<std::optional<std::string>> collect(std::vector<LineSocket>& workers, bool progress) {
+  const std::size_t n = workers.size();
+  std::vector<std::optional<std::string>> results(n);
+  std::vector<std::optional<load::ShareProgress>> latest(n);
+  std::vector<bool> open(n, true);
+  const bool tty = isatty(STDERR_FILENO);
+  auto next_line = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+  for (;;) {
+    std::vector<pollfd> fds;
+    std::vector<std::size_t> index;
+    for (std::size_t i = 0; i < n; ++i)
+      if (open[i] && !results[i]) fds.push_back({workers[i].fd(), POLLIN, 0}), index.push_back(i);
+    if (fds.empty()) break;
+    if (poll(fds.data(), fds.size(), 1000) < 0 && errno != EINTR) break;
+    for (std::size_t k = 0; k < fds.size(); ++k) {
+      if (!(fds[k].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      const std::size_t i = index[k];
+      std::vector<std::string> lines;
+      open[i] = workers[i].pump(lines);
+      for (auto& line : lines)
+        if (!is_progress(line, latest[i])) results[i] = std::move(line);
+    }
+    if (progress && std::chrono::steady_clock::now() >= next_line) {
+      next_line += std::chrono::seconds(1);
+      std::size_t alive = 0;
+      for (std::size_t i = 0; i < n; ++i) alive += open[i] && !results[i] ? 1 : 0;
+      std::fprintf(stderr, "%s%s%s", tty ? "\r" : "", load::merged_progress_line(latest, alive).c_str(),
+                   tty ? "  " : "\n");
+      std::fflush(stderr);
+    }
+  }
+  return results;
+}
+
 }  // namespace
 
-Result<ProcessRun> run_on_workers(unsigned n, const std::string& listen_addr, const std::string& scenario_file) {
+Result<ProcessRun> run_on_workers(unsigned n, const std::string& listen_addr, const std::string& scenario_file,
+                                  bool progress) {
   auto listener = open_socket(listen_addr, true);
   if (!listener) return listener.error();
   LineSocket closer(*listener);
@@ -211,10 +278,12 @@ Result<ProcessRun> run_on_workers(unsigned n, const std::string& listen_addr, co
   const auto args = job_arguments(scenario_file);
   const std::string text = scenario_file.empty() ? "" : read_text(scenario_file);
   for (unsigned i = 0; i < n; ++i) workers[i].send_line(job_line(args, scenario_file, text, i, n));  // all start together
+  const auto results = collect(workers, progress);
   ProcessRun run;
   for (unsigned i = 0; i < n; ++i) {
-    const auto line = workers[i].read_line();
-    auto part = line ? load::part_from_json(*line) : Result<load::PartReport>(Error{ErrorKind::kUnavailable, "connection lost"});
+    const auto& line = results[i];
+    auto part = line ? load::part_from_json(*line)
+                     : Result<load::PartReport>(Error{ErrorKind::kUnavailable, "connection lost before its result"});
     if (part) {
       run.parts.push_back(std::move(*part));
       run.parts.back().name = names[i];
@@ -240,7 +309,7 @@ int run_worker(const std::string& coordinator) {
   std::filesystem::create_directories(dir);
   Result<std::string> result = Error{ErrorKind::kProtocol, "bad job"};
   try {
-    result = run_job(json::parse(*job).as_object(), dir);
+    result = run_job(json::parse(*job).as_object(), dir, s);
   } catch (const std::exception& e) {
     result = Error{ErrorKind::kProtocol, fmt::format("bad job from the coordinator: {}", e.what())};
   }

@@ -74,9 +74,27 @@ std::int64_t unix_ms_now() {
       .count();
 }
 
+// Until every child has ended: a live line each second from their progress
+// files (when progress is on).
+void watch(std::vector<lab::Process>& children, const std::filesystem::path& dir, bool progress) {
+  const bool tty = isatty(STDERR_FILENO);
+  for (auto next = std::chrono::steady_clock::now() + 1s;; next += 1s) {
+    std::size_t alive = 0;
+    for (auto& c : children) alive += c.running() ? 1 : 0;
+    if (alive == 0) break;
+    std::this_thread::sleep_until(next);
+    if (!progress) continue;
+    std::vector<std::optional<load::ShareProgress>> shares;
+    for (std::size_t i = 0; i < children.size(); ++i)
+      shares.push_back(load::progress_from_json(read_text(dir / fmt::format("share{}.json.progress", i))));
+    std::fprintf(stderr, "%s%s%s", tty ? "\r" : "", load::merged_progress_line(shares, alive).c_str(), tty ? "  " : "\n");
+    std::fflush(stderr);
+  }
+}
+
 }  // namespace
 
-Result<ProcessRun> run_in_processes(unsigned n) {
+Result<ProcessRun> run_in_processes(unsigned n, bool progress) {
   const auto dir = std::filesystem::temp_directory_path() / fmt::format("scalelab-load-{}", getpid());
   std::filesystem::create_directories(dir);
   const std::int64_t start_ms = unix_ms_now() + kStartDelay.count();
@@ -90,6 +108,7 @@ Result<ProcessRun> run_in_processes(unsigned n) {
     names.push_back(fmt::format("process {} (pid {})", i + 1, p->pid()));
     children.push_back(std::move(*p));
   }
+  watch(children, dir, progress);
   ProcessRun run;
   for (unsigned i = 0; i < n; ++i) {
     std::optional<int> code;
@@ -123,6 +142,12 @@ int run_share(const load::Scenario& whole, const std::string& part, const std::s
   load::RunOptions opts;
   opts.stop = stop;
   opts.on_sample = [&](const load::Sample& x) { seconds.record(x); };
+  // Rewritten whole each second (renamed into place) for the parent's live line.
+  const std::string progress_file = out_file + ".progress";
+  opts.on_progress = [&](const load::Progress& p) {
+    if (lab::write_file(progress_file + ".tmp", load::progress_to_json(load::share_progress(p))))
+      std::filesystem::rename(progress_file + ".tmp", progress_file);
+  };
   std::this_thread::sleep_until(std::chrono::system_clock::time_point(std::chrono::milliseconds(start_at_unix_ms)));
   auto report = load::run(s, opts);
   if (!report) {

@@ -23,8 +23,8 @@ struct ProcessRun {
 
 // Runs this command line again in n processes (--processes removed, its
 // outputs left to this process) and merges their results. Fails when no
-// process finished.
-Result<ProcessRun> run_in_processes(unsigned n);
+// process finished. progress: a merged live line each second on stderr.
+Result<ProcessRun> run_in_processes(unsigned n, bool progress);
 
 // One share, in a child started by run_in_processes: waits for the common
 // start time (Unix ms), runs, and writes the share's result to out_file.

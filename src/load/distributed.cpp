@@ -237,6 +237,43 @@ Result<PartReport> part_from_json(std::string_view text) {
   }
 }
 
+ShareProgress share_progress(const Progress& p) {
+  return {p.elapsed_s, p.users, p.total_requests, p.total_failures, p.last ? p.last->rps() : 0};
+}
+
+std::string progress_to_json(const ShareProgress& p) {
+  return json::serialize(json::object{{"elapsed_s", p.elapsed_s},
+                                      {"users", p.users},
+                                      {"requests", p.requests},
+                                      {"failures", p.failures},
+                                      {"rps", p.rps}});
+}
+
+std::optional<ShareProgress> progress_from_json(std::string_view text) {
+  try {
+    const auto o = json::parse(text).as_object();
+    return ShareProgress{as_double(o.at("elapsed_s")), static_cast<unsigned>(as_u64(o.at("users"))),
+                         as_u64(o.at("requests")), as_u64(o.at("failures")), as_double(o.at("rps"))};
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+std::string merged_progress_line(const std::vector<std::optional<ShareProgress>>& shares, std::size_t alive) {
+  ShareProgress m;
+  for (const auto& s : shares) {
+    if (!s) continue;
+    m.elapsed_s = std::max(m.elapsed_s, s->elapsed_s);
+    m.users += s->users;
+    m.requests += s->requests;
+    m.failures += s->failures;
+    m.rps += s->rps;
+  }
+  const double err = m.requests ? 100.0 * static_cast<double>(m.failures) / static_cast<double>(m.requests) : 0;
+  return fmt::format("{:6.1f}s  generators {}/{}  users {:>5}  rps {:>8.0f}  requests {:>9}  errors {} ({:.2f}%)",
+                     m.elapsed_s, alive, shares.size(), m.users, m.rps, m.requests, m.failures, err);
+}
+
 Report merge_parts(const std::vector<PartReport>& parts) {
   Report m = parts.front().report;
   m.threads = 0;

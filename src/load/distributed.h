@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -48,6 +49,22 @@ struct PartReport {
 
 std::string part_to_json(const PartReport& part);
 Result<PartReport> part_from_json(std::string_view text);
+
+// A share's progress as it travels to the parent or coordinator (a short
+// JSON object, once a second), and the live line over all shares.
+struct ShareProgress {
+  double elapsed_s = 0;
+  unsigned users = 0;
+  std::uint64_t requests = 0, failures = 0;
+  double rps = 0;  // the last second
+};
+ShareProgress share_progress(const Progress& p);
+std::string progress_to_json(const ShareProgress& p);
+std::optional<ShareProgress> progress_from_json(std::string_view text);
+// "   12.0s  generators 4/4  users 50  rps 8123  requests 123456  errors 0 (0.00%)"
+// from the latest progress of each share (nullopt: none yet); alive: shares
+// still running.
+std::string merged_progress_line(const std::vector<std::optional<ShareProgress>>& shares, std::size_t alive);
 
 // The merged report of the shares that finished. REQUIRES: !parts.empty(),
 // every part ran the same scenario.

@@ -19,12 +19,16 @@ url="http://127.0.0.1:$port/x"
 json_field() { /usr/bin/python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))" "$@"; }
 
 for n in 1 2 4; do
-  "$bin" load --url "$url" --users 8 --max-requests 400 --duration 60s --no-progress --processes "$n" \
+  progress=--no-progress; [[ $n == 2 ]] && progress=--progress  # the merged live line, once
+  "$bin" load --url "$url" --users 8 --max-requests 400 --duration 60s "$progress" --processes "$n" \
     --json "$dir/p$n.json" >"$dir/p$n.txt" 2>"$dir/p$n.err" || fail "$n processes: exit $?: $(cat "$dir/p$n.err")"
   total=$(json_field "$dir/p$n.json" 'd["total_requests"]')
   [[ $total == 400 ]] || fail "$n processes counted $total requests, want 400"
   if [[ $n -gt 1 ]]; then
     grep -q "generator processes: $n finished, 0 lost" "$dir/p$n.txt" || fail "process table: $(cat "$dir/p$n.txt")"
+  fi
+  if [[ $n == 2 ]]; then
+    grep -q "generators 2/2" "$dir/p2.err" || fail "no merged live line: $(cat "$dir/p2.err")"
   fi
 done
 # Every request waits 20 ms in the stub: the merged median is near it
