@@ -86,4 +86,27 @@ total=$(json_field "$dir/coord.json" 'd["total_requests"]')
 [[ $total == 300 ]] || fail "coordinator counted $total requests, want 300"
 grep -q "generator processes: 2 finished, 0 lost" "$dir/coord.txt" || fail "coordinator table: $(cat "$dir/coord.txt")"
 grep -q "worker 2 (" "$dir/coord.txt" || fail "workers not named: $(cat "$dir/coord.txt")"
+
+# A worker killed mid-run: named by host and pid, the other's share reported, exit 3.
+cport=$(free_port)
+"$bin" load "$dir/s.yaml" --coordinator --expect-workers 2 --listen "127.0.0.1:$cport" --no-progress \
+  --max-requests 0 --duration 8s --json "$dir/coord2.json" >"$dir/coord2.txt" 2>"$dir/coord2.err" &
+coord=$!
+wpids=()
+for w in 1 2; do
+  for _ in $(seq 1 100); do
+    "$bin" load --worker "127.0.0.1:$cport" >"$dir/k$w.txt" 2>&1 & wpid=$!
+    sleep 0.2
+    if kill -0 "$wpid" 2>/dev/null; then wpids+=("$wpid"); break; fi
+    wait "$wpid" 2>/dev/null || true
+  done
+done
+[[ ${#wpids[@]} == 2 ]] || fail "workers could not join the second coordinator: $(cat "$dir/coord2.err")"
+sleep 3  # mid-run: shares start 1.5 s after the job arrives
+kill -9 "${wpids[0]}"
+rc=0; wait "$coord" || rc=$?
+[[ $rc -eq 3 ]] || fail "lost worker: exit $rc, want 3: $(cat "$dir/coord2.err")"
+grep -q "LOST worker .*pid ${wpids[0]}).*connection lost" "$dir/coord2.txt" || fail "lost worker line: $(cat "$dir/coord2.txt")"
+grep -q "generator processes: 1 finished, 1 lost" "$dir/coord2.txt" || fail "table: $(cat "$dir/coord2.txt")"
+[[ -s $dir/coord2.json ]] || fail "no report after a lost worker"
 echo ok

@@ -128,5 +128,18 @@ TEST(LoadMerge, SelfCheckReasonsNameTheirProcess) {
   EXPECT_EQ(m.check.reasons[0], "process 2: generator busy 99%");
 }
 
+TEST(LoadProgress, LiveLineSumsTheSharesAndCountsTheRunningOnes) {
+  ShareProgress a{2.0, 3, 100, 1, 50};
+  ShareProgress b{2.1, 2, 60, 0, 30};
+  const auto back = progress_from_json(progress_to_json(b));
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->requests, 60u);
+  const std::string line = merged_progress_line({a, *back, std::nullopt}, 2);
+  EXPECT_NE(line.find("generators 2/3"), std::string::npos) << line;
+  EXPECT_NE(line.find("users     5"), std::string::npos) << line;
+  EXPECT_NE(line.find("requests       160"), std::string::npos) << line;
+  EXPECT_NE(line.find("2.1s"), std::string::npos) << line;
+}
+
 }  // namespace
 }  // namespace scalelab::load
