@@ -168,7 +168,9 @@ int run_load(const LoadArgs& a, CLI::App& cmd) {
     if (!r.pass) code = 2;
   }
   if (!a.json.empty()) {
-    if (auto st = lab::write_file(a.json, load::report_json(*report, results)); !st) {
+    if (auto st = lab::write_file(
+            a.json, processes ? with_generators(load::report_json(*report, results), *processes)
+                              : load::report_json(*report, results)); !st) {
       spdlog::error("load: {}", st.error().message);
       return 1;
     }

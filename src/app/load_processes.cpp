@@ -9,6 +9,7 @@
 #include <sstream>
 #include <thread>
 
+#include <boost/json.hpp>
 #include <fmt/format.h>
 
 #include "lab/process.h"
@@ -160,6 +161,24 @@ int run_share(const load::Scenario& whole, const std::string& part, const std::s
     return 1;
   }
   return 0;
+}
+
+std::string with_generators(const std::string& report_json, const ProcessRun& run) {
+  namespace json = boost::json;
+  json::value doc = json::parse(report_json);
+  json::array generators;
+  for (const auto& p : run.parts)
+    generators.emplace_back(json::object{{"name", p.name},
+                                         {"finished", true},
+                                         {"requests", p.report.aggregate.count},
+                                         {"failures", p.report.aggregate.failures},
+                                         {"requests_per_s", p.report.rps()},
+                                         {"p50_ms", p.report.aggregate.quantile_ms(0.5)},
+                                         {"p99_ms", p.report.aggregate.quantile_ms(0.99)},
+                                         {"generator_cpu_s", p.report.check.generator_cpu_s}});
+  for (const auto& l : run.lost) generators.emplace_back(json::object{{"name", l}, {"finished", false}});
+  doc.as_object()["generators"] = std::move(generators);
+  return json::serialize(doc) + "\n";
 }
 
 std::string processes_table(const ProcessRun& run) {

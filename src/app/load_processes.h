@@ -31,6 +31,11 @@ Result<ProcessRun> run_in_processes(unsigned n, bool progress);
 int run_share(const load::Scenario& s, const std::string& part, const std::string& out_file,
               std::int64_t start_at_unix_ms, const std::atomic<bool>* stop);
 
+// The run's JSON (load::report_json) with a "generators" array added: each
+// finished process or worker (name, requests, failures, rps, p50/p99, CPU)
+// and the lost ones (name, why).
+std::string with_generators(const std::string& report_json, const ProcessRun& run);
+
 // A line per process and the lost ones, for the end of the run.
 std::string processes_table(const ProcessRun& run);
 

@@ -29,6 +29,8 @@ for n in 1 2 4; do
   fi
   if [[ $n == 2 ]]; then
     grep -q "generators 2/2" "$dir/p2.err" || fail "no merged live line: $(cat "$dir/p2.err")"
+    shares=$(json_field "$dir/p2.json" 'sum(g["requests"] for g in d["generators"])')
+    [[ $shares == 400 ]] || fail "the generators in the JSON add up to $shares, want 400"
   fi
 done
 # Every request waits 20 ms in the stub: the merged median is near it
@@ -57,6 +59,8 @@ rc=0; wait "$load" || rc=$?
 grep -q "LOST process .* (pid $victim): killed by signal 9" "$dir/lost.txt" || fail "lost line: $(cat "$dir/lost.txt")"
 grep -q "generator processes: 1 finished, 1 lost" "$dir/lost.txt" || fail "table: $(cat "$dir/lost.txt")"
 [[ -s $dir/lost.json ]] || fail "no report after a lost process"
+lost=$(json_field "$dir/lost.json" 'sum(1 for g in d["generators"] if not g["finished"])')
+[[ $lost == 1 ]] || fail "the JSON lists $lost lost generators, want 1"
 
 # A coordinator and two workers over loopback TCP, with a scenario file.
 cat >"$dir/s.yaml" <<YAML
