@@ -16,6 +16,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   python3-locust                    # a test checks our CSV columns against Locust's own; also a bench peer
   libhiredis-dev librabbitmq-dev libyaml-cpp-dev
+  libtbb-dev                        # lab hw3: TBB's concurrent_hash_map
   # real servers, started by the project on private ports (never the system ones)
   redis-server redis-tools rabbitmq-server haproxy
   # report charts (inlined into HTML reports)
