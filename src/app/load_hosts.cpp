@@ -21,7 +21,7 @@
 #include <fmt/format.h>
 
 #include "lab/process.h"
-#include "lab/report.h"
+#include "report/output.h"
 
 namespace scalelab::app {
 namespace {
@@ -192,7 +192,7 @@ Result<std::string> run_job(const json::object& job, const std::filesystem::path
                      out.string(), std::string("--start-at"), std::to_string(start), std::string("--no-progress")})
     argv.push_back(std::move(extra));
   if (!scenario_name.empty()) {  // the args name it by its base name; it lives in dir here
-    if (auto st = lab::write_file(dir / scenario_name, scenario); !st) return st.error();
+    if (auto st = report::write_file(dir / scenario_name, scenario); !st) return st.error();
     for (auto& a : argv)
       if (a == scenario_name) a = (dir / scenario_name).string();
   }

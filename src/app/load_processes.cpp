@@ -13,7 +13,7 @@
 #include <fmt/format.h>
 
 #include "lab/process.h"
-#include "lab/report.h"
+#include "report/output.h"
 
 namespace scalelab::app {
 namespace {
@@ -146,7 +146,7 @@ int run_share(const load::Scenario& whole, const std::string& part, const std::s
   // Rewritten whole each second (renamed into place) for the parent's live line.
   const std::string progress_file = out_file + ".progress";
   opts.on_progress = [&](const load::Progress& p) {
-    if (lab::write_file(progress_file + ".tmp", load::progress_to_json(load::share_progress(p))))
+    if (report::write_file(progress_file + ".tmp", load::progress_to_json(load::share_progress(p))))
       std::filesystem::rename(progress_file + ".tmp", progress_file);
   };
   std::this_thread::sleep_until(std::chrono::system_clock::time_point(std::chrono::milliseconds(start_at_unix_ms)));
@@ -156,7 +156,7 @@ int run_share(const load::Scenario& whole, const std::string& part, const std::s
     return 1;
   }
   load::PartReport result{fmt::format("share {}/{}", index, n), std::move(*report), seconds.take()};
-  if (auto st = lab::write_file(out_file, load::part_to_json(result)); !st) {
+  if (auto st = report::write_file(out_file, load::part_to_json(result)); !st) {
     std::fprintf(stderr, "scalelab load: %s\n", st.error().message.c_str());
     return 1;
   }
