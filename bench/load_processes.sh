@@ -13,18 +13,21 @@ repo_root=$(cd "$script_dir/.." && pwd)
 # shellcheck source=../scripts/lib.sh
 source "$repo_root/scripts/lib.sh"
 
-scalelab="$repo_root/build/release/bin/scalelab"
+scalelab=${SCALELAB_BIN:-$repo_root/build/release/bin/scalelab}
+smoke=no
 duration=5
 users=64
 rounds=2
 counts="1 2 4"
 usage() {
-  echo "usage: bench/load_processes.sh [--scalelab BIN] [--duration SECS] [--users N] [--rounds N] [--counts '1 2 4']"
-  echo "Needs nginx (scripts/setup.sh --bench)."
+  echo "usage: bench/load_processes.sh [--bin BIN] [--duration SECS] [--users N] [--rounds N] [--counts '1 2 4'] [--smoke]"
+  echo "--bin (or \$SCALELAB_BIN): the scalelab binary; --smoke: one 1 s round of 1 and 2 processes (checks the bench runs, measures nothing)."
+  echo "Needs nginx (scripts/setup.sh --bench); a missing peer exits 77."
 }
 while [[ $# -gt 0 ]]; do
   case "$1" in
-    --scalelab) scalelab=$2; shift 2 ;;
+    --scalelab|--bin) scalelab=$(realpath "$2"); shift 2 ;;
+    --smoke) smoke=yes; shift ;;
     --duration) duration=$2; shift 2 ;;
     --users) users=$2; shift 2 ;;
     --rounds) rounds=$2; shift 2 ;;
@@ -33,9 +36,12 @@ while [[ $# -gt 0 ]]; do
     *) echo "load_processes: unknown option $1" >&2; exit 1 ;;
   esac
 done
-for tool in nginx /usr/bin/time; do
-  command -v "$tool" >/dev/null || { echo "load_processes: $tool not found (scripts/setup.sh --bench)" >&2; exit 1; }
-done
+bench_need load_processes nginx nginx-light
+bench_need load_processes /usr/bin/time time
+if [[ $smoke == yes ]]; then
+  duration=1 rounds=1 counts="1 2" users=4
+  bench_smoke_note load_processes
+fi
 
 tmp=$(mktemp -d)
 pids=()
@@ -43,9 +49,8 @@ trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev
 # nginx with a worker per core, so the target is not one core's worth.
 port=$(free_port)
 mkdir -p "$tmp/nginx"
-sed -e "s|@PORT@|$port|g" -e "s|@PREFIX@|$tmp/nginx|g" -e "s|^worker_processes 1;|worker_processes auto;|" \
-  -e "s|@PATH@|/albums/1|g" -e 's|@BODY@|{"id":"1","title":"Blue Train","artist":"John Coltrane","price":56.99}|g' \
-  "$script_dir/peers/nginx/nginx.conf.in" >"$tmp/nginx/nginx.conf"
+render_nginx_conf "$port" "$tmp/nginx" /albums/1 '{"id":"1","title":"Blue Train","artist":"John Coltrane","price":56.99}' \
+  | sed -e "s|^worker_processes 1;|worker_processes auto;|" >"$tmp/nginx/nginx.conf"
 nginx -p "$tmp/nginx" -c "$tmp/nginx/nginx.conf" -e "$tmp/nginx/error.log" &
 pids+=($!)
 url="http://127.0.0.1:$port/albums/1"
@@ -57,7 +62,7 @@ for round in $(seq 1 "$rounds"); do
   for n in $counts; do
     /usr/bin/time -f "%U %S" -o "$tmp/time" "$scalelab" load --url "$url" --users "$users" \
       --duration "${duration}s" --processes "$n" --no-progress --json "$tmp/r.json" >/dev/null 2>"$tmp/err" \
-      || { echo "  $n processes failed: $(cat "$tmp/err")"; continue; }
+      || { echo "  $n processes failed: $(cat "$tmp/err")"; [[ $smoke == yes ]] && exit 1; continue; }
     read -r user sys <"$tmp/time"
     /usr/bin/python3 -c "
 import json,sys
