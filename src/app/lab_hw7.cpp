@@ -1,5 +1,5 @@
 // `scalelab lab hw7`: the flash sale, sync vs async orders, the minimum
-// workers, and functions with their cost (src/lab/hw7.h, docs/hw7.md).
+// workers, and functions with their cost (src/lab/hw7/hw7.h, docs/hw7.md).
 #include <memory>
 #include <string>
 
@@ -8,7 +8,7 @@
 
 #include "app/labs.h"
 #include "app/options.h"
-#include "lab/hw7.h"
+#include "lab/hw7/hw7.h"
 
 namespace scalelab::app {
 
@@ -62,10 +62,16 @@ void add_hw7_lab(CLI::App& lab, int& exit_code) {
       exit_code = 1;
       return;
     }
+    auto files = lab::render_hw7(*r, o->out_dir);
+    if (!files) {
+      spdlog::error("hw7: {}", files.error().message);
+      exit_code = 1;
+      return;
+    }
     fmt::print("hw7 (time scale {}, broker {}):\n", o->time_scale, r->broker);
     for (const auto& line : r->verdict) fmt::print("  {}\n", line);
-    fmt::print("report: {}\nruns: {}\ndepth: {}\nsummary: {}\n", r->report.string(), r->runs_csv.string(),
-               r->depth_csv.string(), r->json.string());
+    fmt::print("report: {}\nruns: {}\ndepth: {}\nsummary: {}\n", files->report.string(), files->runs_csv.string(),
+               files->depth_csv.string(), files->summary.string());
     exit_code = r->audits_ok() ? 0 : 3;
   });
 }

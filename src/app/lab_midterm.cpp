@@ -1,5 +1,5 @@
 // `scalelab lab midterm`: carts with resilience off, then on, through a
-// catalog fault timeline (src/lab/midterm.h, docs/midterm.md).
+// catalog fault timeline (src/lab/midterm/midterm.h, docs/midterm.md).
 #include <memory>
 #include <string>
 
@@ -8,7 +8,7 @@
 
 #include "app/labs.h"
 #include "app/options.h"
-#include "lab/midterm.h"
+#include "lab/midterm/midterm.h"
 
 namespace scalelab::app {
 

@@ -10,7 +10,7 @@
 
 #include "support/test_server.h"
 
-#include "lab/midterm.h"
+#include "lab/midterm/midterm.h"
 
 namespace scalelab {
 namespace {

@@ -1,4 +1,4 @@
-#include "lab/midterm.h"
+#include "lab/midterm/midterm.h"
 
 #include <algorithm>
 #include <atomic>
