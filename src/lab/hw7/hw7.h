@@ -41,7 +41,7 @@
 namespace scalelab::lab {
 
 struct Hw7Options {
-  std::filesystem::path out_dir = "reports/hw7";
+  std::filesystem::path out_dir = "reports/hw7";  // where `lab hw7` renders; --rabbitmq keeps its node here
   double time_scale = 1.0;                  // K, in (0, 1]; e.g. 0.1 for a run of a few minutes
   std::string broker_url = "memory://";     // or amqp://user:pass@host:port/vhost
   bool rabbitmq = false;                    // start a private RabbitMQ (under out_dir) and use it

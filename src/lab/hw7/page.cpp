@@ -113,6 +113,34 @@ void sync_section(report::HtmlReport& page, const Hw7Result& r) {
              xy_chart("scatter", std::move(datasets), "sent at (s since the phase began)", "response time (s)"));
 }
 
+// Queue depth and orders done over time, and the accept latency, per run.
+void async_charts(report::HtmlReport& page, const std::vector<const Hw7AsyncRun*>& main_runs) {
+  json::array depth_sets, done_sets;
+  for (const auto* a : main_runs) {
+    std::string name = run_name(*a);
+    depth_sets.emplace_back(json::object{{"label", name},
+                                         {"data", timeline_points(*a, [](const Hw7Point& p) { return double(p.depth); })},
+                                         {"pointRadius", 0}, {"borderWidth", 2}});
+    done_sets.emplace_back(json::object{{"label", name},
+                                        {"data", timeline_points(*a, [](const Hw7Point& p) { return double(p.done); })},
+                                        {"pointRadius", 0}, {"borderWidth", 2}});
+  }
+  page.chart("Queue depth over time (ready messages in order-processing-queue, from the broker)",
+             xy_chart("line", std::move(depth_sets), "s since the load began", "messages"));
+  page.chart("Orders done over time", xy_chart("line", std::move(done_sets), "s since the load began", "orders"));
+  json::array labels, p50, p99;
+  for (const auto* a : main_runs) {
+    labels.emplace_back(run_name(*a));
+    p50.emplace_back(round2(a->accept_p50_ms));
+    p99.emplace_back(round2(a->accept_p99_ms));
+  }
+  json::array lat_sets;
+  lat_sets.emplace_back(json::object{{"label", "p50"}, {"data", std::move(p50)}});
+  lat_sets.emplace_back(json::object{{"label", "p99"}, {"data", std::move(p99)}});
+  page.chart("Accept latency of POST /orders/async (wall ms; the course's target: under 100 ms)",
+             bar_chart(std::move(labels), std::move(lat_sets), "ms"));
+}
+
 void async_section(report::HtmlReport& page, const Hw7Result& r) {
   const Hw7Options& o = r.options;
   page.heading("2. Async: POST /orders/async, then the queue");
@@ -140,30 +168,7 @@ void async_section(report::HtmlReport& page, const Hw7Result& r) {
       "the measured rate). CPU and RSS are this whole process (service, workers and load generator).",
       o.rate, fmt_s(seconds(o.async_duration)), fmt_s(seconds(o.payment_delay)),
       o.rate * seconds(o.payment_delay), fmt_s(seconds(o.drain_limit))));
-  json::array depth_sets, done_sets;
-  for (const auto* a : main_runs) {
-    std::string name = run_name(*a);
-    depth_sets.emplace_back(json::object{{"label", name},
-                                         {"data", timeline_points(*a, [](const Hw7Point& p) { return double(p.depth); })},
-                                         {"pointRadius", 0}, {"borderWidth", 2}});
-    done_sets.emplace_back(json::object{{"label", name},
-                                        {"data", timeline_points(*a, [](const Hw7Point& p) { return double(p.done); })},
-                                        {"pointRadius", 0}, {"borderWidth", 2}});
-  }
-  page.chart("Queue depth over time (ready messages in order-processing-queue, from the broker)",
-             xy_chart("line", std::move(depth_sets), "s since the load began", "messages"));
-  page.chart("Orders done over time", xy_chart("line", std::move(done_sets), "s since the load began", "orders"));
-  json::array labels, p50, p99;
-  for (const auto* a : main_runs) {
-    labels.emplace_back(run_name(*a));
-    p50.emplace_back(round2(a->accept_p50_ms));
-    p99.emplace_back(round2(a->accept_p99_ms));
-  }
-  json::array lat_sets;
-  lat_sets.emplace_back(json::object{{"label", "p50"}, {"data", std::move(p50)}});
-  lat_sets.emplace_back(json::object{{"label", "p99"}, {"data", std::move(p99)}});
-  page.chart("Accept latency of POST /orders/async (wall ms; the course's target: under 100 ms)",
-             bar_chart(std::move(labels), std::move(lat_sets), "ms"));
+  async_charts(page, main_runs);
 }
 
 // The flash load against the last async run, the minimum that kept up and

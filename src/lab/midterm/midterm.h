@@ -25,7 +25,7 @@
 namespace scalelab::lab {
 
 struct MidtermOptions {
-  std::filesystem::path out_dir = "reports/midterm";
+  std::filesystem::path out_dir = "reports/midterm";  // where `lab midterm` renders (run_midterm writes nothing)
   std::chrono::milliseconds phase{10'000};          // each of the five phases
   unsigned users = 20;                              // closed-model virtual users
   std::chrono::milliseconds wait_min{500}, wait_max{2'000};  // between a user's requests
