@@ -62,6 +62,7 @@ class FastConn final : public Conn {
   }
 
  private:
+  // p and wire outlive the call: see Conn::exchange, which awaits it.
   asio::awaitable<Outcome> attempt(const Prepared& p, std::string_view wire, bool may_retry) {
     for (int round = 0;; ++round) {
       bool fresh = false;

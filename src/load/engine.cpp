@@ -159,7 +159,9 @@ Clock::time_point Engine::end_of_run() const {
 
 // Closed model: the peak number of users, spread over the Workers (each
 // waits for its turn in the profile). Open model: one dispatcher per Worker
-// with its share of the rate and of the in-flight bound.
+// with its share of the rate and of the in-flight bound. The coroutines take
+// the Worker by reference: it owns the io_context they run on, so it
+// outlives them.
 void Engine::spawn_load() {
   const std::size_t nworkers = workers_.size();
   if (sc_.model == Model::kClosed) {
