@@ -175,7 +175,7 @@ std::string generate_zipf_text(std::size_t bytes, std::uint64_t seed, std::size_
       int len = 1 + std::min(11, len_extra(rng));
       std::string w;
       for (int i = 0; i < len; ++i) w.push_back(kLetters[std::min<std::size_t>(letter(rng), letter(rng))]);
-      if (len > 3 && pct(rng) < 3) w.insert(w.size() - 1, "'");
+      if (len > 3 && pct(rng) < 3) w.insert(w.size() - 1, 1, '\'');
       if (seen.emplace(w, true).second) words.push_back(std::move(w));
     }
   }

@@ -28,7 +28,7 @@ class ShopContract : public ::testing::Test {
     return fmt::format(R"({{"product_id":{},"sku":{},"manufacturer":{},"category_id":{},"weight":{},"some_other_id":{}}})",
                        id, sku, manufacturer, category, weight, other);
   }
-  static std::string quoted(std::size_t n) { return "\"" + std::string(n, 'x') + "\""; }
+  static std::string quoted(std::size_t n) { return fmt::format("\"{}\"", std::string(n, 'x')); }
   static std::string inventory(const std::string& product, const std::string& quantity) {
     return fmt::format(R"({{"product_id":{},"quantity":{}}})", product, quantity);
   }
