@@ -1059,7 +1059,7 @@ Result<Hw7Result> run_hw7(const Hw7Options& o) {
     auto b = mq::open_broker(url);
     if (!b) return b.error();
     broker = std::move(*b);
-    result.broker = broker->kind();
+    result.broker = std::string(mq::to_string(broker->kind()));
   } else {
     result.broker = "none";
   }

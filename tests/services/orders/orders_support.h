@@ -57,8 +57,8 @@ inline std::vector<std::string> with_status(store::Store& store, const std::vect
       return out;
     }
     if (!*record) continue;
-    auto order = order_from_json(**record);
-    if (order && order->status == status) out.push_back(id);
+    auto order = decode_order(**record);
+    if (order && to_string(order->status) == status) out.push_back(id);
   }
   return out;
 }

@@ -213,12 +213,16 @@ TEST(OrdersAsync, AcceptingDoesNotWaitOnPayment) {
 
 class RefusingBroker : public mq::Broker {
  public:
-  std::string kind() const override { return "refusing"; }
+  mq::BrokerKind kind() const override { return mq::BrokerKind::kMemory; }
   Status declare(const mq::Topology&) override { return {}; }
   void publish_async(const std::string&, mq::Message, mq::PublishCallback done) override {
     done(Error{ErrorKind::kUnavailable, "connection lost before the confirm"});
   }
   Result<std::unique_ptr<mq::Subscription>> subscribe(const std::string&, mq::SubscribeOptions, mq::Handler) override {
+    return Error{ErrorKind::kUnavailable, "no"};
+  }
+  Result<std::unique_ptr<mq::Subscription>> subscribe(const std::string&, mq::SubscribeOptions,
+                                                      mq::AsyncHandler) override {
     return Error{ErrorKind::kUnavailable, "no"};
   }
   Result<std::uint64_t> queue_depth(const std::string&) override { return std::uint64_t{0}; }
@@ -238,9 +242,9 @@ TEST(OrdersAsync, AnUnconfirmedPublishIs503AndLeavesNoOrder) {
   ASSERT_EQ(left->size(), 1u);
   EXPECT_EQ(left->front().first.rfind("order/", 0), 0u) << left->front().first;
   auto id = left->front().first.substr(6);
-  auto marker = order_from_json(left->front().second);
+  auto marker = decode_order(left->front().second);
   ASSERT_TRUE(marker) << left->front().second;
-  EXPECT_EQ(marker->status, "rejected");
+  EXPECT_EQ(marker->status, OrderStatus::kRejected);
   auto got = f.client->get("/orders/" + id, 5s);
   ASSERT_TRUE(got);
   EXPECT_EQ(got->status, 404u) << got->body;
@@ -260,7 +264,7 @@ class LosingConfirmBroker : public mq::Broker {
     std::lock_guard lock(mu_);
     for (auto& t : threads_) t.join();
   }
-  std::string kind() const override { return "losing-confirm"; }
+  mq::BrokerKind kind() const override { return inner_.kind(); }
   Status declare(const mq::Topology& t) override { return inner_.declare(t); }
   void publish_async(const std::string& exchange, mq::Message m, mq::PublishCallback done) override {
     std::string id = m.headers["order_id"];
@@ -274,6 +278,10 @@ class LosingConfirmBroker : public mq::Broker {
   }
   Result<std::unique_ptr<mq::Subscription>> subscribe(const std::string& q, mq::SubscribeOptions o,
                                                       mq::Handler h) override {
+    return inner_.subscribe(q, o, std::move(h));
+  }
+  Result<std::unique_ptr<mq::Subscription>> subscribe(const std::string& q, mq::SubscribeOptions o,
+                                                      mq::AsyncHandler h) override {
     return inner_.subscribe(q, o, std::move(h));
   }
   Result<std::uint64_t> queue_depth(const std::string& q) override { return inner_.queue_depth(q); }
@@ -341,7 +349,7 @@ TEST(OrdersAsync, AnOrderAWorkerTookBeforeTheLostConfirmIsAcceptedNot503) {
     auto until = std::chrono::steady_clock::now() + 10s;
     while (std::chrono::steady_clock::now() < until) {
       auto rec = run_blocking(store.get(order_key(id)));
-      if (rec && *rec && order_from_json(**rec) && order_from_json(**rec)->status != "pending") return;
+      if (rec && *rec && decode_order(**rec) && decode_order(**rec)->status != OrderStatus::kPending) return;
       std::this_thread::sleep_for(1ms);
     }
   });
@@ -397,7 +405,7 @@ TEST(OrderWorker, ARedeliveredOrderIsChargedOnce) {
     ASSERT_TRUE(f.broker->publish(std::string(kExchange), {.routing_key = "", .body = R"({"order_id":"dup"})"}));
   // And an order charged before its worker died (processing, charge recorded).
   ASSERT_TRUE(store_order(*f.store, "half", "processing", R"([{"product_id":1,"quantity":1,"price":5}])"));
-  ASSERT_TRUE(run_blocking(record_charge(*f.store, *order_from_json(R"({"order_id":"half","customer_id":1,"status":"processing","items":[{"product_id":1,"quantity":1,"price":5}]})"))));
+  ASSERT_TRUE(run_blocking(record_charge(*f.store, *decode_order(R"({"order_id":"half","customer_id":1,"status":"processing","items":[{"product_id":1,"quantity":1,"price":5}]})"))));
   ASSERT_TRUE(f.broker->publish(std::string(kExchange), {.routing_key = "", .body = R"({"order_id":"half"})"}));
   auto worker = OrderWorker::start(*f.broker, *f.store, {.workers = 1, .payment = {.slots = 1, .delay = 5ms}, .max_deliveries = 3});
   ASSERT_TRUE(worker);
@@ -463,7 +471,7 @@ TEST(OrdersAudit, FlagsARefusedOrderThatIsStillInTheSystem) {
   ASSERT_TRUE(store_order(*store, "marker", "rejected", items));   // refused, as it should be left
   ASSERT_TRUE(store_order(*store, "visible", "pending", items));   // refused yet still an order
   ASSERT_TRUE(store_order(*store, "charged", "rejected", items));  // refused yet charged
-  ASSERT_TRUE(run_blocking(record_charge(*store, *order_from_json(R"({"order_id":"charged","customer_id":1,"status":"rejected","items":[{"product_id":1,"quantity":1,"price":5}]})"))));
+  ASSERT_TRUE(run_blocking(record_charge(*store, *decode_order(R"({"order_id":"charged","customer_id":1,"status":"rejected","items":[{"product_id":1,"quantity":1,"price":5}]})"))));
   auto clean = run_blocking(audit(*store, {}, {"marker", "gone"}));
   ASSERT_TRUE(clean);
   EXPECT_TRUE(clean->ok()) << clean->describe();
