@@ -5,26 +5,11 @@
 
 #include <fmt/format.h>
 
+#include "core/json_writer.h"
+
 namespace scalelab {
 
-void append_json_string(std::string& out, std::string_view s) {
-  out += '"';
-  for (char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) fmt::format_to(std::back_inserter(out), "\\u{:04x}", c);
-        else out += c;
-    }
-  }
-  out += '"';
-}
+void append_json_string(std::string& out, std::string_view s) { append_escaped_json_string(out, s); }
 
 void append_json_number(std::string& out, double v) {
   if (!std::isfinite(v)) {
