@@ -4,10 +4,10 @@
 #include <chrono>
 
 #include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "core/json_writer.h"
 #include "services/orders/record.h"
 
 namespace scalelab::orders {
@@ -39,8 +39,10 @@ mq::Topology topology(int max_deliveries) {
 Status declare_topology(mq::Broker& broker, int max_deliveries) { return broker.declare(topology(max_deliveries)); }
 
 mq::Message order_message(const std::string& order_id) {
+  std::string body;
+  JsonWriter(body).begin_object().field("order_id", order_id).end_object();
   return mq::Message{.routing_key = "order",
-                     .body = json::serialize(json::object{{"order_id", order_id}}),
+                     .body = std::move(body),
                      .headers = {{"order_id", order_id}},
                      .persistent = true};
 }

@@ -8,11 +8,20 @@
 #include <fmt/format.h>
 
 #include "core/ids.h"
+#include "core/json_writer.h"
 
 namespace scalelab::orders {
 
 namespace json = boost::json;
 namespace asio = boost::asio;
+
+namespace {
+
+// Room for a record's fixed part and for each item, so encoding allocates once.
+constexpr std::size_t kRecordReserve = 160;
+constexpr std::size_t kItemReserve = 56;
+
+}  // namespace
 
 std::string order_key(std::string_view id) { return fmt::format("order/{}", id); }
 std::string charge_key(std::string_view id) { return fmt::format("order-charge/{}", id); }
@@ -24,17 +33,21 @@ std::string now_rfc3339() {
 }
 
 std::string encode_order(const Order& order) {
-  json::array items;
-  items.reserve(order.items.size());
+  std::string out;
+  out.reserve(kRecordReserve + order.items.size() * kItemReserve);
+  JsonWriter w(out);
+  w.begin_object()
+      .field("order_id", order.order_id)
+      .field("customer_id", order.customer_id)
+      .field("status", to_string(order.status))
+      .key("items")
+      .begin_array();
   for (const auto& i : order.items)
-    items.push_back(json::object{{"product_id", i.product_id}, {"quantity", i.quantity}, {"price", i.price}});
-  json::object o{{"order_id", order.order_id},
-                 {"customer_id", order.customer_id},
-                 {"status", to_string(order.status)},
-                 {"items", std::move(items)},
-                 {"created_at", order.created_at}};
-  if (!order.reason.empty()) o["reason"] = order.reason;
-  return json::serialize(o);
+    w.begin_object().field("product_id", i.product_id).field("quantity", i.quantity).field("price", i.price).end_object();
+  w.end_array().field("created_at", order.created_at);
+  if (!order.reason.empty()) w.field("reason", order.reason);
+  w.end_object();
+  return out;
 }
 
 Result<Order> decode_order(std::string_view text) {
@@ -127,10 +140,14 @@ asio::awaitable<Status> fail_unreadable(store::Store& store, std::string id, std
 asio::awaitable<Result<bool>> record_charge(store::Store& store, Order order) {
   std::string txn;
   assign_random_hex_id(txn);
-  std::string record = json::serialize(json::object{{"order_id", order.order_id},
-                                                    {"amount", order_total(order)},
-                                                    {"transaction_id", "txn-" + txn},
-                                                    {"charged_at", now_rfc3339()}});
+  std::string record;
+  JsonWriter(record)
+      .begin_object()
+      .field("order_id", order.order_id)
+      .field("amount", order_total(order))
+      .field("transaction_id", "txn-" + txn)
+      .field("charged_at", now_rfc3339())
+      .end_object();
   auto stored = co_await store.put_if_absent(charge_key(order.order_id), std::move(record));
   if (!stored) co_return stored.error();
   co_return *stored;

@@ -2,16 +2,15 @@
 
 #include <algorithm>
 
-#include <boost/json/object.hpp>
 #include <fmt/format.h>
 
 #include "core/ids.h"
+#include "core/json_writer.h"
 #include "services/common/validation.h"
 #include "services/orders/record.h"
 
 namespace scalelab::orders {
 
-namespace json = boost::json;
 namespace asio = boost::asio;
 
 namespace {
@@ -55,8 +54,11 @@ Order validated(const http::Request& req) {
   return std::move(*order);
 }
 
+// {"order_id": ..., "status": ...}: the answer to an accepted POST /orders/async.
 http::Response status_of(unsigned code, const Accepted& a) {
-  return http::Response::json(code, json::object{{"order_id", a.order_id}, {"status", to_string(a.status)}});
+  std::string body;
+  JsonWriter(body).begin_object().field("order_id", a.order_id).field("status", to_string(a.status)).end_object();
+  return http::Response::json_text(code, std::move(body));
 }
 
 // The refusals both POSTs share.
