@@ -315,9 +315,11 @@ Result<std::unique_ptr<Subscription>> MemoryBroker::start_subscription(const std
   sub->options = options;
   sub->handler = std::move(handler);
   if (async_handler) sub->pool = std::make_unique<HandlerPool>(std::move(async_handler), options.threads);
-  core::MutexLock lock(state_->mutex);
-  auto q = state_->queues.find(queue);
-  if (q == state_->queues.end()) return Error{ErrorKind::kNotFound, fmt::format("no queue '{}'", queue)};
+  // sub->state is state_, named through sub so the analysis sees the lock
+  // that guards the subscription's fields.
+  core::MutexLock lock(sub->state->mutex);
+  auto q = sub->state->queues.find(queue);
+  if (q == sub->state->queues.end()) return Error{ErrorKind::kNotFound, fmt::format("no queue '{}'", queue)};
   ++q->second.subscriptions;
   q->second.wakes.push_back(&sub->wake);
   const int threads = sub->pool ? 1 : options.concurrency;  // a dispatcher, or the handler threads
