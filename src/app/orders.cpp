@@ -62,7 +62,7 @@ struct ServeOrders {
     std::unique_ptr<orders::FunctionRunner> runner;
     // On memory:// nothing else can reach the queue: the service runs its
     // worker itself, and the function runner serves the API itself.
-    const bool in_process = (*broker)->kind() == "memory";
+    const bool in_process = (*broker)->kind() == mq::BrokerKind::kMemory;
     const bool in_process_worker = role == Role::kService && in_process;
     if (role == Role::kService || (role == Role::kFunctions && in_process)) {
       service = std::make_unique<orders::OrdersService>(
@@ -97,12 +97,12 @@ struct ServeOrders {
     if (runner) {
       spdlog::info("{}: store {}, broker {}{}, up to {} instances, cold start {}-{} ms, keep warm {} ms, {} MB, "
                    "{} retries, {} ms per invocation",
-                   name, (*store)->describe(), (*broker)->kind(), service ? " (serving the API too)" : "",
+                   name, (*store)->describe(), mq::to_string((*broker)->kind()), service ? " (serving the API too)" : "",
                    functions.max_concurrency, functions.cold_start_min.count(), functions.cold_start_max.count(),
                    functions.keep_warm.count(), functions.memory_mb, functions.retries, payment_delay.count());
     } else {
       spdlog::info("{}: store {}, broker {}, payment {} slot(s) x {} ms{}", name, (*store)->describe(),
-                   (*broker)->kind(), payment_slots, payment_delay.count(),
+                   mq::to_string((*broker)->kind()), payment_slots, payment_delay.count(),
                    consumer ? fmt::format(", {} worker(s)", workers) : std::string());
     }
     auto started = std::chrono::steady_clock::now();

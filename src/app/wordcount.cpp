@@ -69,7 +69,7 @@ struct ServeWordcount {
     http::Router router;
     obs::Registry registry;
     http::Server http_server(server, router, registry);
-    spdlog::info("wordcount-{}: running on the {} bus", role, (*broker)->kind());
+    spdlog::info("wordcount-{}: running on the {} bus", role, mq::to_string((*broker)->kind()));
     http_server.run_until_signal();
     splitter.reset();
     mapper.reset();
@@ -126,7 +126,7 @@ struct WordcountArgs {
       }
       local = std::move(*c);
     } else if (services == "spawn") {
-      if ((*broker)->kind() == "memory") {
+      if ((*broker)->kind() == mq::BrokerKind::kMemory) {
         spdlog::error("wordcount: --services spawn needs an amqp:// broker (processes cannot share memory://)");
         return 2;
       }
@@ -146,7 +146,7 @@ struct WordcountArgs {
     }
     const auto& r = *result;
     fmt::print("job {}: {} ({} bytes, {} chunks, {} mappers, {} bus)\n", r.job_id, input, r.input_bytes, r.chunks,
-               mappers, (*broker)->kind());
+               mappers, mq::to_string((*broker)->kind()));
     fmt::print("  total words   {}\n  unique words  {}\n", r.total_words, r.unique_words);
     fmt::print("  phases        split {:.1f} ms, map {:.1f} ms, reduce {:.1f} ms; total {:.1f} ms\n", r.split_ms,
                r.map_ms, r.reduce_ms, r.total_ms);

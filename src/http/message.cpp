@@ -162,4 +162,18 @@ std::optional<std::string> percent_decode(std::string_view in, bool plus_is_spac
   return out;
 }
 
+std::optional<std::chrono::milliseconds> parse_deadline_ms(std::string_view value) {
+  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+  while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+  if (value.empty()) return std::nullopt;
+  long long ms = 0;
+  auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), ms);
+  if (ec != std::errc() || end != value.data() + value.size()) return std::nullopt;
+  return std::chrono::milliseconds(ms);
+}
+
+std::optional<std::chrono::milliseconds> deadline_ms(const Request& req) {
+  return parse_deadline_ms(req.header(kDeadlineHeader));
+}
+
 }  // namespace scalelab::http

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <array>
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <stdexcept>
@@ -133,5 +134,13 @@ class Request {
 // Percent-decodes a URL component; '+' becomes a space when plus_is_space.
 // Returns nullopt on a malformed escape.
 std::optional<std::string> percent_decode(std::string_view in, bool plus_is_space);
+
+// The one parser of the X-Deadline-Ms value: a base-10 integer of
+// milliseconds (0 or negative: out of time), blanks around it allowed.
+// nullopt when malformed.
+std::optional<std::chrono::milliseconds> parse_deadline_ms(std::string_view value);
+// The request's X-Deadline-Ms: nullopt when absent or malformed (the server
+// answers a malformed one with 400 before a handler sees it).
+std::optional<std::chrono::milliseconds> deadline_ms(const Request& req);
 
 }  // namespace scalelab::http

@@ -3,7 +3,11 @@
 // rabbitmq-c is blocking and not thread-safe, so every connection has its own
 // thread and nothing else touches it: one connection for publishing and
 // declaring, and one per subscription (its handlers run on `concurrency`
-// worker threads; acks go back through the connection's thread).
+// worker threads, or its coroutines on the subscription's HandlerPool; acks
+// go back through the connection's thread). Files: amqp_url.cpp (the URL),
+// amqp_wire.{h,cpp} (rabbitmq-c helpers, topology declaration),
+// amqp_connection.{h,cpp} (a connection and its thread), amqp_broker.cpp
+// (the broker and its consumers).
 // - Publishes are queued to the connection thread, which sends all it has and
 //   then reads the confirms (basic.ack, often `multiple`), so concurrent
 //   publishers are confirmed in batches.
@@ -24,6 +28,7 @@
 #include <memory>
 #include <mutex>
 
+#include "core/thread_annotations.h"
 #include "mq/broker.h"
 
 namespace scalelab::mq {
@@ -46,24 +51,28 @@ class AmqpBroker final : public Broker {
   static Result<std::unique_ptr<AmqpBroker>> connect(const std::string& url, const BrokerOptions& options);
   ~AmqpBroker() override;
 
-  std::string kind() const override { return "amqp"; }
+  BrokerKind kind() const override { return BrokerKind::kAmqp; }
   Status declare(const Topology& topology) override;
   void publish_async(const std::string& exchange, Message message, PublishCallback done) override;
   Result<std::unique_ptr<Subscription>> subscribe(const std::string& queue, SubscribeOptions options,
                                                   Handler handler) override;
+  Result<std::unique_ptr<Subscription>> subscribe(const std::string& queue, SubscribeOptions options,
+                                                  AsyncHandler handler) override;
   Result<std::uint64_t> queue_depth(const std::string& queue) override;
 
   // Everything declared so far, shared with every connection for redeclaring.
   // Auto-delete queues are not in it: the subscription on one declares it
   // (and its bindings) itself, taking it from `transient`.
   struct Declared {
-    std::mutex mutex;
-    Topology topology;
-    std::map<std::string, Topology> transient;  // by queue name
+    core::Mutex mutex;
+    Topology topology GUARDED_BY(mutex);
+    std::map<std::string, Topology> transient GUARDED_BY(mutex);  // by queue name
   };
 
  private:
   AmqpBroker(AmqpAddress address, BrokerOptions options);
+  Result<std::unique_ptr<Subscription>> start_subscription(const std::string& queue, SubscribeOptions options,
+                                                           Handler handler, AsyncHandler async_handler);
 
   AmqpAddress address_;
   BrokerOptions options_;

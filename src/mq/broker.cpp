@@ -11,6 +11,14 @@
 
 namespace scalelab::mq {
 
+std::string_view to_string(BrokerKind kind) {
+  switch (kind) {
+    case BrokerKind::kMemory: return "memory";
+    case BrokerKind::kAmqp: return "amqp";
+  }
+  return "unknown";
+}
+
 Status Broker::publish(const std::string& exchange, Message message) {
   std::promise<Status> done;
   auto result = done.get_future();

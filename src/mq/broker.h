@@ -14,8 +14,13 @@
 // Handlers must be idempotent: a message can arrive more than once.
 // Selected by URL with open_broker(): "memory://" or
 // "amqp://user:pass@host:port/vhost".
-// Thread-safety: a Broker and its Subscriptions are thread-safe; handlers run
-// on the subscription's own threads (`concurrency` of them).
+// Handlers are plain functions, run on the subscription's own threads
+// (`concurrency` of them), or coroutines (AsyncHandler), run on an executor
+// the subscription owns (a pool of `threads` threads) with up to
+// `concurrency` in flight; either way the message is settled (acked,
+// requeued or rejected) when the handler has completed, and a handler that
+// throws requeues it.
+// Thread-safety: a Broker and its Subscriptions are thread-safe.
 #pragma once
 
 #include <chrono>
@@ -24,6 +29,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -37,6 +43,10 @@
 namespace scalelab::mq {
 
 enum class ExchangeType { kDirect, kFanout, kTopic };
+
+// Which implementation a Broker is; strings only at the wire and the CLI.
+enum class BrokerKind { kMemory, kAmqp };
+std::string_view to_string(BrokerKind kind);  // "memory", "amqp"
 
 struct ExchangeSpec {
   std::string name;
@@ -97,10 +107,14 @@ enum class Outcome {
 };
 
 using Handler = std::function<Outcome(const Delivery&)>;
+// A coroutine handler. It owns its Delivery (a value, not a reference: the
+// coroutine suspends, and the broker's copy is gone by then).
+using AsyncHandler = std::function<boost::asio::awaitable<Outcome>(Delivery)>;
 
 struct SubscribeOptions {
   std::uint16_t prefetch = 16;  // unacked messages held at once (>= concurrency)
-  int concurrency = 1;          // handler threads
+  int concurrency = 1;          // handlers running at once (a Handler: its threads)
+  int threads = 1;              // an AsyncHandler: threads of the subscription's executor
 };
 
 // A consumer on one queue.
@@ -123,8 +137,7 @@ class Broker {
  public:
   virtual ~Broker() = default;
 
-  // "memory" or "amqp".
-  virtual std::string kind() const = 0;
+  virtual BrokerKind kind() const = 0;
 
   // Declares exchanges, queues and bindings (idempotent).
   virtual Status declare(const Topology& topology) = 0;
@@ -140,6 +153,10 @@ class Broker {
   // REQUIRES: options.prefetch >= 1, options.concurrency >= 1.
   virtual Result<std::unique_ptr<Subscription>> subscribe(const std::string& queue, SubscribeOptions options,
                                                           Handler handler) = 0;
+  // The same with a coroutine handler on the subscription's executor.
+  // REQUIRES: also options.threads >= 1.
+  virtual Result<std::unique_ptr<Subscription>> subscribe(const std::string& queue, SubscribeOptions options,
+                                                          AsyncHandler handler) = 0;
 
   // Number of messages ready in a queue (not counting unacked ones).
   virtual Result<std::uint64_t> queue_depth(const std::string& queue) = 0;

@@ -10,6 +10,9 @@
 
 #include <fmt/format.h>
 
+#include "core/thread_annotations.h"
+#include "mq/handler_pool.h"
+
 namespace scalelab::mq {
 
 namespace {
@@ -30,7 +33,7 @@ struct Queue {
   // one handler thread per subscription, not every thread of the broker: with
   // hundreds of idle handler threads (hw7's workers) waking all of them on
   // every publish and ack cost more CPU than the work.
-  std::vector<std::condition_variable*> wakes;
+  std::vector<std::condition_variable_any*> wakes;
   void signal() {
     for (auto* w : wakes) w->notify_one();
   }
@@ -44,12 +47,11 @@ struct Exchange {
 }  // namespace
 
 struct MemoryBroker::State {
-  std::mutex mutex;
-  std::unordered_map<std::string, Exchange> exchanges;
-  std::unordered_map<std::string, Queue> queues;
+  core::Mutex mutex;
+  std::unordered_map<std::string, Exchange> exchanges GUARDED_BY(mutex);
+  std::unordered_map<std::string, Queue> queues GUARDED_BY(mutex);
 
-  // REQUIRES: mutex held.
-  void route(const std::string& exchange, Stored stored) {
+  void route(const std::string& exchange, Stored stored) REQUIRES(mutex) {
     if (exchange.empty()) {
       auto q = queues.find(stored.message.routing_key);
       if (q != queues.end()) {
@@ -79,8 +81,7 @@ struct MemoryBroker::State {
   }
 
   // A message its handler gave up on (or whose subscription closed).
-  // REQUIRES: mutex held.
-  void give_back(const std::string& queue, Stored stored, bool requeue) {
+  void give_back(const std::string& queue, Stored stored, bool requeue) REQUIRES(mutex) {
     auto q = queues.find(queue);
     if (q == queues.end()) return;
     const auto& spec = q->second.spec;
@@ -101,55 +102,100 @@ struct MemoryBroker::State {
 
 namespace {
 
+// A subscription with a plain Handler runs `concurrency` threads that each
+// take a message and run the handler. One with an AsyncHandler runs a single
+// dispatching thread that starts up to `concurrency` handler coroutines on
+// its HandlerPool; each settles its message when it completes.
 struct MemorySubscription final : Subscription {
   std::shared_ptr<MemoryBroker::State> state;
   std::string queue;
   SubscribeOptions options;
-  Handler handler;
-  // Guarded by state->mutex:
-  bool closed = false;
-  bool released = false;  // counted out of the queue's subscriptions
-  std::uint64_t next_tag = 1;
-  std::unordered_map<std::uint64_t, Stored> unacked;
-  std::vector<std::thread> workers;
-  std::condition_variable wake;  // a message for this queue, or closed (registered in Queue::wakes)
+  Handler handler;                     // null with an AsyncHandler
+  std::unique_ptr<HandlerPool> pool;   // the AsyncHandler's executor
+  bool closed GUARDED_BY(state->mutex) = false;
+  bool released GUARDED_BY(state->mutex) = false;  // counted out of the queue's subscriptions
+  std::uint64_t next_tag GUARDED_BY(state->mutex) = 1;
+  int in_flight GUARDED_BY(state->mutex) = 0;      // handler coroutines started, not completed
+  std::unordered_map<std::uint64_t, Stored> unacked GUARDED_BY(state->mutex);
+  std::vector<std::thread> workers GUARDED_BY(state->mutex);
+  // A message for this queue, room for it, or closed (registered in Queue::wakes).
+  std::condition_variable_any wake;
+
+  // The next message this subscription may take: ready, under prefetch
+  // and (coroutines) under concurrency.
+  Queue* takeable() REQUIRES(state->mutex) {
+    auto it = state->queues.find(queue);
+    Queue* q = it == state->queues.end() ? nullptr : &it->second;
+    if (!q || q->ready.empty() || unacked.size() >= options.prefetch) return nullptr;
+    if (pool && in_flight >= options.concurrency) return nullptr;
+    return q;
+  }
+
+  // Moves the front message of q to unacked; returns its tag and delivery.
+  std::pair<std::uint64_t, Delivery> take(Queue& q) REQUIRES(state->mutex) {
+    Stored stored = std::move(q.ready.front());
+    q.ready.pop_front();
+    ++stored.deliveries;
+    Delivery d{stored.exchange, stored.message.routing_key, stored.message.body, stored.message.headers,
+               stored.deliveries > 1, stored.deliveries};
+    std::uint64_t tag = next_tag++;
+    unacked.emplace(tag, std::move(stored));
+    return {tag, std::move(d)};
+  }
+
+  // Applies a handler's outcome (nothing when the message was requeued by
+  // abandon meanwhile). A requeued or dead-lettered message wakes its
+  // queue's subscriptions.
+  void settle(std::uint64_t tag, Outcome outcome) REQUIRES(state->mutex) {
+    auto it = unacked.find(tag);
+    if (it == unacked.end()) return;
+    Stored done = std::move(it->second);
+    unacked.erase(it);
+    if (outcome != Outcome::kAck) state->give_back(queue, std::move(done), outcome == Outcome::kRequeue);
+  }
 
   void run() {
-    std::unique_lock lock(state->mutex);
-    for (;;) {
-      Queue* q = nullptr;
-      wake.wait(lock, [&] {
-        if (closed) return true;
-        auto it = state->queues.find(queue);
-        q = it == state->queues.end() ? nullptr : &it->second;
-        return q && !q->ready.empty() && unacked.size() < options.prefetch;
-      });
-      if (closed) return;
-      Stored stored = std::move(q->ready.front());
-      q->ready.pop_front();
-      ++stored.deliveries;
-      Delivery d{stored.exchange, stored.message.routing_key, stored.message.body, stored.message.headers,
-                 stored.deliveries > 1, stored.deliveries};
-      std::uint64_t tag = next_tag++;
-      unacked.emplace(tag, std::move(stored));
-      // More waiting and room for it: pass the wake-up on to a sibling.
-      if (!q->ready.empty() && unacked.size() < options.prefetch) wake.notify_one();
-      lock.unlock();
-      Outcome outcome = Outcome::kRequeue;
-      try {
-        outcome = handler(d);
-      } catch (...) {
-        outcome = Outcome::kRequeue;
-      }
-      lock.lock();
-      auto it = unacked.find(tag);
-      if (it == unacked.end()) continue;  // closed meanwhile: already requeued
-      Stored done = std::move(it->second);
-      unacked.erase(it);
-      // A requeued or dead-lettered message wakes its queue's subscriptions;
-      // this thread looks for the next message itself.
-      if (outcome != Outcome::kAck) state->give_back(queue, std::move(done), outcome == Outcome::kRequeue);
+    state->mutex.lock();
+    while (turn()) {
     }
+    state->mutex.unlock();
+  }
+
+  // Waits for a message and handles it (a Handler, unlocked meanwhile) or
+  // starts its coroutine. False once closed.
+  bool turn() REQUIRES(state->mutex) {
+    Queue* q = nullptr;
+    while (!closed && !(q = takeable())) wake.wait(state->mutex);
+    if (closed) return false;
+    auto [tag, d] = take(*q);
+    if (pool) {
+      ++in_flight;
+      start(tag, std::move(d));
+      return true;
+    }
+    // More waiting and room for it: pass the wake-up on to a sibling.
+    if (!q->ready.empty() && unacked.size() < options.prefetch) wake.notify_one();
+    state->mutex.unlock();
+    Outcome outcome = Outcome::kRequeue;
+    try {
+      outcome = handler(d);
+    } catch (...) {
+      outcome = Outcome::kRequeue;
+    }
+    state->mutex.lock();
+    settle(tag, outcome);
+    return true;
+  }
+
+  // Starts a handler coroutine. Posting to the pool does not run it here,
+  // so the broker's lock is not held while it runs.
+  void start(std::uint64_t tag, Delivery d) REQUIRES(state->mutex) {
+    pool->start(std::move(d), [this, tag](Outcome outcome) {
+      core::MutexLock lock(state->mutex);
+      --in_flight;
+      settle(tag, outcome);
+      wake.notify_all();  // the dispatcher (room again) and a closing thread
+    });
   }
 
   void close() override { shut_down(false); }
@@ -158,7 +204,7 @@ struct MemorySubscription final : Subscription {
   void shut_down(bool abandon) {
     std::vector<std::thread> joining;
     {
-      std::lock_guard lock(state->mutex);
+      core::MutexLock lock(state->mutex);
       closed = true;
       if (abandon) requeue_unacked();
       joining.swap(workers);
@@ -168,23 +214,30 @@ struct MemorySubscription final : Subscription {
       assert(t.get_id() != std::this_thread::get_id() && "a subscription cannot close itself from its handler");
       t.join();
     }
-    std::lock_guard lock(state->mutex);
+    {
+      core::MutexLock lock(state->mutex);
+      while (in_flight > 0) wake.wait(state->mutex);  // running coroutines finish (and settle)
+    }
+    if (pool) pool->join();
+    core::MutexLock lock(state->mutex);
     requeue_unacked();
-    if (!released) {
-      released = true;
-      auto q = state->queues.find(queue);
-      if (q != state->queues.end()) std::erase(q->second.wakes, &wake);
-      if (q != state->queues.end() && --q->second.subscriptions == 0 && q->second.spec.auto_delete) {
-        state->queues.erase(q);
-        for (auto& [name, e] : state->exchanges) {
-          std::erase_if(e.bindings, [&](const auto& b) { return b.first == queue; });
-        }
+    if (!released) release();
+  }
+
+  void release() REQUIRES(state->mutex) {
+    released = true;
+    auto q = state->queues.find(queue);
+    if (q == state->queues.end()) return;
+    std::erase(q->second.wakes, &wake);
+    if (--q->second.subscriptions == 0 && q->second.spec.auto_delete) {
+      state->queues.erase(q);
+      for (auto& [name, e] : state->exchanges) {
+        std::erase_if(e.bindings, [&](const auto& b) { return b.first == queue; });
       }
     }
   }
 
-  // REQUIRES: state->mutex held.
-  void requeue_unacked() {
+  void requeue_unacked() REQUIRES(state->mutex) {
     for (auto& [tag, stored] : unacked) state->give_back(queue, std::move(stored), true);
     unacked.clear();
   }
@@ -198,7 +251,7 @@ MemoryBroker::MemoryBroker() : state_(std::make_shared<State>()) {}
 MemoryBroker::~MemoryBroker() = default;
 
 Status MemoryBroker::declare(const Topology& topology) {
-  std::lock_guard lock(state_->mutex);
+  core::MutexLock lock(state_->mutex);
   for (const auto& e : topology.exchanges) {
     auto [it, inserted] = state_->exchanges.try_emplace(e.name);
     if (!inserted && it->second.type != e.type) {
@@ -228,7 +281,7 @@ Status MemoryBroker::declare(const Topology& topology) {
 void MemoryBroker::publish_async(const std::string& exchange, Message message, PublishCallback done) {
   bool known = false;
   {
-    std::lock_guard lock(state_->mutex);
+    core::MutexLock lock(state_->mutex);
     known = exchange.empty() || state_->exchanges.contains(exchange);
     if (known) {
       state_->route(exchange, Stored{exchange, std::move(message), 0});
@@ -241,6 +294,18 @@ void MemoryBroker::publish_async(const std::string& exchange, Message message, P
 
 Result<std::unique_ptr<Subscription>> MemoryBroker::subscribe(const std::string& queue, SubscribeOptions options,
                                                               Handler handler) {
+  return start_subscription(queue, options, std::move(handler), nullptr);
+}
+
+Result<std::unique_ptr<Subscription>> MemoryBroker::subscribe(const std::string& queue, SubscribeOptions options,
+                                                              AsyncHandler handler) {
+  if (options.threads < 1) return Error{ErrorKind::kInvalidInput, "threads must be at least 1"};
+  return start_subscription(queue, options, nullptr, std::move(handler));
+}
+
+Result<std::unique_ptr<Subscription>> MemoryBroker::start_subscription(const std::string& queue,
+                                                                       SubscribeOptions options, Handler handler,
+                                                                       AsyncHandler async_handler) {
   if (options.prefetch < 1 || options.concurrency < 1) {
     return Error{ErrorKind::kInvalidInput, "prefetch and concurrency must be at least 1"};
   }
@@ -249,17 +314,21 @@ Result<std::unique_ptr<Subscription>> MemoryBroker::subscribe(const std::string&
   sub->queue = queue;
   sub->options = options;
   sub->handler = std::move(handler);
-  std::lock_guard lock(state_->mutex);
-  auto q = state_->queues.find(queue);
-  if (q == state_->queues.end()) return Error{ErrorKind::kNotFound, fmt::format("no queue '{}'", queue)};
+  if (async_handler) sub->pool = std::make_unique<HandlerPool>(std::move(async_handler), options.threads);
+  // sub->state is state_, named through sub so the analysis sees the lock
+  // that guards the subscription's fields.
+  core::MutexLock lock(sub->state->mutex);
+  auto q = sub->state->queues.find(queue);
+  if (q == sub->state->queues.end()) return Error{ErrorKind::kNotFound, fmt::format("no queue '{}'", queue)};
   ++q->second.subscriptions;
   q->second.wakes.push_back(&sub->wake);
-  for (int i = 0; i < options.concurrency; ++i) sub->workers.emplace_back([s = sub.get()] { s->run(); });
+  const int threads = sub->pool ? 1 : options.concurrency;  // a dispatcher, or the handler threads
+  for (int i = 0; i < threads; ++i) sub->workers.emplace_back([s = sub.get()] { s->run(); });
   return std::unique_ptr<Subscription>(std::move(sub));
 }
 
 Result<std::uint64_t> MemoryBroker::queue_depth(const std::string& queue) {
-  std::lock_guard lock(state_->mutex);
+  core::MutexLock lock(state_->mutex);
   auto q = state_->queues.find(queue);
   if (q == state_->queues.end()) return Error{ErrorKind::kNotFound, fmt::format("no queue '{}'", queue)};
   return static_cast<std::uint64_t>(q->second.ready.size());

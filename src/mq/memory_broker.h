@@ -3,7 +3,7 @@
 // (at-least-once, prefetch, requeue on close, dead-lettering after
 // max_deliveries). Confirms are immediate. For single-process runs and tests.
 // Thread-safety: one mutex guards all broker state; handlers run unlocked on
-// each subscription's threads.
+// each subscription's threads (or its HandlerPool, for coroutines).
 #pragma once
 
 #include <memory>
@@ -17,16 +17,20 @@ class MemoryBroker final : public Broker {
   MemoryBroker();
   ~MemoryBroker() override;
 
-  std::string kind() const override { return "memory"; }
+  BrokerKind kind() const override { return BrokerKind::kMemory; }
   Status declare(const Topology& topology) override;
   void publish_async(const std::string& exchange, Message message, PublishCallback done) override;
   Result<std::unique_ptr<Subscription>> subscribe(const std::string& queue, SubscribeOptions options,
                                                   Handler handler) override;
+  Result<std::unique_ptr<Subscription>> subscribe(const std::string& queue, SubscribeOptions options,
+                                                  AsyncHandler handler) override;
   Result<std::uint64_t> queue_depth(const std::string& queue) override;
 
   struct State;
 
  private:
+  Result<std::unique_ptr<Subscription>> start_subscription(const std::string& queue, SubscribeOptions options,
+                                                           Handler handler, AsyncHandler async_handler);
   std::shared_ptr<State> state_;
 };
 

@@ -48,10 +48,6 @@ class Deadline {
   time_point at_;
 };
 
-// Parses an X-Deadline-Ms value: a base-10 integer (may be negative or 0,
-// meaning out of time). nullopt when malformed.
-std::optional<std::chrono::milliseconds> parse_deadline_header(std::string_view value);
-
 // The deadline of an incoming request: now + its X-Deadline-Ms when present
 // and well formed, else now + fallback (the service's own budget). The lesser
 // of the two when cap_to_fallback is set, so a caller cannot make a server

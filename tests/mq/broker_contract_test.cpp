@@ -14,8 +14,13 @@
 
 #include <fmt/format.h>
 
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
 #include "core/run_blocking.h"
 #include "mq/broker.h"
+#include "support/eventually.h"
 #include "support/test_server.h"
 
 namespace scalelab::mq {
@@ -91,13 +96,10 @@ class BrokerContract : public ::testing::Test {
 
   // Waits (bounded) until a queue holds n ready messages.
   bool wait_depth(const std::string& queue, std::uint64_t n) {
-    auto deadline = std::chrono::steady_clock::now() + 20s;
-    while (std::chrono::steady_clock::now() < deadline) {
+    return testkit::eventually([&] {
       auto d = broker->queue_depth(queue);
-      if (d && *d == n) return true;
-      std::this_thread::sleep_for(20ms);
-    }
-    return false;
+      return d && *d == n;
+    }, 20s);
   }
 
   std::unique_ptr<Broker> broker;
@@ -291,6 +293,98 @@ TEST_F(BrokerContract, CloseLetsRunningHandlersFinishAndAck) {
   (*sub)->close();
   EXPECT_TRUE(finished);
   EXPECT_TRUE(wait_depth(q, 0));
+}
+
+// ---- coroutine handlers (AsyncHandler) ----
+
+TEST_F(BrokerContract, CoroutineHandlerIsAckedWhenItCompletes) {
+  auto [ex, q] = direct_queue();
+  ASSERT_TRUE(broker->publish(ex, msg("co")));
+  Inbox inbox;
+  auto sub = broker->subscribe(q, {}, AsyncHandler([&](Delivery d) -> boost::asio::awaitable<Outcome> {
+                                 // Suspends once, so the ack must wait for the resumed coroutine.
+                                 boost::asio::steady_timer t(co_await boost::asio::this_coro::executor, 10ms);
+                                 co_await t.async_wait(boost::asio::use_awaitable);
+                                 inbox.add(d);
+                                 co_return Outcome::kAck;
+                               }));
+  ASSERT_TRUE(sub) << sub.error().message;
+  ASSERT_TRUE(inbox.wait_for_count(1));
+  EXPECT_EQ(inbox.at(0).body, "co");
+  (*sub)->close();
+  EXPECT_TRUE(wait_depth(q, 0));
+  EXPECT_EQ(inbox.size(), 1u) << "acked: not delivered again";
+}
+
+TEST_F(BrokerContract, ThrowingCoroutineHandlerRequeuesTheMessage) {
+  auto [ex, q] = direct_queue();
+  ASSERT_TRUE(broker->publish(ex, msg("boom")));
+  Inbox inbox;
+  auto sub = broker->subscribe(q, {}, AsyncHandler([&](Delivery d) -> boost::asio::awaitable<Outcome> {
+                                 inbox.add(d);
+                                 if (inbox.size() == 1) throw std::runtime_error("handler failed");
+                                 co_return Outcome::kAck;
+                               }));
+  ASSERT_TRUE(sub);
+  ASSERT_TRUE(inbox.wait_for_count(2));
+  EXPECT_EQ(inbox.at(1).body, "boom");
+  EXPECT_TRUE(inbox.at(1).redelivered);
+}
+
+TEST_F(BrokerContract, CoroutineHandlersRunConcurrentlyOnOneThread) {
+  auto [ex, q] = direct_queue();
+  std::vector<Message> batch;
+  for (int i = 0; i < 3; ++i) batch.push_back(msg(std::to_string(i)));
+  ASSERT_TRUE(broker->publish_batch(ex, std::move(batch)));
+  std::atomic<int> running{0}, peak{0}, done{0};
+  auto sub = broker->subscribe(
+      q, {.prefetch = 3, .concurrency = 3, .threads = 1},
+      AsyncHandler([&](Delivery) -> boost::asio::awaitable<Outcome> {
+        int now = ++running;
+        for (int seen = peak.load(); now > seen && !peak.compare_exchange_weak(seen, now);) {
+        }
+        // Three coroutines can only all be here at once when one thread
+        // interleaves them: each waits for the others without blocking it.
+        boost::asio::steady_timer t(co_await boost::asio::this_coro::executor);
+        for (auto until = std::chrono::steady_clock::now() + 20s; peak < 3 && std::chrono::steady_clock::now() < until;) {
+          t.expires_after(1ms);
+          co_await t.async_wait(boost::asio::use_awaitable);
+        }
+        --running;
+        ++done;
+        co_return Outcome::kAck;
+      }));
+  ASSERT_TRUE(sub);
+  ASSERT_TRUE(testkit::eventually([&] { return done == 3; }, 30s)) << done;
+  (*sub)->close();
+  EXPECT_EQ(peak, 3);
+}
+
+TEST_F(BrokerContract, CloseWaitsForRunningCoroutinesAndAcksThem) {
+  auto [ex, q] = direct_queue();
+  ASSERT_TRUE(broker->publish(ex, msg("finish me")));
+  std::atomic<bool> entered{false}, finished{false};
+  auto sub = broker->subscribe(q, {}, AsyncHandler([&](Delivery) -> boost::asio::awaitable<Outcome> {
+                                 entered = true;
+                                 boost::asio::steady_timer t(co_await boost::asio::this_coro::executor, 100ms);
+                                 co_await t.async_wait(boost::asio::use_awaitable);  // running when close() is called
+                                 finished = true;
+                                 co_return Outcome::kAck;
+                               }));
+  ASSERT_TRUE(sub);
+  ASSERT_TRUE(testkit::eventually([&] { return entered.load(); }, 20s));
+  (*sub)->close();
+  EXPECT_TRUE(finished);
+  EXPECT_TRUE(wait_depth(q, 0));
+}
+
+TEST_F(BrokerContract, SubscribeRefusesACoroutineHandlerWithoutThreads) {
+  auto [ex, q] = direct_queue();
+  auto sub = broker->subscribe(q, {.threads = 0}, AsyncHandler([](Delivery) -> boost::asio::awaitable<Outcome> {
+                                 co_return Outcome::kAck;
+                               }));
+  ASSERT_FALSE(sub);
+  EXPECT_EQ(sub.error().kind, ErrorKind::kInvalidInput);
 }
 
 struct DeadLetterSetup {

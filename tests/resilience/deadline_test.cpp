@@ -55,12 +55,12 @@ TEST(Deadline, HeaderValueRoundsDown) {
 }
 
 TEST(Deadline, ParsesTheHeader) {
-  EXPECT_EQ(parse_deadline_header("250"), 250ms);
-  EXPECT_EQ(parse_deadline_header(" 0 "), 0ms);
-  EXPECT_EQ(parse_deadline_header("-5"), -5ms);
-  EXPECT_FALSE(parse_deadline_header(""));
-  EXPECT_FALSE(parse_deadline_header("1s"));
-  EXPECT_FALSE(parse_deadline_header("abc"));
+  EXPECT_EQ(http::parse_deadline_ms("250"), 250ms);
+  EXPECT_EQ(http::parse_deadline_ms(" 0 "), 0ms);
+  EXPECT_EQ(http::parse_deadline_ms("-5"), -5ms);
+  EXPECT_FALSE(http::parse_deadline_ms(""));
+  EXPECT_FALSE(http::parse_deadline_ms("1s"));
+  EXPECT_FALSE(http::parse_deadline_ms("abc"));
 }
 
 TEST(Deadline, IncomingHeaderSetsTheDeadlineCappedByTheServiceBudget) {

@@ -73,13 +73,11 @@ bool valid_request_id(std::string_view id) {
 std::optional<Response> check_deadline(const BeastRequest& req) {
   auto it = req.find(kDeadlineHeader);
   if (it == req.end()) return std::nullopt;
-  std::string_view v = it->value();
-  long long ms = 0;
-  auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), ms);
-  if (ec != std::errc() || end != v.data() + v.size())
+  const auto ms = parse_deadline_ms(it->value());
+  if (!ms)
     return Response::error(400, code::kInvalidInput,
                            fmt::format("{} must be an integer number of milliseconds", kDeadlineHeader));
-  if (ms <= 0)
+  if (ms->count() <= 0)
     return Response::error(504, code::kDeadlineExceeded, "the request arrived after its deadline");
   return std::nullopt;
 }

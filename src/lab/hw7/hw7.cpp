@@ -200,7 +200,7 @@ Result<Hw7Result> run_hw7(const Hw7Options& o) {
   result.options = o;
   auto setup = open_broker(o);
   if (!setup) return setup.error();
-  result.broker = setup->broker ? setup->broker->kind() : "none";
+  result.broker = setup->broker ? std::string(mq::to_string(setup->broker->kind())) : "none";
   if (o.sync)
     if (auto s = run_sync_parts(o, result); !s) return s.error();
   if (setup->broker)

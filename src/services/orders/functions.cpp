@@ -5,19 +5,22 @@
 #include <condition_variable>
 #include <deque>
 #include <limits>
-#include <mutex>
 #include <random>
 #include <thread>
 #include <vector>
 
+#include <boost/asio/awaitable.hpp>
+
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "core/thread_annotations.h"
 #include "obs/histogram.h"
 
 namespace scalelab::orders {
 
-using Clock = std::chrono::steady_clock;
+namespace asio = boost::asio;
+using Clock = resilience::Clock;
 
 double FunctionStats::billed_seconds_per_invocation() const {
   return invocations ? static_cast<double>(billed_ms) / 1000.0 / static_cast<double>(invocations) : 0.0;
@@ -32,16 +35,19 @@ double gb_seconds(std::uint64_t billed, int memory_mb) {
   return static_cast<double>(memory_mb) / 1024.0 * static_cast<double>(billed) / 1000.0;
 }
 
-// In-flight invocations are the broker's handler threads (the Broker's
-// handlers are synchronous): max_concurrency of them, mostly asleep in the
-// cold start or the payment delay, so 200 cost little. The instances are
-// bookkeeping: idle ones are a time stamp each, oldest first.
+// In-flight invocations are handler coroutines on the subscription's
+// executor (max_concurrency of them in flight, mostly waiting on the cold
+// start or the payment delay, so 200 cost a few frames, not 200 threads).
+// The instances are bookkeeping: idle ones are a time stamp each, oldest
+// first. Durations and keep-warm are read on the runner's clock.
+// Thread-safety: mu_ guards the instances and counters.
 class FunctionRunner::Impl {
  public:
   Impl(store::Store& store, FunctionOptions options)
       : store_(store),
         options_(options),
-        payments_({.slots = options.max_concurrency, .delay = options.payment_delay}),
+        clock_(options.clock ? *options.clock : resilience::steady_clock()),
+        payments_({.slots = options.max_concurrency, .delay = options.payment_delay, .clock = &clock_}),
         rng_(options.seed) {
     reaper_ = std::thread([this] { reap(); });
   }
@@ -59,7 +65,7 @@ class FunctionRunner::Impl {
   void close() {
     if (subscription_) subscription_->close();
     {
-      std::lock_guard lock(mu_);
+      core::MutexLock lock(mu_);
       closing_ = true;
       changed_.notify_all();
     }
@@ -69,7 +75,7 @@ class FunctionRunner::Impl {
   const FunctionOptions& options() const { return options_; }
 
   FunctionStats stats() const {
-    std::lock_guard lock(mu_);
+    core::MutexLock lock(mu_);
     FunctionStats s = stats_;
     s.busy = busy_;
     s.instances = busy_ + static_cast<int>(idle_.size());
@@ -81,33 +87,33 @@ class FunctionRunner::Impl {
     return s;
   }
 
-  mq::Outcome handle(const mq::Delivery& delivery) {
+  asio::awaitable<mq::Outcome> handle(mq::Delivery delivery) {
     auto id = order_id_of_message(delivery, "order-functions");
     if (!id) {
-      std::lock_guard lock(mu_);
+      core::MutexLock lock(mu_);
       ++stats_.dead_lettered;
-      return mq::Outcome::kReject;
+      co_return mq::Outcome::kReject;
     }
     std::string last_error;
     const int attempts = options_.retries + 1;
     for (int attempt = 1; attempt <= attempts; ++attempt) {
-      auto done = invoke(*id, attempt > 1);
+      auto done = co_await invoke(*id, attempt > 1);
       if (done) {
-        std::lock_guard lock(mu_);
+        core::MutexLock lock(mu_);
         count_processed(stats_, *done);
-        return mq::Outcome::kAck;
+        co_return mq::Outcome::kAck;
       }
       last_error = done.error().message;
       spdlog::warn("order-functions: order {} failed (attempt {} of {}): {}", *id, attempt, attempts, last_error);
     }
     // Given up: the reason goes on the order, the message to the DLQ
     // (rejected, so it does not come back).
-    mark_order_failed_blocking(store_, *id, fmt::format("{} (after {} attempts)", last_error, attempts),
-                               "order-functions");
-    std::lock_guard lock(mu_);
+    (void)co_await mark_order_failed(store_, *id, fmt::format("{} (after {} attempts)", last_error, attempts),
+                                     "order-functions");
+    core::MutexLock lock(mu_);
     ++stats_.failed;
     ++stats_.dead_lettered;
-    return mq::Outcome::kReject;
+    co_return mq::Outcome::kReject;
   }
 
  private:
@@ -116,24 +122,30 @@ class FunctionRunner::Impl {
     std::chrono::milliseconds init{0};
   };
 
-  // One invocation on an instance, billed from the moment it has one.
-  Result<Processed> invoke(const std::string& id, bool retry) {
+  // One invocation on an instance, billed from the moment it has one. An
+  // exception from the store is a failed invocation.
+  asio::awaitable<Result<Processed>> invoke(std::string id, bool retry) {
     Lease lease = acquire(retry);
-    auto start = Clock::now();
-    if (lease.cold) std::this_thread::sleep_for(lease.init);  // the new instance's init
-    auto ready = Clock::now();
-    auto done = process_order_blocking(store_, payments_, id);
-    auto end = Clock::now();
+    const auto start = clock_.now();
+    if (lease.cold) co_await clock_.sleep_for(lease.init);  // the new instance's init
+    const auto ready = clock_.now();
+    Result<Processed> done = Error{ErrorKind::kInternal, "not run"};
+    try {
+      done = co_await process_order(store_, payments_, id);
+    } catch (const std::exception& e) {
+      done = Error{ErrorKind::kInternal, e.what()};
+    }
+    const auto end = clock_.now();
     release(lease, ready - start, end - start);
-    return done;
+    co_return done;
   }
 
+  // Never waits: at most max_concurrency invocations run at once (the
+  // subscription's concurrency) and each holds one instance, so a busy
+  // runner always has an idle instance or room for a new one.
   Lease acquire(bool retry) {
-    std::unique_lock lock(mu_);
-    // Never waits in practice: there are max_concurrency handler threads and
-    // each holds at most one instance. It keeps the limit a rule of the pool.
-    changed_.wait(lock, [&] { return !idle_.empty() || alive() < options_.max_concurrency; });
-    reclaim_expired(Clock::now());
+    core::MutexLock lock(mu_);
+    reclaim_expired(clock_.now());
     ++stats_.invocations;
     if (retry) ++stats_.retried;
     ++busy_;
@@ -153,33 +165,32 @@ class FunctionRunner::Impl {
   }
 
   void release(const Lease& lease, std::chrono::nanoseconds init, std::chrono::nanoseconds duration) {
-    std::lock_guard lock(mu_);
+    core::MutexLock lock(mu_);
     --busy_;
-    idle_.push_back(Clock::now());
+    idle_.push_back(clock_.now());
     stats_.billed_ms += billed_ms(duration);
     duration_us_.record(static_cast<std::uint64_t>(duration.count() / 1000));
     if (lease.cold) init_us_.record(static_cast<std::uint64_t>(init.count() / 1000));
     changed_.notify_all();
   }
 
-  // REQUIRES: mu_ held.
-  int alive() const { return busy_ + static_cast<int>(idle_.size()); }
+  int alive() const REQUIRES(mu_) { return busy_ + static_cast<int>(idle_.size()); }
 
-  // REQUIRES: mu_ held.
-  void reclaim_expired(Clock::time_point now) {
+  void reclaim_expired(Clock::time_point now) REQUIRES(mu_) {
     while (!idle_.empty() && now - idle_.front() >= options_.keep_warm) {
       idle_.pop_front();
       ++stats_.reclaimed;
     }
   }
 
-  // Reclaims each idle instance when its keep_warm runs out.
+  // Reclaims each idle instance when its keep_warm runs out (a real wait
+  // for the time left on the runner's clock).
   void reap() {
-    std::unique_lock lock(mu_);
+    core::MutexLock lock(mu_);
     while (!closing_) {
-      reclaim_expired(Clock::now());
-      if (idle_.empty()) changed_.wait(lock);
-      else changed_.wait_until(lock, idle_.front() + options_.keep_warm);
+      reclaim_expired(clock_.now());
+      if (idle_.empty()) changed_.wait(mu_);
+      else changed_.wait_for(mu_, idle_.front() + options_.keep_warm - clock_.now());
     }
   }
 
@@ -219,19 +230,20 @@ class FunctionRunner::Impl {
 
   store::Store& store_;
   const FunctionOptions options_;
+  resilience::Clock& clock_;
   PaymentProcessor payments_;  // one slot per instance: each verifies its own order
   std::unique_ptr<mq::Subscription> subscription_;
   std::size_t collector_ = 0;
   std::thread reaper_;
 
-  mutable std::mutex mu_;
-  std::condition_variable changed_;       // an instance went idle, or closing
-  std::deque<Clock::time_point> idle_;    // idle instances, each the time it went idle; oldest first
-  int busy_ = 0;
-  bool closing_ = false;
-  std::mt19937_64 rng_;
-  FunctionStats stats_;                   // counters only; the rest is filled in by stats()
-  obs::LogLinearHistogram init_us_, duration_us_;
+  mutable core::Mutex mu_;
+  std::condition_variable_any changed_;                // an instance went idle, or closing
+  std::deque<Clock::time_point> idle_ GUARDED_BY(mu_);  // idle instances, each the time it went idle; oldest first
+  int busy_ GUARDED_BY(mu_) = 0;
+  bool closing_ GUARDED_BY(mu_) = false;
+  std::mt19937_64 rng_ GUARDED_BY(mu_);
+  FunctionStats stats_ GUARDED_BY(mu_);  // counters only; the rest is filled in by stats()
+  obs::LogLinearHistogram init_us_ GUARDED_BY(mu_), duration_us_ GUARDED_BY(mu_);
 };
 
 FunctionRunner::FunctionRunner(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -248,13 +260,17 @@ Result<std::unique_ptr<FunctionRunner>> FunctionRunner::start(mq::Broker& broker
   if (options.memory_mb < 1) return invalid("memory must be at least 1 MB");
   if (options.retries < 0) return invalid("retries must not be negative");
   if (options.payment_delay.count() < 0) return invalid("payment delay must not be negative");
+  if (options.threads < 1) return invalid("threads must be at least 1");
   if (auto s = declare_topology(broker, options.max_deliveries); !s) return s.error();
   auto impl = std::make_unique<Impl>(store, options);
   mq::SubscribeOptions so;
   so.concurrency = options.max_concurrency;
   so.prefetch = static_cast<std::uint16_t>(options.max_concurrency);
+  so.threads = options.threads;
   auto* self = impl.get();
-  auto sub = broker.subscribe(std::string(kQueue), so, [self](const mq::Delivery& d) { return self->handle(d); });
+  auto sub = broker.subscribe(std::string(kQueue), so, mq::AsyncHandler([self](mq::Delivery d) {
+                                return self->handle(std::move(d));
+                              }));
   if (!sub) return sub.error();
   impl->subscribed(std::move(*sub));
   return std::unique_ptr<FunctionRunner>(new FunctionRunner(std::move(impl)));

@@ -26,6 +26,7 @@
 #include "core/result.h"
 #include "mq/broker.h"
 #include "obs/metrics.h"
+#include "resilience/clock.h"
 #include "services/orders/orders.h"
 #include "store/store.h"
 
@@ -47,6 +48,11 @@ struct FunctionOptions {
   // Where the runner's counters appear (the process's /metrics); null: not
   // exported. REQUIRES: outlives the runner.
   obs::Registry* metrics = nullptr;
+  // The time source of cold starts, payment delays, billing and keep-warm;
+  // null: the steady clock. On a resilience::ManualClock invocations take
+  // no real time. REQUIRES: outlives the runner.
+  resilience::Clock* clock = nullptr;
+  int threads = 1;  // threads of the executor the invocations run on (>= 1)
 };
 
 struct FunctionStats {

@@ -241,7 +241,7 @@ TEST(FunctionRunner, ChargesARedeliveredOrderOnce) {
   // An order charged by an instance that died before completing it.
   std::string half_json = stored_order("half", "processing", kOneItem);
   ASSERT_TRUE(run_blocking(bus.store->put(order_key("half"), half_json)));
-  auto half = order_from_json(half_json);
+  auto half = decode_order(half_json);
   ASSERT_TRUE(half);
   ASSERT_TRUE(run_blocking(record_charge(*bus.store, *half)));
   bus.publish("half");

@@ -142,8 +142,8 @@ TEST(OrdersBrokerRestart, Every202OrderCompletesOnceAndNo503OrderStaysInTheSyste
   for (const auto& [key, value] : *records) {
     std::string id = key.substr(std::string("order/").size());
     if (accepted.count(id)) continue;
-    auto order = order_from_json(value);
-    EXPECT_TRUE(order && order->status == "rejected") << "an order that got no 202 is in the store: " << value;
+    auto order = decode_order(value);
+    EXPECT_TRUE(order && order->status == OrderStatus::kRejected) << "an order that got no 202 is in the store: " << value;
     rejected.push_back(id);
   }
   EXPECT_EQ(rejected.size(), out.refused_keys.size()) << "one marker per 503";

@@ -11,7 +11,11 @@
 
 #include "core/run_blocking.h"
 #include "http/client.h"
+#include "mq/broker.h"
 #include "services/orders/orders.h"
+#include "store/store.h"
+#include "support/eventually.h"
+#include "support/test_server.h"
 
 namespace scalelab::orders::testing {
 
@@ -57,27 +61,55 @@ inline std::vector<std::string> with_status(store::Store& store, const std::vect
       return out;
     }
     if (!*record) continue;
-    auto order = order_from_json(**record);
-    if (order && order->status == status) out.push_back(id);
+    auto order = decode_order(**record);
+    if (order && to_string(order->status) == status) out.push_back(id);
   }
   return out;
+}
+
+using namespace std::chrono_literals;
+
+// A service over the in-process store and broker (the topology declared with
+// 3 deliveries), on a TestServer, with a client.
+struct Fixture {
+  explicit Fixture(ServiceOptions options = {.payment = {.slots = 1, .delay = 5ms}, .sync_wait = 5s},
+                   mq::Broker* broker_override = nullptr) {
+    auto s = store::open_store("memory://");
+    store = std::move(*s);
+    auto b = mq::open_broker("memory://");
+    broker = std::move(*b);
+    EXPECT_TRUE(declare_topology(*broker, 3));
+    service = std::make_unique<OrdersService>(*store, broker_override ? broker_override : broker.get(), options);
+    server = std::make_unique<testkit::TestServer>([this](http::Router& r) { service->register_routes(r); });
+    client = std::make_unique<http::BlockingClient>(http::ClientOptions{.port = server->port()});
+  }
+  std::unique_ptr<store::Store> store;
+  std::unique_ptr<mq::Broker> broker;
+  std::unique_ptr<OrdersService> service;
+  std::unique_ptr<testkit::TestServer> server;
+  std::unique_ptr<http::BlockingClient> client;
+};
+
+// Stores an order record as given (status and items).
+inline Status store_order(store::Store& store, const std::string& id, const std::string& status,
+                          const std::string& items) {
+  return run_blocking(store.put(order_key(id), stored_order(id, status, items)));
 }
 
 // Polls the counting check until no accepted order is unfinished (bounded).
 inline Audit wait_for_all_finished(store::Store& store, const std::vector<std::string>& ids,
                                    std::chrono::milliseconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
   Audit a;
-  while (true) {
+  (void)testkit::eventually([&] {
     auto r = run_blocking(audit(store, ids));
     if (!r) {
       ADD_FAILURE() << r.error().message;
-      return a;
+      return true;
     }
     a = *r;
-    if (a.unfinished == 0 || std::chrono::steady_clock::now() > deadline) return a;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
+    return a.unfinished == 0;
+  }, timeout);
+  return a;
 }
 
 }  // namespace scalelab::orders::testing

@@ -1,6 +1,6 @@
-// The orders service and worker over the in-process store and broker:
-// validation, the payment processor's slots, sync and async orders,
-// idempotency keys, redelivery and poison orders, and the counting check.
+// The orders service's HTTP routes over the in-process store and broker:
+// validation, sync and async orders, a publish whose confirm is lost,
+// idempotency keys.
 #include <atomic>
 #include <functional>
 #include <future>
@@ -12,6 +12,7 @@
 #include "mq/broker.h"
 #include "orders_support.h"
 #include "store/store.h"
+#include "support/eventually.h"
 #include "support/test_server.h"
 
 namespace scalelab::orders {
@@ -19,27 +20,10 @@ namespace {
 
 using namespace std::chrono_literals;
 using testing::field;
+using testing::Fixture;
 using testing::kGoodOrder;
 using testing::post;
-
-struct Fixture {
-  explicit Fixture(ServiceOptions options = {.payment = {.slots = 1, .delay = 5ms}, .sync_wait = 5s},
-                   mq::Broker* broker_override = nullptr) {
-    auto s = store::open_store("memory://");
-    store = std::move(*s);
-    auto b = mq::open_broker("memory://");
-    broker = std::move(*b);
-    EXPECT_TRUE(declare_topology(*broker, 3));
-    service = std::make_unique<OrdersService>(*store, broker_override ? broker_override : broker.get(), options);
-    server = std::make_unique<testkit::TestServer>([this](http::Router& r) { service->register_routes(r); });
-    client = std::make_unique<http::BlockingClient>(http::ClientOptions{.port = server->port()});
-  }
-  std::unique_ptr<store::Store> store;
-  std::unique_ptr<mq::Broker> broker;
-  std::unique_ptr<OrdersService> service;
-  std::unique_ptr<testkit::TestServer> server;
-  std::unique_ptr<http::BlockingClient> client;
-};
+using testing::store_order;
 
 TEST(OrdersValidation, RejectsMalformedOrdersWith400NamingTheField) {
   Fixture f;
@@ -107,9 +91,7 @@ TEST(OrdersSync, Answers503WithRetryAfterWhenTheSlotStaysBusyPastTheDeadline) {
     http::BlockingClient c({.port = f.server->port()});
     return post(c, "/orders/sync", kGoodOrder);
   });
-  auto until = std::chrono::steady_clock::now() + 10s;
-  while (f.service->payments().busy() == 0 && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(2ms);
-  ASSERT_EQ(f.service->payments().busy(), 1);
+  ASSERT_TRUE(testkit::eventually([&] { return f.service->payments().busy() == 1; }, 10s));
   auto second = post(*f.client, "/orders/sync", kGoodOrder, "retry-me", 5s);
   ASSERT_TRUE(second) << second.error().message;
   EXPECT_EQ(second->status, 503u) << second->body;
@@ -125,48 +107,6 @@ TEST(OrdersSync, Answers503WithRetryAfterWhenTheSlotStaysBusyPastTheDeadline) {
   auto orders = run_blocking(f.store->scan("order/"));
   ASSERT_TRUE(orders);
   EXPECT_EQ(orders->size(), 2u);
-}
-
-TEST(PaymentProcessor, NeverRunsMoreVerificationsThanSlots) {
-  PaymentProcessor p({.slots = 2, .delay = 20ms});
-  std::atomic<int> peak{0};
-  std::vector<std::future<bool>> calls;
-  for (int i = 0; i < 6; ++i)
-    calls.push_back(std::async(std::launch::async, [&] {
-      auto task = [&]() -> boost::asio::awaitable<bool> {
-        auto s = co_await p.verify(std::chrono::steady_clock::now() + 10s);
-        co_return static_cast<bool>(s);
-      };
-      return run_blocking(task());
-    }));
-  auto until = std::chrono::steady_clock::now() + 10s;
-  while (p.verifications() < 6 && std::chrono::steady_clock::now() < until) {
-    peak = std::max(peak.load(), p.busy());
-    std::this_thread::sleep_for(1ms);
-  }
-  for (auto& c : calls) EXPECT_TRUE(c.get());
-  EXPECT_EQ(p.verifications(), 6u);
-  EXPECT_LE(peak.load(), 2);
-  EXPECT_EQ(p.busy(), 0);
-}
-
-TEST(PaymentProcessor, AWaiterGivesUpAtItsDeadlineWithoutTakingASlot) {
-  PaymentProcessor p({.slots = 1, .delay = 300ms});
-  auto holder = std::async(std::launch::async, [&] {
-    return run_blocking([&]() -> boost::asio::awaitable<bool> {
-      co_return static_cast<bool>(co_await p.verify(std::chrono::steady_clock::now() + 10s));
-    }());
-  });
-  auto until = std::chrono::steady_clock::now() + 10s;
-  while (p.busy() == 0 && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(1ms);
-  auto s = run_blocking([&]() -> boost::asio::awaitable<Status> {
-    co_return co_await p.verify(std::chrono::steady_clock::now() + 20ms);
-  }());
-  ASSERT_FALSE(s);
-  EXPECT_EQ(s.error().kind, ErrorKind::kTimeout);
-  EXPECT_EQ(p.waiting(), 0);
-  EXPECT_TRUE(holder.get());
-  EXPECT_EQ(p.verifications(), 1u);
 }
 
 TEST(OrdersAsync, AcceptsWith202AndTheWorkerCompletesEveryOrderOnce) {
@@ -213,12 +153,16 @@ TEST(OrdersAsync, AcceptingDoesNotWaitOnPayment) {
 
 class RefusingBroker : public mq::Broker {
  public:
-  std::string kind() const override { return "refusing"; }
+  mq::BrokerKind kind() const override { return mq::BrokerKind::kMemory; }
   Status declare(const mq::Topology&) override { return {}; }
   void publish_async(const std::string&, mq::Message, mq::PublishCallback done) override {
     done(Error{ErrorKind::kUnavailable, "connection lost before the confirm"});
   }
   Result<std::unique_ptr<mq::Subscription>> subscribe(const std::string&, mq::SubscribeOptions, mq::Handler) override {
+    return Error{ErrorKind::kUnavailable, "no"};
+  }
+  Result<std::unique_ptr<mq::Subscription>> subscribe(const std::string&, mq::SubscribeOptions,
+                                                      mq::AsyncHandler) override {
     return Error{ErrorKind::kUnavailable, "no"};
   }
   Result<std::uint64_t> queue_depth(const std::string&) override { return std::uint64_t{0}; }
@@ -238,9 +182,9 @@ TEST(OrdersAsync, AnUnconfirmedPublishIs503AndLeavesNoOrder) {
   ASSERT_EQ(left->size(), 1u);
   EXPECT_EQ(left->front().first.rfind("order/", 0), 0u) << left->front().first;
   auto id = left->front().first.substr(6);
-  auto marker = order_from_json(left->front().second);
+  auto marker = decode_order(left->front().second);
   ASSERT_TRUE(marker) << left->front().second;
-  EXPECT_EQ(marker->status, "rejected");
+  EXPECT_EQ(marker->status, OrderStatus::kRejected);
   auto got = f.client->get("/orders/" + id, 5s);
   ASSERT_TRUE(got);
   EXPECT_EQ(got->status, 404u) << got->body;
@@ -252,6 +196,7 @@ TEST(OrdersAsync, AnUnconfirmedPublishIs503AndLeavesNoOrder) {
 // Delivers every message but reports its confirm as lost: what a connection
 // that drops between the broker's enqueue and its basic.ack looks like.
 // before_failing(order_id) runs first, on a thread of its own.
+
 class LosingConfirmBroker : public mq::Broker {
  public:
   LosingConfirmBroker(mq::Broker& inner, std::function<void(const std::string&)> before_failing = {})
@@ -260,7 +205,7 @@ class LosingConfirmBroker : public mq::Broker {
     std::lock_guard lock(mu_);
     for (auto& t : threads_) t.join();
   }
-  std::string kind() const override { return "losing-confirm"; }
+  mq::BrokerKind kind() const override { return inner_.kind(); }
   Status declare(const mq::Topology& t) override { return inner_.declare(t); }
   void publish_async(const std::string& exchange, mq::Message m, mq::PublishCallback done) override {
     std::string id = m.headers["order_id"];
@@ -274,6 +219,10 @@ class LosingConfirmBroker : public mq::Broker {
   }
   Result<std::unique_ptr<mq::Subscription>> subscribe(const std::string& q, mq::SubscribeOptions o,
                                                       mq::Handler h) override {
+    return inner_.subscribe(q, o, std::move(h));
+  }
+  Result<std::unique_ptr<mq::Subscription>> subscribe(const std::string& q, mq::SubscribeOptions o,
+                                                      mq::AsyncHandler h) override {
     return inner_.subscribe(q, o, std::move(h));
   }
   Result<std::uint64_t> queue_depth(const std::string& q) override { return inner_.queue_depth(q); }
@@ -305,8 +254,7 @@ TEST(OrdersAsync, AMessageWhoseConfirmWasLostIsAckedWithoutACharge) {
   std::string id = orders->front().first.substr(6);
   auto worker = OrderWorker::start(*f.broker, *f.store, {.workers = 1, .payment = {.slots = 1, .delay = 1ms}, .max_deliveries = 3});
   ASSERT_TRUE(worker);
-  auto until = std::chrono::steady_clock::now() + 20s;
-  while ((*worker)->stats().refused < 1 && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(5ms);
+  EXPECT_TRUE(testkit::eventually([&] { return (*worker)->stats().refused >= 1; }, 20s));
   (*worker)->close();
   auto st = (*worker)->stats();
   EXPECT_EQ(st.refused, 1u);
@@ -338,12 +286,10 @@ TEST(OrdersAsync, AnOrderAWorkerTookBeforeTheLostConfirmIsAcceptedNot503) {
   ASSERT_TRUE(worker);
   store::Store& store = *f.store;
   LosingConfirmBroker losing(*f.broker, [&store](const std::string& id) {
-    auto until = std::chrono::steady_clock::now() + 10s;
-    while (std::chrono::steady_clock::now() < until) {
+    (void)testkit::eventually([&] {
       auto rec = run_blocking(store.get(order_key(id)));
-      if (rec && *rec && order_from_json(**rec) && order_from_json(**rec)->status != "pending") return;
-      std::this_thread::sleep_for(1ms);
-    }
+      return rec && *rec && decode_order(**rec) && decode_order(**rec)->status != OrderStatus::kPending;
+    }, 10s);
   });
   OrdersService service(*f.store, &losing, {});
   testkit::TestServer server([&](http::Router& r) { service.register_routes(r); });
@@ -383,96 +329,6 @@ TEST(OrdersIdempotency, ARetriedRequestReturnsTheOriginalOrder) {
   auto orders = run_blocking(f.store->scan("order/"));
   ASSERT_TRUE(orders);
   EXPECT_EQ(orders->size(), 2u);
-}
-
-Status store_order(store::Store& store, const std::string& id, const std::string& status, const std::string& items) {
-  return run_blocking(store.put(order_key(id), testing::stored_order(id, status, items)));
-}
-
-TEST(OrderWorker, ARedeliveredOrderIsChargedOnce) {
-  Fixture f;
-  ASSERT_TRUE(store_order(*f.store, "dup", "pending", R"([{"product_id":1,"quantity":1,"price":5}])"));
-  // The same order published twice (as a redelivery after a lost ack would be).
-  for (int i = 0; i < 2; ++i)
-    ASSERT_TRUE(f.broker->publish(std::string(kExchange), {.routing_key = "", .body = R"({"order_id":"dup"})"}));
-  // And an order charged before its worker died (processing, charge recorded).
-  ASSERT_TRUE(store_order(*f.store, "half", "processing", R"([{"product_id":1,"quantity":1,"price":5}])"));
-  ASSERT_TRUE(run_blocking(record_charge(*f.store, *order_from_json(R"({"order_id":"half","customer_id":1,"status":"processing","items":[{"product_id":1,"quantity":1,"price":5}]})"))));
-  ASSERT_TRUE(f.broker->publish(std::string(kExchange), {.routing_key = "", .body = R"({"order_id":"half"})"}));
-  auto worker = OrderWorker::start(*f.broker, *f.store, {.workers = 1, .payment = {.slots = 1, .delay = 5ms}, .max_deliveries = 3});
-  ASSERT_TRUE(worker);
-  auto a = testing::wait_for_all_finished(*f.store, {"dup", "half"}, 20s);
-  auto until = std::chrono::steady_clock::now() + 10s;
-  while ((*worker)->stats().duplicates < 1 && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(5ms);
-  EXPECT_TRUE(a.ok()) << a.describe();
-  EXPECT_EQ(a.charges, 2u);
-  auto st = (*worker)->stats();
-  EXPECT_EQ(st.charged, 1u) << "only 'dup' needed a charge";
-  EXPECT_EQ(st.duplicates, 1u);
-  EXPECT_EQ(st.completed, 2u);
-}
-
-TEST(OrderWorker, APoisonOrderFailsWithItsReasonAndGoesToTheDeadLetterQueue) {
-  Fixture f;
-  ASSERT_TRUE(store_order(*f.store, "poison", "pending", "[]"));  // no items: can never be charged
-  ASSERT_TRUE(store_order(*f.store, "fine", "pending", R"([{"product_id":1,"quantity":1,"price":5}])"));
-  ASSERT_TRUE(f.broker->publish(std::string(kExchange), {.routing_key = "", .body = R"({"order_id":"poison"})"}));
-  ASSERT_TRUE(f.broker->publish(std::string(kExchange), {.routing_key = "", .body = R"({"order_id":"fine"})"}));
-  auto worker = OrderWorker::start(*f.broker, *f.store, {.workers = 1, .payment = {.slots = 1, .delay = 1ms}, .max_deliveries = 3});
-  ASSERT_TRUE(worker);
-  auto a = testing::wait_for_all_finished(*f.store, {"poison", "fine"}, 20s);
-  EXPECT_TRUE(a.ok()) << a.describe();
-  EXPECT_EQ(a.completed, 1u);
-  EXPECT_EQ(a.failed, 1u);
-  auto got = f.client->get("/orders/poison", 5s);
-  ASSERT_TRUE(got);
-  EXPECT_EQ(field(got->body, "status"), "failed");
-  EXPECT_NE(field(got->body, "reason").find("items"), std::string::npos) << got->body;
-  EXPECT_NE(field(got->body, "reason").find("3 deliveries"), std::string::npos) << got->body;
-  auto until = std::chrono::steady_clock::now() + 10s;
-  std::uint64_t dead = 0;
-  while (std::chrono::steady_clock::now() < until) {
-    auto d = f.broker->queue_depth(std::string(kDeadQueue));
-    ASSERT_TRUE(d);
-    if ((dead = *d) == 1) break;
-    std::this_thread::sleep_for(5ms);
-  }
-  EXPECT_EQ(dead, 1u);
-  EXPECT_EQ((*worker)->stats().requeued, 2u);
-}
-
-TEST(OrdersAudit, FlagsAMissingChargeAndAnOrderWithoutAReason) {
-  auto opened = store::open_store("memory://");
-  auto store = std::move(*opened);
-  ASSERT_TRUE(store_order(*store, "a", "completed", R"([{"product_id":1,"quantity":1,"price":5}])"));
-  ASSERT_TRUE(store_order(*store, "b", "failed", R"([{"product_id":1,"quantity":1,"price":5}])"));
-  auto a = run_blocking(audit(*store, {"a", "b", "a", "c"}));
-  ASSERT_TRUE(a);
-  EXPECT_FALSE(a->ok());
-  EXPECT_EQ(a->completed, 1u);
-  EXPECT_EQ(a->charges, 0u);
-  EXPECT_EQ(a->failed_without_reason, 1u);
-  EXPECT_EQ(a->duplicates, 1u);
-  EXPECT_EQ(a->unfinished, 1u);
-}
-
-TEST(OrdersAudit, FlagsARefusedOrderThatIsStillInTheSystem) {
-  auto opened = store::open_store("memory://");
-  auto store = std::move(*opened);
-  const std::string items = R"([{"product_id":1,"quantity":1,"price":5}])";
-  ASSERT_TRUE(store_order(*store, "marker", "rejected", items));   // refused, as it should be left
-  ASSERT_TRUE(store_order(*store, "visible", "pending", items));   // refused yet still an order
-  ASSERT_TRUE(store_order(*store, "charged", "rejected", items));  // refused yet charged
-  ASSERT_TRUE(run_blocking(record_charge(*store, *order_from_json(R"({"order_id":"charged","customer_id":1,"status":"rejected","items":[{"product_id":1,"quantity":1,"price":5}]})"))));
-  auto clean = run_blocking(audit(*store, {}, {"marker", "gone"}));
-  ASSERT_TRUE(clean);
-  EXPECT_TRUE(clean->ok()) << clean->describe();
-  auto a = run_blocking(audit(*store, {"marker"}, {"visible", "charged"}));
-  ASSERT_TRUE(a);
-  EXPECT_FALSE(a->ok());
-  EXPECT_EQ(a->rejected, 1u) << "an accepted order marked rejected";
-  EXPECT_EQ(a->refused, 2u);
-  EXPECT_EQ(a->refused_in_system, 2u);
 }
 
 }  // namespace

@@ -1,0 +1,79 @@
+#include <string_view>
+
+#include <fmt/format.h>
+
+#include "mq/amqp_broker.h"
+
+namespace scalelab::mq {
+
+std::string AmqpAddress::display() const { return fmt::format("amqp://{}:{}/{}", host, port, vhost == "/" ? "" : vhost); }
+
+namespace {
+
+int hex(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+Result<std::string> percent_decode(std::string_view s) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%') {
+      if (i + 2 >= s.size()) return Error{ErrorKind::kInvalidInput, "bad % escape"};
+      int a = hex(s[i + 1]), b = hex(s[i + 2]);
+      if (a < 0 || b < 0) return Error{ErrorKind::kInvalidInput, "bad % escape"};
+      out.push_back(static_cast<char>(a * 16 + b));
+      i += 2;
+    } else {
+      out.push_back(s[i]);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<AmqpAddress> parse_amqp_url(const std::string& url) {
+  constexpr std::string_view scheme = "amqp://";
+  if (url.rfind(scheme, 0) != 0) return Error{ErrorKind::kInvalidInput, fmt::format("not an amqp:// URL: '{}'", url)};
+  std::string_view rest = std::string_view(url).substr(scheme.size());
+  AmqpAddress a;
+  auto slash = rest.find('/');
+  std::string_view authority = rest.substr(0, slash);
+  if (slash != std::string_view::npos && slash + 1 < rest.size()) {
+    auto vhost = percent_decode(rest.substr(slash + 1));
+    if (!vhost) return Error{ErrorKind::kInvalidInput, fmt::format("bad vhost in '{}'", url)};
+    a.vhost = *vhost;
+  }
+  auto at = authority.rfind('@');
+  if (at != std::string_view::npos) {
+    std::string_view userinfo = authority.substr(0, at);
+    authority = authority.substr(at + 1);
+    auto colon = userinfo.find(':');
+    auto user = percent_decode(userinfo.substr(0, colon));
+    if (!user) return Error{ErrorKind::kInvalidInput, fmt::format("bad user in '{}'", url)};
+    a.user = *user;
+    if (colon != std::string_view::npos) {
+      auto pass = percent_decode(userinfo.substr(colon + 1));
+      if (!pass) return Error{ErrorKind::kInvalidInput, fmt::format("bad password in '{}'", url)};
+      a.password = *pass;
+    }
+  }
+  auto colon = authority.rfind(':');
+  if (colon != std::string_view::npos) {
+    std::string port(authority.substr(colon + 1));
+    authority = authority.substr(0, colon);
+    char* end = nullptr;
+    long p = std::strtol(port.c_str(), &end, 10);
+    if (port.empty() || *end != '\0' || p < 1 || p > 65535) {
+      return Error{ErrorKind::kInvalidInput, fmt::format("bad port in '{}'", url)};
+    }
+    a.port = static_cast<int>(p);
+  }
+  if (!authority.empty()) a.host = std::string(authority);
+  return a;
+}
+
+}  // namespace scalelab::mq
