@@ -15,7 +15,7 @@
 
 #include "core/run_blocking.h"
 #include "http/server.h"
-#include "lab/infra/infra.h"
+#include "infra/servers.h"
 #include "report/output.h"
 #include "lab/samples.h"
 #include "load/engine.h"

@@ -1,5 +1,5 @@
 // carts' downstream services, one small client class each, so that
-// resilience policies (issue 6) can wrap each call in one place. Every call
+// resilience policies (the midterm's) can wrap each call in one place. Every call
 // has its own deadline; a transport fault or deadline comes back as an Error
 // (kUnavailable / kTimeout), an HTTP answer as its status and body.
 // Thread-safety: calls may be made concurrently from any thread.
