@@ -1,4 +1,4 @@
-// Test support: a private Redis or RabbitMQ node (lab::infra) in a temp
+// Test support: a private Redis or RabbitMQ node (infra/servers.h) in a temp
 // directory of its own, for tests that stop, freeze or restart it and so
 // cannot use the shared ctest fixture. Header-only: for test binaries that
 // link scalelab_infra.
