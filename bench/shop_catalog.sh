@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Side-by-side benchmark of the shop's catalog (issue 5), in one run:
+# Side-by-side benchmark of the shop's catalog, in one run:
 #  1. GET /products/{id}: scalelab catalog (memory store) vs its FastAPI twin
 #     (bench/peers/fastapi_catalog), both one worker, driven by wrk.
 #  2. The same endpoint with the Redis store vs redis-benchmark GET on the

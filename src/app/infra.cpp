@@ -9,14 +9,14 @@
 
 #include "app/commands.h"
 #include "app/options.h"
-#include "lab/infra/infra.h"
+#include "infra/servers.h"
 
 namespace scalelab::app {
 namespace {
 
 std::string kind_list() {
   std::string out;
-  for (const auto& k : lab::infra::kinds()) out += fmt::format("\n  {:<10} {}", k.name, k.description);
+  for (const auto& k : infra::kinds()) out += fmt::format("\n  {:<10} {}", k.name, k.description);
   return out.empty() ? "\n  (none yet)" : out;
 }
 
@@ -33,8 +33,8 @@ void add_start_options(CLI::App& cmd, InfraArgs& a) {
   cmd.add_option("--port", a.port, "Port on 127.0.0.1 (0: pick a free one)")->capture_default_str();
 }
 
-Result<lab::infra::Server> start(const InfraArgs& a, bool detached) {
-  const auto* kind = lab::infra::find_kind(a.kind);
+Result<infra::Server> start(const InfraArgs& a, bool detached) {
+  const auto* kind = infra::find_kind(a.kind);
   if (!kind) {
     return Error{ErrorKind::kInvalidInput, fmt::format("unknown kind '{}'; known:{}", a.kind, kind_list())};
   }
@@ -53,7 +53,7 @@ void add_infra_commands(CLI::App& app, int& exit_code) {
   up->callback([up_args, &exit_code] {
     // A server left by an aborted run in the same directory goes first.
     if (std::filesystem::exists(std::filesystem::path(up_args->dir) / "pid")) {
-      (void)lab::infra::stop_detached(up_args->dir);
+      (void)infra::stop_detached(up_args->dir);
     }
     auto server = start(*up_args, /*detached=*/true);
     if (!server) {
@@ -61,7 +61,7 @@ void add_infra_commands(CLI::App& app, int& exit_code) {
       exit_code = 1;
       return;
     }
-    if (auto s = lab::infra::record_detached(*server); !s) {
+    if (auto s = infra::record_detached(*server); !s) {
       spdlog::error("infra up {}: {}", up_args->kind, s.error().message);
       server->stop();
       exit_code = 1;
@@ -97,7 +97,7 @@ void add_infra_commands(CLI::App& app, int& exit_code) {
   auto* down = infra->add_subcommand("down", "Stop a server started with `infra up`");
   down->add_option("--dir", *down_dir, "The state directory given to `infra up`")->required();
   down->callback([down_dir, &exit_code] {
-    if (auto s = lab::infra::stop_detached(*down_dir); !s) {
+    if (auto s = infra::stop_detached(*down_dir); !s) {
       spdlog::error("infra down: {}", s.error().message);
       exit_code = 1;
     }

@@ -23,6 +23,7 @@
 #include "load/output.h"
 #include "load/stub.h"
 #include "obs/metrics.h"
+#include "report/output.h"
 
 namespace scalelab::app {
 
@@ -245,45 +246,45 @@ void add_load_commands(CLI::App& app, int& exit_code) {
   cmd->add_option("--share-out", a->share_out)->group("");
   cmd->add_option("--start-at", a->start_at_unix_ms)->group("");
   cmd->callback([a, cmd, &exit_code] { exit_code = run_load(*a, *cmd); });
+}
 
-  // scalelab serve stub: the fixed-answer target with a known delay and an optional stall.
-  if (auto* serve = app.get_subcommand("serve")) {
-    auto server_opts = std::make_shared<http::ServerOptions>();
-    auto stub_opts = std::make_shared<load::StubOptions>();
-    auto delay = std::make_shared<std::chrono::milliseconds>(0);
-    auto stall_at = std::make_shared<std::chrono::milliseconds>(0);
-    auto stall_for = std::make_shared<std::chrono::milliseconds>(0);
-    auto spin = std::make_shared<std::chrono::milliseconds>(0);
-    auto* stub = serve->add_subcommand(
-        "stub", "A target for load tests: every path answers a fixed body after --delay; --stall-for holds "
-                "every request arriving in a window");
-    add_server_options(*stub, *server_opts);
-    add_duration_option(*stub, "--delay", *delay, "Added to every answer");
-    add_duration_option(*stub, "--stall-at", *stall_at, "When the stall starts, after the first request");
-    add_duration_option(*stub, "--stall-for", *stall_for, "How long the stall lasts (0: none)");
-    add_duration_option(*stub, "--spin", *spin,
-                        "At most this much early: the stub learns how late its timer wakes from idle, sets it "
-                        "that much early and polls the clock until the due time, so the wake-up does not add "
-                        "to --delay (costs the learnt lead of CPU per answer; e.g. 1ms; 0: sleep only)");
-    add_flag_option(*stub, "--body", stub_opts->body, "The answer's body");
-    stub->callback([=, &exit_code] {
-      stub_opts->delay = *delay;
-      stub_opts->stall_at = *stall_at;
-      stub_opts->stall_for = *stall_for;
-      stub_opts->spin = *spin;
-      load::Stub target(*stub_opts);
-      http::Router router;
-      obs::Registry registry;
-      target.register_routes(router);
-      http::Server server(*server_opts, router, registry);
-      try {
-        server.run_until_signal();
-      } catch (const std::exception& e) {
-        spdlog::error("serve stub: {}", e.what());
-        exit_code = 1;
-      }
-    });
-  }
+// scalelab serve stub: the fixed-answer target with a known delay and an optional stall.
+void add_stub_serve(CLI::App& serve, int& exit_code) {
+  auto server_opts = std::make_shared<http::ServerOptions>();
+  auto stub_opts = std::make_shared<load::StubOptions>();
+  auto delay = std::make_shared<std::chrono::milliseconds>(0);
+  auto stall_at = std::make_shared<std::chrono::milliseconds>(0);
+  auto stall_for = std::make_shared<std::chrono::milliseconds>(0);
+  auto spin = std::make_shared<std::chrono::milliseconds>(0);
+  auto* stub = serve.add_subcommand(
+      "stub", "A target for load tests: every path answers a fixed body after --delay; --stall-for holds "
+              "every request arriving in a window");
+  add_server_options(*stub, *server_opts);
+  add_duration_option(*stub, "--delay", *delay, "Added to every answer");
+  add_duration_option(*stub, "--stall-at", *stall_at, "When the stall starts, after the first request");
+  add_duration_option(*stub, "--stall-for", *stall_for, "How long the stall lasts (0: none)");
+  add_duration_option(*stub, "--spin", *spin,
+                      "At most this much early: the stub learns how late its timer wakes from idle, sets it "
+                      "that much early and polls the clock until the due time, so the wake-up does not add "
+                      "to --delay (costs the learnt lead of CPU per answer; e.g. 1ms; 0: sleep only)");
+  add_flag_option(*stub, "--body", stub_opts->body, "The answer's body");
+  stub->callback([=, &exit_code] {
+    stub_opts->delay = *delay;
+    stub_opts->stall_at = *stall_at;
+    stub_opts->stall_for = *stall_for;
+    stub_opts->spin = *spin;
+    load::Stub target(*stub_opts);
+    http::Router router;
+    obs::Registry registry;
+    target.register_routes(router);
+    http::Server server(*server_opts, router, registry);
+    try {
+      server.run_until_signal();
+    } catch (const std::exception& e) {
+      spdlog::error("serve stub: {}", e.what());
+      exit_code = 1;
+    }
+  });
 }
 
 }  // namespace scalelab::app

@@ -20,7 +20,7 @@
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
-#include "lab/process.h"
+#include "infra/process.h"
 #include "report/output.h"
 
 namespace scalelab::app {
@@ -182,7 +182,7 @@ std::int64_t unix_ms_now() {
 // The worker's share, run as `scalelab load ARGS --share ...` in dir; its
 // progress goes to the coordinator each second.
 Result<std::string> run_job(const json::object& job, const std::filesystem::path& dir, LineSocket& coordinator) {
-  std::vector<std::string> argv{lab::self_executable().string(), "load"};
+  std::vector<std::string> argv{infra::self_executable().string(), "load"};
   for (const auto& a : job.at("args").as_array()) argv.push_back(json::value_to<std::string>(a));
   const auto scenario = json::value_to<std::string>(job.at("scenario"));
   const auto scenario_name = json::value_to<std::string>(job.at("scenario_name"));
@@ -196,7 +196,7 @@ Result<std::string> run_job(const json::object& job, const std::filesystem::path
     for (auto& a : argv)
       if (a == scenario_name) a = (dir / scenario_name).string();
   }
-  auto child = lab::Process::spawn({.argv = argv, .log_file = dir / "share.log", .working_dir = dir});
+  auto child = infra::Process::spawn({.argv = argv, .log_file = dir / "share.log", .working_dir = dir});
   if (!child) return child.error();
   std::optional<int> code;
   while (!(code = child->wait_for(std::chrono::seconds(1)))) {

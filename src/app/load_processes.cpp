@@ -12,7 +12,7 @@
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
-#include "lab/process.h"
+#include "infra/process.h"
 #include "report/output.h"
 
 namespace scalelab::app {
@@ -44,7 +44,7 @@ bool parent_only(const std::string& arg, bool& takes_value) {
 
 std::vector<std::string> child_arguments(unsigned index, unsigned n, const std::string& out, std::int64_t start_ms) {
   const auto all = own_arguments();
-  std::vector<std::string> args{lab::self_executable().string()};
+  std::vector<std::string> args{infra::self_executable().string()};
   for (std::size_t i = 1; i < all.size(); ++i) {
     bool takes_value = false;
     if (parent_only(all[i], takes_value)) {
@@ -77,7 +77,7 @@ std::int64_t unix_ms_now() {
 
 // Until every child has ended: a live line each second from their progress
 // files (when progress is on).
-void watch(std::vector<lab::Process>& children, const std::filesystem::path& dir, bool progress) {
+void watch(std::vector<infra::Process>& children, const std::filesystem::path& dir, bool progress) {
   const bool tty = isatty(STDERR_FILENO);
   for (auto next = std::chrono::steady_clock::now() + 1s;; next += 1s) {
     std::size_t alive = 0;
@@ -99,11 +99,11 @@ Result<ProcessRun> run_in_processes(unsigned n, bool progress) {
   const auto dir = std::filesystem::temp_directory_path() / fmt::format("scalelab-load-{}", getpid());
   std::filesystem::create_directories(dir);
   const std::int64_t start_ms = unix_ms_now() + kStartDelay.count();
-  std::vector<lab::Process> children;
+  std::vector<infra::Process> children;
   std::vector<std::string> names;
   for (unsigned i = 0; i < n; ++i) {
     // Same process group: Ctrl-C reaches the children too.
-    auto p = lab::Process::spawn({.argv = child_arguments(i, n, (dir / fmt::format("share{}.json", i)).string(), start_ms),
+    auto p = infra::Process::spawn({.argv = child_arguments(i, n, (dir / fmt::format("share{}.json", i)).string(), start_ms),
                                   .own_process_group = false});
     if (!p) return p.error();
     names.push_back(fmt::format("process {} (pid {})", i + 1, p->pid()));

@@ -26,10 +26,9 @@ int main(int argc, char** argv) {
   scalelab::app::add_lab_commands(app, exit_code);
   scalelab::app::add_infra_commands(app, exit_code);
   scalelab::app::add_faultproxy_commands(app, exit_code);
-  scalelab::app::add_shop_commands(app, exit_code);
   scalelab::app::add_wordcount_commands(app, exit_code);
   scalelab::app::add_load_commands(app, exit_code);
-  scalelab::app::add_orders_commands(app, exit_code);
+  scalelab::app::add_mq_commands(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -128,10 +128,9 @@ void add_common(CLI::App& cmd, ServeOrders& s) {
 
 }  // namespace
 
-void add_orders_commands(CLI::App& app, int& exit_code) {
-  auto* serve = app.get_subcommand("serve");
+void add_orders_serve(CLI::App& serve, int& exit_code) {
   auto s = std::make_shared<ServeOrders>();
-  auto* cmd = serve->add_subcommand(
+  auto* cmd = serve.add_subcommand(
       "orders", "hw7 orders: POST /orders/sync, POST /orders/async, GET /orders/{id} (with memory:// also the worker)");
   add_common(*cmd, *s);
   add_flag_option(*cmd, "--payment-slots", s->payment_slots, "Payment verifications at once (sync path)");
@@ -142,7 +141,7 @@ void add_orders_commands(CLI::App& app, int& exit_code) {
   auto w = std::make_shared<ServeOrders>();
   w->role = ServeOrders::Role::kWorker;
   w->payment_slots = 0;
-  auto* wcmd = serve->add_subcommand("order-worker",
+  auto* wcmd = serve.add_subcommand("order-worker",
                                      "hw7 order processor: consumes order-processing-queue, charges once, completes");
   add_common(*wcmd, *w);
   add_flag_option(*wcmd, "--workers", w->workers, "Orders in flight at once");
@@ -152,7 +151,7 @@ void add_orders_commands(CLI::App& app, int& exit_code) {
 
   auto f = std::make_shared<ServeOrders>();
   f->role = ServeOrders::Role::kFunctions;
-  auto* fcmd = serve->add_subcommand(
+  auto* fcmd = serve.add_subcommand(
       "order-functions",
       "hw7 processing as serverless functions: consumes order-processing-queue, one invocation per order on "
       "instances created on demand (cold start) up to --max-concurrency; reports cold starts, durations and the "

@@ -1,3 +1,4 @@
+// `scalelab serve`: every service's registration, and `serve albums`.
 #include <memory>
 #include <string>
 
@@ -39,15 +40,23 @@ struct ServeAlbums {
 
 }  // namespace
 
-void add_serve_commands(CLI::App& app, int& exit_code) {
-  auto* serve = app.add_subcommand("serve", "Run one of scalelab's services");
-  serve->require_subcommand(1);
-
+void add_albums_serve(CLI::App& serve, int& exit_code) {
   auto albums = std::make_shared<ServeAlbums>();
-  auto* cmd = serve->add_subcommand("albums", "The hw1 albums API: GET /albums, GET /albums/{id}, POST /albums");
+  auto* cmd = serve.add_subcommand("albums", "The hw1 albums API: GET /albums, GET /albums/{id}, POST /albums");
   add_server_options(*cmd, albums->server);
   add_store_option(*cmd, albums->store_url);
   cmd->callback([albums, &exit_code] { exit_code = albums->run(); });
+}
+
+// Every service registers here, in the order `scalelab serve --help` lists them.
+void add_serve_commands(CLI::App& app, int& exit_code) {
+  auto* serve = app.add_subcommand("serve", "Run one of scalelab's services");
+  serve->require_subcommand(1);
+  add_albums_serve(*serve, exit_code);
+  add_shop_serve(*serve, exit_code);
+  add_wordcount_serve(*serve, exit_code);
+  add_orders_serve(*serve, exit_code);
+  add_stub_serve(*serve, exit_code);
 }
 
 }  // namespace scalelab::app

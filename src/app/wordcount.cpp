@@ -1,6 +1,5 @@
 // hw4 commands: `serve wordcount-splitter|wordcount-mapper|wordcount-reducer`,
-// `wordcount INPUT` (one job end to end), `wordcount-gen` (synthetic text)
-// and `lab hw4`.
+// `wordcount INPUT` (one job end to end) and `wordcount-gen` (synthetic text).
 #include <csignal>
 #include <cstdio>
 #include <fstream>
@@ -12,11 +11,9 @@
 #include "app/commands.h"
 #include "app/options.h"
 #include "core/duration.h"
-#include "core/ids.h"
 #include "http/server.h"
-#include "lab/hw4.h"
 #include "report/output.h"
-#include "lab/wordcount_cluster.h"
+#include "infra/wordcount_cluster.h"
 #include "mq/broker.h"
 #include "obs/metrics.h"
 #include "services/wordcount/wordcount.h"
@@ -117,7 +114,7 @@ struct WordcountArgs {
       return 2;
     }
     std::unique_ptr<wordcount::LocalCluster> local;
-    std::unique_ptr<lab::WordcountCluster> spawned;
+    std::unique_ptr<infra::WordcountCluster> spawned;
     if (services == "local") {
       auto c = wordcount::LocalCluster::start(**broker, mappers);
       if (!c) {
@@ -130,7 +127,7 @@ struct WordcountArgs {
         spdlog::error("wordcount: --services spawn needs an amqp:// broker (processes cannot share memory://)");
         return 2;
       }
-      auto c = lab::WordcountCluster::start(
+      auto c = infra::WordcountCluster::start(
           {.broker_url = broker_url, .mappers = mappers, .log_dir = std::filesystem::temp_directory_path() / "scalelab-wordcount"});
       if (!c) {
         spdlog::error("wordcount: {}", c.error().message);
@@ -168,48 +165,6 @@ struct WordcountArgs {
   }
 };
 
-// Raw bus throughput: persistent messages, publisher-confirmed in batches.
-struct MqBenchArgs {
-  std::string broker_url = "memory://";
-  std::size_t messages = 20'000;
-  std::size_t size = 1024;
-  std::size_t batch = 256;
-  bool quorum = false;  // a quorum queue (what a queue with a delivery limit is, e.g. hw7's orders queue)
-
-  int run() const {
-    auto broker = mq::open_broker(broker_url);
-    if (!broker) {
-      spdlog::error("mq-bench: {}", broker.error().message);
-      return 2;
-    }
-    std::string queue;
-    assign_random_hex_id(queue);
-    queue = "bench.publish." + queue;
-    mq::QueueSpec spec{.name = queue};
-    if (quorum) spec.max_deliveries = 5;  // on RabbitMQ: x-queue-type quorum
-    if (auto s = (*broker)->declare({.queues = {spec}}); !s) {
-      spdlog::error("mq-bench: {}", s.error().message);
-      return 1;
-    }
-    const std::string body(size, 'x');
-    auto t = std::chrono::steady_clock::now();
-    std::size_t sent = 0;
-    while (sent < messages) {
-      std::size_t n = std::min(batch, messages - sent);
-      std::vector<mq::Message> b(n, mq::Message{.routing_key = queue, .body = body});
-      if (auto s = (*broker)->publish_batch("", std::move(b)); !s) {
-        spdlog::error("mq-bench: {}", s.error().message);
-        return 1;
-      }
-      sent += n;
-    }
-    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
-    fmt::print("scalelab mq: {} persistent confirmed messages of {} bytes in batches of {}{}: {:.3f} s, {:.0f} msg/s\n",
-               messages, size, batch, quorum ? " (quorum queue)" : "", secs, static_cast<double>(messages) / secs);
-    return 0;
-  }
-};
-
 struct GenArgs {
   std::string output;
   std::size_t bytes = 1 << 20;
@@ -227,48 +182,14 @@ struct GenArgs {
   }
 };
 
-void add_hw4_command(CLI::App& lab, int& exit_code) {
-  auto opts = std::make_shared<lab::Hw4Options>();
-  auto out_dir = std::make_shared<std::string>(opts->out_dir.string());
-  auto* cmd = lab.add_subcommand(
-      "hw4", "MapReduce word count: 1 vs 3 (and more) mappers, small and large text, in-process bus and RabbitMQ");
-  add_flag_option(*cmd, "--out", *out_dir, "Directory for report.html, runs.csv, summary.json");
-  add_flag_option(*cmd, "--small-bytes", opts->small_bytes, "Size of the Hamlet-sized text (0: skip)");
-  add_flag_option(*cmd, "--large-bytes", opts->large_bytes, "Size of the large synthetic text (100000000 for 100 MB; 0: skip)");
-  add_flag_option(*cmd, "--seed", opts->seed, "Seed of the synthetic texts");
-  cmd->add_option("--mappers", opts->mappers, "Mapper counts to compare")->delimiter(',')->capture_default_str();
-  add_flag_option(*cmd, "--repeats", opts->repeats, "Runs per configuration (the median is reported)");
-  cmd->add_flag("--memory,!--no-memory", opts->memory_bus, "Run over the in-process bus");
-  cmd->add_flag("--rabbitmq,!--no-rabbitmq", opts->rabbitmq, "Run over RabbitMQ (a private node is started)");
-  add_flag_option(*cmd, "--rabbitmq-url", opts->rabbitmq_url, "Use this RabbitMQ instead of starting one");
-  cmd->add_flag("--progress,!--no-progress", opts->progress, "Progress on stderr");
-  cmd->callback([opts, out_dir, &exit_code] {
-    opts->out_dir = *out_dir;
-    auto r = lab::run_hw4(*opts);
-    if (!r) {
-      spdlog::error("hw4: {}", r.error().message);
-      exit_code = 1;
-      return;
-    }
-    for (const auto& run : r->runs) {
-      fmt::print("{:<8} {:<5} {:>10} bytes  {} mapper(s)  total {:>9.1f} ms  speedup {:.2f}x  {}\n", run.bus, run.input,
-                 run.bytes, run.mappers, run.total_ms, run.speedup,
-                 run.error.empty() ? (run.exact ? "exact" : "MISMATCH") : "failed: " + run.error);
-    }
-    fmt::print("report: {}\nruns: {}\nsummary: {}\n", r->report.string(), r->csv.string(), r->json.string());
-    exit_code = r->all_exact ? 0 : 3;
-  });
-}
-
 }  // namespace
 
-void add_wordcount_commands(CLI::App& app, int& exit_code) {
-  auto* serve = app.get_subcommand("serve");
+void add_wordcount_serve(CLI::App& serve, int& exit_code) {
   for (const char* role : {"splitter", "mapper", "reducer"}) {
     auto args = std::make_shared<ServeWordcount>();
     args->role = role;
     args->server.port = 0;
-    auto* cmd = serve->add_subcommand(
+    auto* cmd = serve.add_subcommand(
         fmt::format("wordcount-{}", role),
         std::string(role == std::string("splitter") ? "hw4: cut input files into chunks for the mappers"
                     : role == std::string("mapper") ? "hw4: count the words of chunks (run N of them)"
@@ -282,7 +203,9 @@ void add_wordcount_commands(CLI::App& app, int& exit_code) {
     }
     cmd->callback([args, &exit_code] { exit_code = args->run(); });
   }
+}
 
+void add_wordcount_commands(CLI::App& app, int& exit_code) {
   auto wc = std::make_shared<WordcountArgs>();
   auto* cmd = app.add_subcommand("wordcount", "hw4: count the words of a file with MapReduce over the message bus");
   cmd->add_option("input", wc->input, "Text file")->required()->check(CLI::ExistingFile);
@@ -306,17 +229,6 @@ void add_wordcount_commands(CLI::App& app, int& exit_code) {
   g->add_option("--seed", gen->seed, "Random seed: the same seed gives the same text")->capture_default_str();
   g->add_option("--vocabulary", gen->vocabulary, "Distinct words to draw from")->capture_default_str();
   g->callback([gen, &exit_code] { exit_code = gen->run(); });
-
-  auto mb = std::make_shared<MqBenchArgs>();
-  auto* m = app.add_subcommand("mq-bench", "Bus throughput: persistent, confirmed publishes (for bench/)");
-  add_broker_option(*m, mb->broker_url);
-  m->add_option("--messages", mb->messages, "How many")->capture_default_str();
-  m->add_option("--size", mb->size, "Payload bytes")->capture_default_str();
-  m->add_option("--batch", mb->batch, "Confirms awaited every this many")->capture_default_str();
-  m->add_flag("--quorum", mb->quorum, "Publish into a quorum queue (as a queue with a delivery limit is) instead of a classic one");
-  m->callback([mb, &exit_code] { exit_code = mb->run(); });
-
-  add_hw4_command(*app.get_subcommand("lab"), exit_code);
 }
 
 }  // namespace scalelab::app

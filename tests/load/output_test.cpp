@@ -8,7 +8,6 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
-#include "lab/hw5_clients.h"
 #include "load/html_report.h"
 #include "load/stub.h"
 #include "support/test_server.h"
@@ -132,28 +131,4 @@ TEST(LoadOutput, TableAndHtmlReport) {
   EXPECT_NE(html.find("p99"), std::string::npos);
   EXPECT_NE(html.find("logarithmic"), std::string::npos);
   std::filesystem::remove_all(dir);
-}
-
-TEST(Hw5Clients, ComparesSimpleAndFastInOneReport) {
-  lab::Hw5ClientsOptions o;
-  o.users = {1, 2};
-  o.duration = 500ms;
-  o.progress = false;
-  o.out_dir = temp_dir("hw5");
-  auto r = lab::run_hw5_clients(o);
-  ASSERT_TRUE(r.ok()) << r.error().message;
-  ASSERT_EQ(r->runs.size(), 4u);
-  EXPECT_EQ(r->runs[0].client, "simple");
-  EXPECT_EQ(r->runs[1].client, "fast");
-  for (const auto& run : r->runs) {
-    EXPECT_GT(run.report.aggregate.count, 0u);
-    EXPECT_EQ(run.report.aggregate.failures, 0u) << run.client;
-    EXPECT_EQ(run.report.requests.size(), 2u);
-  }
-  EXPECT_EQ(r->reading.size(), 2u);
-  const std::string html = read_file(r->report);
-  EXPECT_NE(html.find("When is the client the bottleneck?"), std::string::npos);
-  const std::string csv = read_file(r->csv);
-  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 5);
-  std::filesystem::remove_all(o.out_dir);
 }

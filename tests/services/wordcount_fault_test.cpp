@@ -10,7 +10,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
-#include "lab/wordcount_cluster.h"
+#include "infra/wordcount_cluster.h"
 #include "mq/broker.h"
 #include "services/wordcount/wordcount.h"
 #include "support/test_server.h"
@@ -35,7 +35,7 @@ TEST(WordcountFaults, KillingAMapperMidJobStillGivesTheExactResult) {
 
   // Each chunk takes >= 100 ms in a mapper, so a mapper is almost always
   // inside a chunk (unacked) when it is killed.
-  auto cluster = lab::WordcountCluster::start({.scalelab = SCALELAB_BINARY,
+  auto cluster = infra::WordcountCluster::start({.scalelab = SCALELAB_BINARY,
                                                .broker_url = url,
                                                .mappers = 2,
                                                .log_dir = std::filesystem::temp_directory_path() / "scalelab-wc-kill-logs",

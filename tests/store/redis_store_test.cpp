@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "core/run_blocking.h"
-#include "lab/infra/redis.h"
+#include "infra/redis.h"
 #include "store/store_contract.h"
 #include "support/test_server.h"
 
@@ -38,7 +38,7 @@ TEST(RedisUrl, RejectsBadPortAndDb) {
 }
 
 TEST(RedisStore, ServerDownIsUnavailableWithinTheTimeout) {
-  auto port = lab::pick_free_port();  // nothing listens there
+  auto port = infra::pick_free_port();  // nothing listens there
   ASSERT_TRUE(port.ok());
   store::RedisStore s({.port = *port, .connect_timeout = std::chrono::milliseconds(200),
                        .io_timeout = std::chrono::milliseconds(500)});
@@ -49,7 +49,7 @@ TEST(RedisStore, ServerDownIsUnavailableWithinTheTimeout) {
 
 TEST(RedisStore, SurvivesARedisRestart) {
   auto dir = std::filesystem::temp_directory_path() / ("scalelab-redis-restart-" + std::to_string(::getpid()));
-  auto server = lab::infra::start_redis({.dir = dir});
+  auto server = infra::start_redis({.dir = dir});
   ASSERT_TRUE(server.ok()) << server.error().message;
   std::uint16_t port = server->port();
   store::RedisStore s({.port = port, .connections = 2});
@@ -58,7 +58,7 @@ TEST(RedisStore, SurvivesARedisRestart) {
   auto down = run_blocking(s.get("k"));
   ASSERT_FALSE(down.ok());
   EXPECT_EQ(down.error().kind, ErrorKind::kUnavailable);
-  auto again = lab::infra::start_redis({.dir = dir, .port = port});
+  auto again = infra::start_redis({.dir = dir, .port = port});
   ASSERT_TRUE(again.ok()) << again.error().message;
   // No persistence: the value is gone, but the store reconnects and works.
   Result<std::optional<std::string>> got = Error{};

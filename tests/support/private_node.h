@@ -1,4 +1,4 @@
-// Test support: a private Redis or RabbitMQ node (lab::infra) in a temp
+// Test support: a private Redis or RabbitMQ node (infra/servers.h) in a temp
 // directory of its own, for tests that stop, freeze or restart it and so
 // cannot use the shared ctest fixture. Header-only: for test binaries that
 // link scalelab_infra.
@@ -13,7 +13,7 @@
 
 #include <fmt/format.h>
 
-#include "lab/infra/infra.h"
+#include "infra/servers.h"
 
 namespace scalelab::testkit {
 
@@ -34,11 +34,11 @@ class PrivateNode {
   PrivateNode& operator=(const PrivateNode&) = delete;
 
   Status start() {
-    const auto* kind = lab::infra::find_kind(kind_);
+    const auto* kind = infra::find_kind(kind_);
     if (!kind) return Error{ErrorKind::kNotFound, "no infra kind " + kind_};
     auto started = kind->start({.dir = dir_, .port = port_});
     if (!started) return started.error();
-    server_ = std::make_unique<lab::infra::Server>(std::move(*started));
+    server_ = std::make_unique<infra::Server>(std::move(*started));
     port_ = server_->port();
     url_ = server_->url();
     return {};
@@ -58,7 +58,7 @@ class PrivateNode {
   std::filesystem::path dir_;
   std::uint16_t port_ = 0;
   std::string url_;
-  std::unique_ptr<lab::infra::Server> server_;
+  std::unique_ptr<infra::Server> server_;
 };
 
 }  // namespace scalelab::testkit

@@ -9,7 +9,7 @@
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
-#include "lab/process.h"
+#include "infra/process.h"
 
 namespace scalelab::lab::hw3 {
 namespace {

@@ -8,7 +8,7 @@
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
-#include "lab/process.h"
+#include "infra/process.h"
 #include "report/output.h"
 
 namespace scalelab::lab {

@@ -9,7 +9,7 @@
 #include <fmt/format.h>
 
 #include "lab/hw7/internal.h"
-#include "lab/infra/infra.h"
+#include "infra/servers.h"
 
 namespace scalelab::lab {
 

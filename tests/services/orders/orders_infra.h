@@ -7,7 +7,7 @@
 #include <filesystem>
 #include <string>
 
-#include "lab/process.h"
+#include "infra/process.h"
 #include "support/private_node.h"
 
 namespace scalelab::orders::testing {
@@ -15,10 +15,10 @@ namespace scalelab::orders::testing {
 using testkit::PrivateNode;
 
 // `scalelab serve order-worker` over broker_url and store_url, logging to log_file.
-inline Result<lab::Process> spawn_order_worker(const std::string& broker_url, const std::string& store_url,
+inline Result<infra::Process> spawn_order_worker(const std::string& broker_url, const std::string& store_url,
                                                const std::filesystem::path& log_file, int workers,
                                                const std::string& payment_delay) {
-  return lab::Process::spawn({.argv = {SCALELAB_BINARY, "serve", "order-worker", "--port", "0", "--broker", broker_url,
+  return infra::Process::spawn({.argv = {SCALELAB_BINARY, "serve", "order-worker", "--port", "0", "--broker", broker_url,
                                        "--store", store_url, "--workers", std::to_string(workers), "--payment-delay",
                                        payment_delay},
                               .log_file = log_file});

@@ -11,7 +11,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-#include "lab/process.h"
+#include "infra/process.h"
 #include "mq/broker.h"
 #include "orders_infra.h"
 #include "orders_support.h"
@@ -95,7 +95,7 @@ TEST(OrdersRabbitmq, KillingAWorkerWithOrdersInFlightStillCompletesEachOrderOnce
   std::filesystem::create_directories(logs);
   // Worker 0 runs alone until it is killed, so every order in `processing`
   // after its death was in its hands; worker 1 then takes over.
-  std::vector<lab::Process> workers;
+  std::vector<infra::Process> workers;
   auto first = testing::spawn_order_worker(testkit::infra_url("rabbitmq"), r.redis_url, logs / "worker-0.log", 4, "250ms");
   ASSERT_TRUE(first) << first.error().message;
   workers.push_back(std::move(*first));
@@ -141,7 +141,7 @@ TEST(OrdersRabbitmq, AFunctionRunnerProcessCompletesEachOrderOnceAndReportsItsCo
   auto logs = std::filesystem::temp_directory_path() / fmt::format("scalelab-orders-functions-{}", ::getpid());
   std::filesystem::create_directories(logs);
   auto log = logs / "functions.log";
-  auto p = lab::Process::spawn({.argv = {SCALELAB_BINARY, "serve", "order-functions", "--port", "0", "--broker",
+  auto p = infra::Process::spawn({.argv = {SCALELAB_BINARY, "serve", "order-functions", "--port", "0", "--broker",
                                          testkit::infra_url("rabbitmq"), "--store", r.redis_url, "--max-concurrency",
                                          "16", "--cold-start-min", "10ms", "--cold-start-max", "30ms",
                                          "--payment-delay", "100ms"},

@@ -1,4 +1,4 @@
-// carts with and without the resilience policies (issue 6), catalog behind
+// carts with and without the resilience policies (the midterm's), catalog behind
 // the in-process fault proxy: the course's /cart/{user_id} API, the cache
 // fallback and degraded_mode, the breaker opening and closing again, and the
 // vulnerable version's visible failure.

@@ -6,7 +6,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
-#include "lab/process.h"
+#include "infra/process.h"
 #include "services/shop/shop_fixture.h"
 
 using namespace scalelab;
@@ -366,7 +366,7 @@ TEST_F(ShopContract, CheckoutStatusCodes) {
 }
 
 TEST(ShopDownstream, CartsAnswersWithinItsDeadlineWhenEveryDownstreamIsDown) {
-  auto port = lab::pick_free_port();  // nothing listens there
+  auto port = infra::pick_free_port();  // nothing listens there
   ASSERT_TRUE(port.ok());
   for (bool resilient : {false, true}) {
     SCOPED_TRACE(resilient ? "resilience on" : "resilience off");

@@ -1,0 +1,36 @@
+// CpuLimit: puts a process under a kernel CPU quota (a fraction of one core)
+// with a private cgroup: cgroup v2's cpu.max where the machine has the
+// unified hierarchy with the cpu controller, else cgroup v1's
+// cpu.cfs_quota_us / cpu.cfs_period_us under /sys/fs/cgroup/cpu/. The group
+// is removed again on destruction (after the process has left it or died).
+// Thread-safety: one thread at a time.
+#pragma once
+
+#include <sys/types.h>
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "core/result.h"
+
+namespace scalelab::infra {
+
+class CpuLimit {
+ public:
+  // Fails with kUnavailable, saying what was tried, when neither cgroup
+  // version can be used here (no permission, no cpu controller).
+  static Result<std::unique_ptr<CpuLimit>> apply(pid_t pid, double cores, const std::string& name);
+  ~CpuLimit();
+
+  const std::string& how() const { return how_; }  // e.g. "cgroup v1 cpu.cfs_quota_us=25000/100000"
+  // Times the kernel throttled the group (from cpu.stat), or -1.
+  long long throttled_periods() const;
+
+ private:
+  CpuLimit(std::filesystem::path dir, std::string how) : dir_(std::move(dir)), how_(std::move(how)) {}
+  std::filesystem::path dir_;
+  std::string how_;
+};
+
+}  // namespace scalelab::infra

@@ -1,0 +1,163 @@
+// The `rabbitmq` kind: a private RabbitMQ node from Debian's rabbitmq-server.
+//
+// Why it is started this way:
+//  - /usr/sbin/rabbitmq-server (the Debian wrapper) drops to the `rabbitmq`
+//    user and cds to /var/lib/rabbitmq; we run the real script
+//    (/usr/lib/rabbitmq/bin/rabbitmq-server) as the calling user instead, so
+//    the data and log dirs only need to be ours, and HOME points at the state
+//    dir (a private Erlang cookie).
+//  - Each node has its own name (scalelab-<port>@localhost), AMQP port,
+//    distribution port and epmd port, all on 127.0.0.1, none in 35672-35682
+//    (where `rabbitmqctl` itself listens), so several nodes (tests + an
+//    experiment) run at once and never touch the system instance.
+//  - epmd would otherwise daemonise itself out of our process group and stay
+//    behind; we start it in the foreground of the node's process group, so
+//    stopping the group stops everything.
+//  - No plugins (an empty enabled-plugins file), no /etc/rabbitmq files.
+// Ready means: an AMQP connection logs in and opens a channel.
+#include <amqp.h>
+#include <amqp_tcp_socket.h>
+
+#include <sys/time.h>
+
+#include <fstream>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "infra/servers.h"
+
+namespace scalelab::infra {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr const char* kServerScript = "/usr/lib/rabbitmq/bin/rabbitmq-server";
+
+bool in_rabbitmqctl_range(std::uint16_t port) { return port >= 35672 && port <= 35682; }
+
+Result<std::uint16_t> pick_port_outside_ctl_range() {
+  for (int attempt = 0; attempt < 20; ++attempt) {
+    auto port = pick_free_port();
+    if (!port) return port;
+    if (!in_rabbitmqctl_range(*port)) return port;
+  }
+  return Error{ErrorKind::kUnavailable, "no free port outside 35672-35682"};
+}
+
+// True when an AMQP 0-9-1 login and channel open succeed.
+bool amqp_answers(std::uint16_t port) {
+  amqp_connection_state_t conn = amqp_new_connection();
+  bool ok = false;
+  amqp_socket_t* socket = amqp_tcp_socket_new(conn);
+  timeval timeout{2, 0};
+  if (socket && amqp_socket_open_noblock(socket, "127.0.0.1", port, &timeout) == AMQP_STATUS_OK) {
+    amqp_rpc_reply_t r = amqp_login(conn, "/", 0, 131072, 0, AMQP_SASL_METHOD_PLAIN, "guest", "guest");
+    if (r.reply_type == AMQP_RESPONSE_NORMAL) {
+      amqp_channel_open(conn, 1);
+      ok = amqp_get_rpc_reply(conn).reply_type == AMQP_RESPONSE_NORMAL;
+      if (ok) amqp_channel_close(conn, 1, AMQP_REPLY_SUCCESS);
+      amqp_connection_close(conn, AMQP_REPLY_SUCCESS);
+    }
+  }
+  amqp_destroy_connection(conn);
+  return ok;
+}
+
+Status write_text(const std::filesystem::path& p, const std::string& text) {
+  std::ofstream out(p, std::ios::trunc);
+  out << text;
+  if (!out) return Error{ErrorKind::kUnavailable, fmt::format("cannot write {}", p.string())};
+  return {};
+}
+
+Result<Server> start_rabbitmq(const Options& o) {
+  if (!std::filesystem::exists(kServerScript)) {
+    return Error{ErrorKind::kUnavailable,
+                 fmt::format("{} not found: install rabbitmq-server (scripts/setup.sh)", kServerScript)};
+  }
+  if (o.port != 0 && in_rabbitmqctl_range(o.port)) {
+    return Error{ErrorKind::kInvalidInput, "ports 35672-35682 belong to rabbitmqctl; pick another"};
+  }
+  const auto dir = std::filesystem::absolute(o.dir);
+  if (auto s = prepare_dir(dir / "mnesia"); !s) return s.error();
+  if (auto s = prepare_dir(dir / "log"); !s) return s.error();
+
+  std::uint16_t port = o.port;
+  if (port == 0) {
+    auto p = pick_port_outside_ctl_range();
+    if (!p) return p.error();
+    port = *p;
+  }
+  auto dist_port = pick_port_outside_ctl_range();
+  if (!dist_port) return dist_port.error();
+  auto epmd_port = pick_port_outside_ctl_range();
+  if (!epmd_port) return epmd_port.error();
+
+  if (auto s = write_text(dir / "enabled_plugins", "[].\n"); !s) return s.error();
+  if (auto s = write_text(dir / "rabbitmq-env.conf", ""); !s) return s.error();
+  if (auto s = write_text(dir / "rabbitmq.conf",
+                          fmt::format("listeners.tcp.1 = 127.0.0.1:{}\n"
+                                      "disk_free_limit.absolute = 50MB\n",
+                                      port));
+      !s) {
+    return s.error();
+  }
+
+  const std::string node = fmt::format("scalelab-{}@localhost", port);
+  const std::filesystem::path log = dir / "server.log";
+  ProcessOptions po;
+  // epmd first, in our process group; the node waits until it answers.
+  po.argv = {"/bin/sh", "-c",
+             "epmd -address 127.0.0.1 -port \"$ERL_EPMD_PORT\" & "
+             "i=0; until epmd -names >/dev/null 2>&1 || [ $i -ge 100 ]; do sleep 0.1; i=$((i+1)); done; "
+             "exec " + std::string(kServerScript)};
+  po.env = {
+      {"HOME", dir.string()},
+      {"ERL_EPMD_PORT", std::to_string(*epmd_port)},
+      {"ERL_EPMD_ADDRESS", "127.0.0.1"},
+      {"RABBITMQ_NODENAME", node},
+      {"RABBITMQ_NODE_IP_ADDRESS", "127.0.0.1"},
+      {"RABBITMQ_NODE_PORT", std::to_string(port)},
+      {"RABBITMQ_DIST_PORT", std::to_string(*dist_port)},
+      {"RABBITMQ_BASE", dir.string()},
+      {"RABBITMQ_MNESIA_BASE", (dir / "mnesia").string()},
+      {"RABBITMQ_LOG_BASE", (dir / "log").string()},
+      {"RABBITMQ_PID_FILE", (dir / "rabbitmq.pid").string()},
+      {"RABBITMQ_ENABLED_PLUGINS_FILE", (dir / "enabled_plugins").string()},
+      {"RABBITMQ_CONFIG_FILE", (dir / "rabbitmq.conf").string()},
+      {"RABBITMQ_ADVANCED_CONFIG_FILE", (dir / "advanced.config").string()},
+      {"RABBITMQ_CONF_ENV_FILE", (dir / "rabbitmq-env.conf").string()},
+      {"RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS", "-kernel inet_dist_use_interface {127,0,0,1}"},
+  };
+  po.log_file = log;
+  po.working_dir = dir;
+  po.die_with_parent = !o.detached;
+  auto process = Process::spawn(std::move(po));
+  if (!process) return process.error();
+
+  const auto deadline = Clock::now() + o.start_timeout;
+  while (!amqp_answers(port)) {
+    if (!process->running()) {
+      return Error{ErrorKind::kUnavailable,
+                   fmt::format("rabbitmq-server exited during start (exit {}); log {}:\n{}",
+                               process->exit_code().value_or(-1), log.string(), tail_of(log))};
+    }
+    if (Clock::now() > deadline) {
+      process->stop(std::chrono::seconds(15));
+      return Error{ErrorKind::kTimeout, fmt::format("rabbitmq did not answer AMQP on port {} within {}s; log {}:\n{}",
+                                                    port, o.start_timeout.count(), log.string(), tail_of(log))};
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+  return Server("rabbitmq", fmt::format("amqp://guest:guest@127.0.0.1:{}", port), port, dir,
+                std::move(*process));
+}
+
+}  // namespace
+
+Kind rabbitmq_kind() {
+  return {"rabbitmq", "RabbitMQ node (AMQP 0-9-1, guest/guest on 127.0.0.1)", start_rabbitmq};
+}
+
+}  // namespace scalelab::infra
