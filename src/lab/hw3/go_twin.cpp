@@ -35,9 +35,9 @@ std::string read_text(const std::filesystem::path& file) {
   return s.str();
 }
 
-Status run_to_end(ProcessOptions p, std::chrono::milliseconds timeout, const char* what) {
+Status run_to_end(infra::ProcessOptions p, std::chrono::milliseconds timeout, const char* what) {
   const auto log = p.log_file;
-  auto proc = Process::spawn(std::move(p));
+  auto proc = infra::Process::spawn(std::move(p));
   if (!proc) return proc.error();
   const auto code = proc->wait_for(timeout);
   if (!code) return Error{ErrorKind::kTimeout, fmt::format("{} did not finish in {} s", what, timeout.count() / 1000)};

@@ -75,7 +75,7 @@ void read_run_json(const std::string& text, Hw3LoadRun& run) {
 }
 
 Result<Hw3LoadRun> one_run(const Hw3LoadOptions& o, const Plan& p, const std::filesystem::path& scenario,
-                           Process& server) {
+                           infra::Process& server) {
   Hw3LoadRun run{p.name, p.users, p.processes, p.client};
   const auto json_file = o.out_dir / fmt::format("run-{}-{}-{}.json", p.users, p.processes, p.client);
   std::vector<std::string> argv{o.scalelab.string(), "load",      scenario.string(), "--users",
@@ -84,7 +84,7 @@ Result<Hw3LoadRun> one_run(const Hw3LoadOptions& o, const Plan& p, const std::fi
   if (p.processes > 1) argv.insert(argv.end(), {"--processes", std::to_string(p.processes)});
   const double cpu0 = process_cpu_s(server.pid());
   const auto t0 = std::chrono::steady_clock::now();
-  auto gen = Process::spawn({.argv = argv, .log_file = o.out_dir / "load.log"});
+  auto gen = infra::Process::spawn({.argv = argv, .log_file = o.out_dir / "load.log"});
   if (!gen) return gen.error();
   const auto code = gen->wait_for(o.duration * 3 + 60s);
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -175,16 +175,16 @@ tasks:
 
 Result<Hw3LoadResult> run_hw3_load(const Hw3LoadOptions& options) {
   Hw3LoadOptions o = options;
-  if (o.scalelab.empty()) o.scalelab = self_executable();
+  if (o.scalelab.empty()) o.scalelab = infra::self_executable();
   std::error_code ec;
   std::filesystem::create_directories(o.out_dir, ec);
-  auto port = pick_free_port();
+  auto port = infra::pick_free_port();
   if (!port) return port.error();
-  auto server = Process::spawn({.argv = {o.scalelab.string(), "serve", "albums", "--port", std::to_string(*port),
+  auto server = infra::Process::spawn({.argv = {o.scalelab.string(), "serve", "albums", "--port", std::to_string(*port),
                                          "--log-level", "warn"},
                                 .log_file = o.out_dir / "albums.log"});
   if (!server) return server.error();
-  if (auto st = wait_for_port("127.0.0.1", *port, kServerStart); !st) return st.error();
+  if (auto st = infra::wait_for_port("127.0.0.1", *port, kServerStart); !st) return st.error();
   const auto scenario = o.out_dir / "albums.yaml";
   if (auto st = report::write_file(scenario, albums_course_scenario(fmt::format("http://127.0.0.1:{}", *port), o.duration));
       !st)
