@@ -36,3 +36,18 @@ container_limit_flags() {
 container_image_size() {
   "$1" image inspect --format '{{.Size}}' "$2" | awk '{ printf "%.1f MB\n", $1 / 1e6 }'
 }
+
+# The Debian 12 base of the build stage and of deploy/infra.Containerfile.
+readonly container_base_image=localhost/scalelab-base:bookworm
+
+# ensure_base_image TOOL: makes $container_base_image from Debian's own
+# packages when it is missing (mmdebstrap --variant=minbase, ~2 minutes, needs
+# Debian's mirror, SCALELAB_DEBIAN_MIRROR to pick another), so no image
+# registry is needed.
+ensure_base_image() {
+  "$1" image inspect "$container_base_image" >/dev/null 2>&1 && return 0
+  command -v mmdebstrap >/dev/null || { echo "mmdebstrap missing (scripts/setup.sh --deploy)" >&2; return 1; }
+  echo "making $container_base_image with mmdebstrap (a couple of minutes)" >&2
+  mmdebstrap --variant=minbase bookworm - "${SCALELAB_DEBIAN_MIRROR:-http://deb.debian.org/debian}" |
+    "$1" import - "$container_base_image"
+}

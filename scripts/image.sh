@@ -11,8 +11,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/container_lib.sh
-readonly base_image=localhost/scalelab-base:bookworm
-readonly debian_mirror=${SCALELAB_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 
 tag=localhost/scalelab:latest
 prebuilt=""
@@ -31,15 +29,6 @@ mapfile -t limits < <(container_limit_flags "$tool")
 build=("$tool" build --pull=never -f deploy/Containerfile -t "$tag" "${limits[@]}")
 [[ $tool == podman ]] && build+=(--format docker)
 
-ensure_base_image() {
-  if "$tool" image exists "$base_image" 2>/dev/null || "$tool" image inspect "$base_image" >/dev/null 2>&1; then
-    return 0
-  fi
-  command -v mmdebstrap >/dev/null || { echo "image.sh: mmdebstrap missing (scripts/setup.sh --deploy)" >&2; exit 1; }
-  echo "image.sh: making $base_image with mmdebstrap (a couple of minutes)" >&2
-  mmdebstrap --variant=minbase bookworm - "$debian_mirror" | "$tool" import - "$base_image"
-}
-
 start=$SECONDS
 if [[ -n $prebuilt ]]; then
   context=$(mktemp -d)
@@ -47,7 +36,7 @@ if [[ -n $prebuilt ]]; then
   bash deploy/stage-rootfs.sh "$prebuilt" "$context/rootfs"
   "${build[@]}" --target runtime-prebuilt "$context"
 else
-  ensure_base_image
-  "${build[@]}" --build-arg "BASE_IMAGE=$base_image" .
+  ensure_base_image "$tool"
+  "${build[@]}" --build-arg "BASE_IMAGE=$container_base_image" .
 fi
 echo "image.sh: $tag $(container_image_size "$tool" "$tag") (built in $((SECONDS - start)) s)"

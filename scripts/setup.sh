@@ -35,6 +35,7 @@ bench_packages=(
 )
 deploy_packages=(
   podman runc containernetworking-plugins iptables  # build and run the image (root: CNI networking)
+  golang-github-containernetworking-plugin-dnsname  # compose: containers find each other by service name
   podman-compose                    # deploy/compose.yaml
   mmdebstrap                        # the image's Debian base, from Debian's own packages
 )
