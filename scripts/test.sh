@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every test: install what is needed (the bench peers and podman too, so that
-# the bench-smoke and container tests run instead of skipping); build the libFuzzer target with
-# clang; build everything with AddressSanitizer + UndefinedBehaviorSanitizer;
+# the bench-smoke and container tests run instead of skipping); build the
+# libFuzzer target with clang; build everything with AddressSanitizer + UndefinedBehaviorSanitizer;
 # run the whole ctest suite (unit, integration over loopback, the CLI end to
 # end, every bench/ script's --smoke round, and a bounded fuzzing run). Ends
 # with ctest's summary.
