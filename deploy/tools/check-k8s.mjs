@@ -3,13 +3,13 @@
 // schemas cannot see: probes on /health, the shutdown timing, CPU requests
 // for the HPA, Services selecting a workload, referenced ConfigMaps/Secrets
 // existing, the HPA's numbers, and kustomization.yaml listing every file.
-//   node check-k8s.mjs DIR      exit 0: all good; 1: each problem printed
+//   node check-k8s.mjs DEPLOY_DIR   exit 0: all good; 1: each problem printed
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { parseAllDocuments } from "yaml";
 
 const SHUTDOWN_GRACE_S = 10; // the server's --shutdown-grace default
-const dir = process.argv[2];
+const dir = join(process.argv[2], "k8s");
 const problems = new Set(); // a problem seen twice is told once
 const problem = (where, what) => problems.add(`${where}: ${what}`);
 

@@ -5,12 +5,12 @@
 // ip checking /health, target tracking on ECSServiceAverageCPUUtilization
 // at 70 with 300 s cooldowns, the service ignoring desired_count, two hw2
 // instances, an ALB URL output.
-//   node check-terraform.mjs DIR      exit 0: all good; 1: each problem printed
+//   node check-terraform.mjs DEPLOY_DIR   exit 0: all good; 1: each problem printed
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import hcl from "@cdktf/hcl2json";
 
-const dir = process.argv[2];
+const dir = join(process.argv[2], "terraform");
 const problems = new Set(); // a problem seen twice is told once
 const problem = (where, what) => problems.add(`${where}: ${what}`);
 

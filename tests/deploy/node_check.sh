@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Runs one of deploy/tools' offline checks (check-k8s.mjs, check-terraform.mjs)
-# on a deploy/ directory. Its npm packages (pinned by deploy/tools/
+# Runs one of deploy/tools' offline checks (check-k8s/terraform/compose.mjs)
+# on the deploy/ directory. Its npm packages (pinned by deploy/tools/
 # package-lock.json) are installed once under TOOLS_DIR, in the build tree,
 # never into the sources. Exits 77 (skipped) where node or npm is missing.
-#   node_check.sh TOOLS_DIR CHECK TARGET_DIR
+#   node_check.sh TOOLS_DIR CHECK DEPLOY_DIR
 set -euo pipefail
 tools_dir=$1
 check=$2
