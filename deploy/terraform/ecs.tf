@@ -47,10 +47,7 @@ resource "aws_ecs_task_definition" "scalelab" {
     command      = ["serve", var.serve_role]
     essential    = true
     portMappings = [{ containerPort = var.container_port, protocol = "tcp" }]
-    environment = [
-      { name = "SCALELAB_PORT", value = tostring(var.container_port) },
-      { name = "SCALELAB_LOG_FORMAT", value = "json" },
-    ]
+    environment  = [for k, v in local.environment : { name = k, value = v }]
     # SIGTERM, then the server drains for up to 10 s (--shutdown-grace).
     stopTimeout = 15
     logConfiguration = {

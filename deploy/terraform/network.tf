@@ -38,7 +38,8 @@ resource "aws_route_table_association" "public" {
   route_table_id = aws_route_table.public.id
 }
 
-# The ALB takes HTTP from anywhere; tasks take traffic only from the ALB.
+# The ALB takes HTTP from anywhere; tasks take traffic only from the ALB and
+# from each other.
 resource "aws_security_group" "alb" {
   name   = "${var.name}-alb"
   vpc_id = aws_vpc.main.id
@@ -64,6 +65,13 @@ resource "aws_security_group" "tasks" {
     to_port         = var.container_port
     protocol        = "tcp"
     security_groups = [aws_security_group.alb.id]
+  }
+  ingress {
+    description = "the shop's services call each other"
+    from_port   = var.container_port
+    to_port     = var.container_port
+    protocol    = "tcp"
+    self        = true
   }
   egress {
     from_port   = 0

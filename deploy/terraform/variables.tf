@@ -81,3 +81,27 @@ variable "hw2_ssh_cidr" {
   type        = string
   default     = "127.0.0.1/32"
 }
+
+variable "internal_roles" {
+  description = "More `serve` roles run as internal services, reached at http://ROLE.<name>.local:<port> (the shop: [\"catalog\", \"warehouse\", \"payments\"] with serve_role carts)"
+  type        = list(string)
+  default     = []
+}
+
+variable "redis_enabled" {
+  description = "Create an ElastiCache Redis node and point every service's SCALELAB_STORE at it"
+  type        = bool
+  default     = false
+}
+
+variable "redis_node_type" {
+  description = "ElastiCache node type of the shared Redis"
+  type        = string
+  default     = "cache.t4g.micro"
+}
+
+variable "environment" {
+  description = "Extra SCALELAB_* settings for every service (they win over the computed ones)"
+  type        = map(string)
+  default     = {}
+}

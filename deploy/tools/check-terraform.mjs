@@ -1,8 +1,9 @@
 // Checks deploy/terraform offline (no providers, no terraform binary): every
 // .tf parses as HCL (@cdktf/hcl2json), every var./resource/data reference
 // names something declared, every variable has a description and a default,
-// and the course's rules hold: Fargate task in awsvpc, target group of type
-// ip checking /health, target tracking on ECSServiceAverageCPUUtilization
+// and the course's rules hold: every task on Fargate in awsvpc with awslogs,
+// every ECS service behind the ALB or registered in Cloud Map, target group
+// of type ip checking /health, target tracking on ECSServiceAverageCPUUtilization
 // at 70 with 300 s cooldowns, the service ignoring desired_count, two hw2
 // instances, an ALB URL output.
 //   node check-terraform.mjs DEPLOY_DIR   exit 0: all good; 1: each problem printed
@@ -65,19 +66,35 @@ function one(merged, type, where) {
   return all[0]?.[0] ?? {};
 }
 
+// The body of resource TYPE.NAME.
+function named(merged, type, name) {
+  const body = merged.resource[type]?.[name]?.[0];
+  if (!body) problem(`${type}.${name}`, "missing");
+  return body ?? {};
+}
+
+function checkTasks(merged) {
+  for (const [name, [task]] of Object.entries(merged.resource.aws_ecs_task_definition ?? {})) {
+    const where = `task definition ${name}`;
+    if (task.network_mode !== "awsvpc") problem(where, "network_mode is not awsvpc");
+    if (!(task.requires_compatibilities ?? []).includes("FARGATE")) problem(where, "not FARGATE");
+    for (const key of ["cpu", "memory", "execution_role_arn"]) if (!task[key]) problem(where, `no ${key}`);
+    if (!/awslogs/.test(JSON.stringify(task.container_definitions))) problem(where, "no awslogs log group");
+  }
+  for (const [name, [service]] of Object.entries(merged.resource.aws_ecs_service ?? {})) {
+    if (!service.load_balancer && !service.service_registries)
+      problem(`ECS service ${name}`, "neither behind the load balancer nor registered for discovery");
+  }
+}
+
 function checkCourseRules({ merged }) {
   const val = (v) => valueOf(merged, v);
-  const task = one(merged, "aws_ecs_task_definition", "task definition");
-  if (task.network_mode !== "awsvpc") problem("task definition", "network_mode is not awsvpc");
-  if (!(task.requires_compatibilities ?? []).includes("FARGATE")) problem("task definition", "not FARGATE");
-  for (const key of ["cpu", "memory", "execution_role_arn"]) if (!task[key]) problem("task definition", `no ${key}`);
-  if (!/awslogs/.test(JSON.stringify(task.container_definitions))) problem("task definition", "no awslogs log group");
-
+  checkTasks(merged);
   const tg = one(merged, "aws_lb_target_group", "target group");
   if (tg.target_type !== "ip") problem("target group", "target_type is not ip (Fargate tasks register by IP)");
   if (tg.health_check?.[0]?.path !== "/health") problem("target group", "health check path is not /health");
 
-  const service = one(merged, "aws_ecs_service", "ECS service");
+  const service = named(merged, "aws_ecs_service", "scalelab");
   if (!service.load_balancer?.[0]?.target_group_arn) problem("ECS service", "not behind the target group");
   if (!JSON.stringify(service.lifecycle ?? []).includes("desired_count"))
     problem("ECS service", "lifecycle does not ignore desired_count (auto scaling owns it)");
