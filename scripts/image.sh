@@ -18,7 +18,7 @@ while (($#)); do
   case "$1" in
     --prebuilt) prebuilt=$2; shift 2 ;;
     --tag) tag=$2; shift 2 ;;
-    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
     *) echo "image.sh: unknown option '$1'" >&2; exit 2 ;;
   esac
 done
