@@ -13,6 +13,7 @@ build_packages=(
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libspdlog-dev libfmt-dev libcli11-dev
   libhiredis-dev librabbitmq-dev libyaml-cpp-dev
+  libtbb-dev                        # lab hw3: TBB's concurrent_hash_map
 )
 packages=(
   "${build_packages[@]}"

@@ -85,6 +85,7 @@ void add_lab_commands(CLI::App& app, int& exit_code) {
                result->json.string());
   });
 
+  add_hw3_lab(*lab, exit_code);
   add_hw7_lab(*lab, exit_code);
   add_midterm_lab(*lab, exit_code);
 }

@@ -9,6 +9,7 @@
 
 namespace scalelab::app {
 
+void add_hw3_lab(CLI::App& lab, int& exit_code);  // hw3 and hw3-load
 void add_hw7_lab(CLI::App& lab, int& exit_code);
 void add_midterm_lab(CLI::App& lab, int& exit_code);
 

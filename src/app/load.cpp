@@ -12,6 +12,8 @@
 #include <spdlog/spdlog.h>
 
 #include "app/commands.h"
+#include "app/load_hosts.h"
+#include "app/load_processes.h"
 #include "app/options.h"
 #include "core/duration.h"
 #include "http/server.h"
@@ -37,6 +39,12 @@ struct LoadArgs {
   std::uint64_t max_requests = 0, seed = 0;
   std::vector<std::string> thresholds;
   bool progress = true;
+  unsigned processes = 0;                 // > 1: split over this many generator processes
+  std::string share, share_out;           // in such a child: INDEX/COUNT and where its result goes
+  std::int64_t start_at_unix_ms = 0;      // in such a child: the common start
+  bool coordinator = false;               // spread over --expect-workers workers on other hosts
+  unsigned expect_workers = 0;
+  std::string listen = "0.0.0.0:5557", worker;  // worker: the coordinator's HOST:PORT
 };
 
 Result<load::Micros> duration_arg(const std::string& flag, const std::string& text) {
@@ -46,6 +54,8 @@ Result<load::Micros> duration_arg(const std::string& flag, const std::string& te
 }
 
 int run_load(const LoadArgs& a, CLI::App& cmd) {
+  // A share child inherits SCALELAB_WORKER from a worker started by it: the share wins.
+  if (!a.worker.empty() && a.share.empty()) return run_worker(a.worker);
   auto given = [&](const char* flag) { return cmd.count(flag) > 0 || !cmd.get_option(flag)->empty(); };
   Result<load::Scenario> loaded = Error{ErrorKind::kInvalidInput, ""};
   if (!a.file.empty() && !a.url.empty()) {
@@ -114,6 +124,8 @@ int run_load(const LoadArgs& a, CLI::App& cmd) {
     return 1;
   }
 
+  if (!a.share.empty()) return run_share(s, a.share, a.share_out, a.start_at_unix_ms, &g_stop);
+
   const bool tty = isatty(STDERR_FILENO);
   load::RunOptions opts;
   opts.stop = &g_stop;
@@ -126,7 +138,21 @@ int run_load(const LoadArgs& a, CLI::App& cmd) {
   auto old_int = std::signal(SIGINT, on_stop_signal);
   auto old_term = std::signal(SIGTERM, on_stop_signal);
   const double start_unix = static_cast<double>(std::time(nullptr));
-  auto report = load::run(s, opts);
+  std::optional<ProcessRun> processes;
+  Result<load::Report> report = Error{ErrorKind::kInternal, "not run"};
+  if (a.coordinator) {
+    if (a.expect_workers == 0) return std::fprintf(stderr, "scalelab load: --coordinator needs --expect-workers N\n"), 1;
+    auto run = run_on_workers(a.expect_workers, a.listen, a.file, a.progress);
+    if (run) report = (processes = std::move(*run))->merged;
+    else report = run.error();
+  } else if (a.processes > 1) {
+    std::fprintf(stderr, "scalelab load: %u generator processes, starting together\n", a.processes);
+    auto run = run_in_processes(a.processes, a.progress);
+    if (run) report = (processes = std::move(*run))->merged;
+    else report = run.error();
+  } else {
+    report = load::run(s, opts);
+  }
   std::signal(SIGINT, old_int);
   std::signal(SIGTERM, old_term);
   if (a.progress && tty) std::fprintf(stderr, "\n");
@@ -136,13 +162,16 @@ int run_load(const LoadArgs& a, CLI::App& cmd) {
   }
   const auto results = load::evaluate(s.thresholds, *report);
   std::fputs(load::summary_table(*report).c_str(), stdout);
+  if (processes) std::fputs(processes_table(*processes).c_str(), stdout);
   int code = 0;
   for (const auto& r : results) {
     std::printf("threshold %-24s measured %.3f  %s\n", r.rule.text.c_str(), r.actual, r.pass ? "pass" : "FAIL");
     if (!r.pass) code = 2;
   }
   if (!a.json.empty()) {
-    if (auto st = report::write_file(a.json, load::report_json(*report, results)); !st) {
+    if (auto st = report::write_file(
+            a.json, processes ? with_generators(load::report_json(*report, results), *processes)
+                              : load::report_json(*report, results)); !st) {
       spdlog::error("load: {}", st.error().message);
       return 1;
     }
@@ -160,6 +189,10 @@ int run_load(const LoadArgs& a, CLI::App& cmd) {
     }
     std::printf("report: %s\n", a.html.c_str());
   }
+  if (processes && !processes->lost.empty()) {
+    for (const auto& l : processes->lost) std::fprintf(stderr, "scalelab load: lost %s\n", l.c_str());
+    if (code == 0) code = 3;
+  }
   return code;
 }
 
@@ -170,7 +203,8 @@ void add_load_commands(CLI::App& app, int& exit_code) {
   auto* cmd = app.add_subcommand(
       "load", "Generate HTTP load from a scenario file (or --url) and report latency, throughput and failures");
   cmd->footer(
-      "Exit status: 0 done (thresholds pass), 1 bad scenario or setup (nothing was sent), 2 a threshold failed.\n"
+      "Exit status: 0 done (thresholds pass), 1 bad scenario or setup (nothing was sent), 2 a threshold failed,\n"
+      "3 a generator process was lost mid-run (the report covers the others).\n"
       "Scenario format: docs/load.md. Examples: examples/*.yaml.");
   cmd->add_option("scenario", a->file, "Scenario file (YAML)")->type_name("FILE");
   add_flag_option(*cmd, "--url", a->url, "Quick mode: GET this URL (no file), 10 s unless --duration");
@@ -197,6 +231,19 @@ void add_load_commands(CLI::App& app, int& exit_code) {
                   "errors<1%, rps>1000) or on one request name ('GET /albums:p99<50ms')")
       ->envname(env_name("--threshold"));
   cmd->add_flag("--progress,!--no-progress", a->progress, "A progress line each second on stderr");
+  add_flag_option(*cmd, "--processes", a->processes,
+                  "Split users, rates and caps evenly over N generator processes started together; their "
+                  "histograms and series are merged exactly");
+  cmd->add_flag("--coordinator", a->coordinator,
+                "Spread the run over workers on other hosts (scalelab load --worker HOST:PORT), merged exactly");
+  add_flag_option(*cmd, "--expect-workers", a->expect_workers, "Coordinator: start when this many workers joined");
+  add_flag_option(*cmd, "--listen", a->listen, "Coordinator: HOST:PORT to accept workers on (port 0: any)");
+  add_flag_option(*cmd, "--worker", a->worker,
+                  "Be a worker: connect to the coordinator at HOST:PORT, run the share it sends, send the result");
+  // Internal: how --processes starts its children.
+  cmd->add_option("--share", a->share)->group("");
+  cmd->add_option("--share-out", a->share_out)->group("");
+  cmd->add_option("--start-at", a->start_at_unix_ms)->group("");
   cmd->callback([a, cmd, &exit_code] { exit_code = run_load(*a, *cmd); });
 
   // scalelab serve stub: the fixed-answer target with a known delay and an optional stall.

@@ -1,72 +1,44 @@
 #include "core/json.h"
 
-#include <cmath>
-#include <iterator>
-
-#include <fmt/format.h>
+#include "core/json_writer.h"
 
 namespace scalelab {
 
-void append_json_string(std::string& out, std::string_view s) {
-  out += '"';
-  for (char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) fmt::format_to(std::back_inserter(out), "\\u{:04x}", c);
-        else out += c;
-    }
+namespace {
+
+void write(JsonWriter& w, const boost::json::value& v) {
+  switch (v.kind()) {
+    case boost::json::kind::null: w.null(); break;
+    case boost::json::kind::bool_: w.boolean(v.get_bool()); break;
+    case boost::json::kind::int64: w.int64(v.get_int64()); break;
+    case boost::json::kind::uint64: w.uint64(v.get_uint64()); break;
+    case boost::json::kind::double_: w.number(v.get_double()); break;
+    case boost::json::kind::string: w.string(v.get_string()); break;
+    case boost::json::kind::array:
+      w.begin_array();
+      for (const auto& e : v.get_array()) write(w, e);
+      w.end_array();
+      break;
+    case boost::json::kind::object:
+      w.begin_object();
+      for (const auto& kv : v.get_object()) {
+        w.dynamic_key(kv.key());
+        write(w, kv.value());
+      }
+      w.end_object();
+      break;
   }
-  out += '"';
 }
 
-void append_json_number(std::string& out, double v) {
-  if (!std::isfinite(v)) {
-    out += "null";  // JSON has no NaN/Inf
-    return;
-  }
-  fmt::format_to(std::back_inserter(out), "{}", v);
-}
+}  // namespace
+
+void append_json_string(std::string& out, std::string_view s) { append_escaped_json_string(out, s); }
+
+void append_json_number(std::string& out, double v) { JsonWriter(out).number(v); }
 
 void append_json(std::string& out, const boost::json::value& v) {
-  switch (v.kind()) {
-    case boost::json::kind::null: out += "null"; break;
-    case boost::json::kind::bool_: out += v.get_bool() ? "true" : "false"; break;
-    case boost::json::kind::int64: fmt::format_to(std::back_inserter(out), "{}", v.get_int64()); break;
-    case boost::json::kind::uint64: fmt::format_to(std::back_inserter(out), "{}", v.get_uint64()); break;
-    case boost::json::kind::double_: append_json_number(out, v.get_double()); break;
-    case boost::json::kind::string: append_json_string(out, v.get_string()); break;
-    case boost::json::kind::array: {
-      out += '[';
-      bool first = true;
-      for (const auto& e : v.get_array()) {
-        if (!first) out += ',';
-        first = false;
-        append_json(out, e);
-      }
-      out += ']';
-      break;
-    }
-    case boost::json::kind::object: {
-      out += '{';
-      bool first = true;
-      for (const auto& kv : v.get_object()) {
-        if (!first) out += ',';
-        first = false;
-        append_json_string(out, kv.key());
-        out += ':';
-        append_json(out, kv.value());
-      }
-      out += '}';
-      break;
-    }
-  }
+  JsonWriter w(out);
+  write(w, v);
 }
 
 std::string to_json(const boost::json::value& v) {

@@ -1,5 +1,7 @@
 // JSON output that reads well: numbers in their shortest round-trip form
 // ("56.99", not Boost.JSON's "5.699E1"), strings escaped per RFC 8259.
+// Boost.JSON values are written through JsonWriter (core/json_writer.h), the
+// one JSON writer; code that builds a body field by field uses it directly.
 // Thread-safety: pure functions.
 #pragma once
 

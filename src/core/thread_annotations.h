@@ -6,7 +6,10 @@
 // std::mutex) where the analysis must see the lock being taken.
 #pragma once
 
+#include <chrono>
+#include <condition_variable>
 #include <mutex>
+#include <shared_mutex>
 
 #if defined(__clang__)
 #define SCALELAB_TSA(x) __attribute__((x))
@@ -57,6 +60,74 @@ class SCOPED_CAPABILITY MutexLock {
 
  private:
   Mutex& m_;
+};
+
+// std::shared_mutex with the capability attribute: exclusive for writers,
+// shared for readers (GUARDED_BY members may be read under either).
+class CAPABILITY("shared_mutex") SharedMutex {
+ public:
+  void lock() ACQUIRE() { m_.lock(); }
+  void unlock() RELEASE() { m_.unlock(); }
+  void lock_shared() ACQUIRE_SHARED() { m_.lock_shared(); }
+  void unlock_shared() RELEASE_SHARED() { m_.unlock_shared(); }
+
+ private:
+  std::shared_mutex m_;
+};
+
+// std::unique_lock for core::SharedMutex (a writer).
+class SCOPED_CAPABILITY WriterLock {
+ public:
+  explicit WriterLock(SharedMutex& m) ACQUIRE(m) : m_(m) { m_.lock(); }
+  ~WriterLock() RELEASE() { m_.unlock(); }
+  WriterLock(const WriterLock&) = delete;
+  WriterLock& operator=(const WriterLock&) = delete;
+
+ private:
+  SharedMutex& m_;
+};
+
+// std::shared_lock for core::SharedMutex (a reader).
+class SCOPED_CAPABILITY ReaderLock {
+ public:
+  explicit ReaderLock(SharedMutex& m) ACQUIRE_SHARED(m) : m_(m) { m_.lock_shared(); }
+  ~ReaderLock() RELEASE() { m_.unlock_shared(); }
+  ReaderLock(const ReaderLock&) = delete;
+  ReaderLock& operator=(const ReaderLock&) = delete;
+
+ private:
+  SharedMutex& m_;
+};
+
+// std::condition_variable for core::Mutex. The caller holds the mutex (a
+// MutexLock) and re-checks its condition in its own loop, so the analysis
+// sees every read of guarded state under the lock (a predicate lambda would
+// be checked as a separate function that holds nothing).
+class CondVar {
+ public:
+  // Releases mu while waiting and holds it again on return.
+  void wait(Mutex& mu) REQUIRES(mu) {
+    std::unique_lock<std::mutex> lock(mu.native(), std::adopt_lock);
+    cv_.wait(lock);
+    lock.release();
+  }
+  // As wait(), until `t` at the latest; false when `t` passed.
+  template <typename Clock, typename Duration>
+  bool wait_until(Mutex& mu, const std::chrono::time_point<Clock, Duration>& t) REQUIRES(mu) {
+    std::unique_lock<std::mutex> lock(mu.native(), std::adopt_lock);
+    const bool notified = cv_.wait_until(lock, t) == std::cv_status::no_timeout;
+    lock.release();
+    return notified;
+  }
+  template <typename Rep, typename Period>
+  bool wait_for(Mutex& mu, const std::chrono::duration<Rep, Period>& d) REQUIRES(mu) {
+    return wait_until(mu, std::chrono::steady_clock::now() + d);
+  }
+  void notify_one() { cv_.notify_one(); }
+  void notify_all() { cv_.notify_all(); }
+
+ private:
+  std::condition_variable cv_;
 };
 
 }  // namespace scalelab::core

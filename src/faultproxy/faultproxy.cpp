@@ -23,6 +23,8 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "core/thread_annotations.h"
+
 namespace scalelab::faultproxy {
 
 namespace asio = boost::asio;
@@ -192,7 +194,7 @@ class FaultProxy::Impl {
     if (!(f.probability >= 0 && f.probability <= 1)) return invalid("probability must be in [0, 1]");
     if (f.name.empty()) f.name = to_string(f.kind);
     {
-      std::lock_guard lock(mu_);
+      core::MutexLock lock(mu_);
       for (const auto& existing : *faults_)
         if (existing.name == f.name)
           return Error{ErrorKind::kConflict, "a fault named '" + f.name + "' exists; remove it first"};
@@ -207,7 +209,7 @@ class FaultProxy::Impl {
 
   bool remove(const std::string& name) {
     {
-      std::lock_guard lock(mu_);
+      core::MutexLock lock(mu_);
       auto next = std::make_shared<std::vector<Fault>>(*faults_);
       const auto before = next->size();
       std::erase_if(*next, [&](const Fault& f) { return f.name == name; });
@@ -221,14 +223,14 @@ class FaultProxy::Impl {
 
   void clear() {
     {
-      std::lock_guard lock(mu_);
+      core::MutexLock lock(mu_);
       faults_ = std::make_shared<const std::vector<Fault>>();
     }
     listener_follows_faults();
   }
 
   std::shared_ptr<const std::vector<Fault>> snapshot() const {
-    std::lock_guard lock(mu_);
+    core::MutexLock lock(mu_);
     return faults_;
   }
 
@@ -459,6 +461,8 @@ class FaultProxy::Impl {
     if (!conn->hanging) conn->close(false);
   }
 
+  // conn and f are kept alive by the awaiting session (its shared_ptr to the
+  // Conn and its copy of the fault list).
   asio::awaitable<void> answer_error(Conn& conn, const Fault& f) {
     const std::string body = fmt::format(R"({{"error":"FAULT_INJECTED","message":"fault proxy: {} '{}'"}})",
                                          to_string(f.kind), f.name);
@@ -497,8 +501,8 @@ class FaultProxy::Impl {
   // Declared before io_ so that they outlive it: destroying io_ destroys
   // the sessions still suspended, and those touch the counters.
   ProxyOptions options_;
-  mutable std::mutex mu_;
-  std::shared_ptr<const std::vector<Fault>> faults_;  // guarded by mu_; replaced, never modified
+  mutable core::Mutex mu_;
+  std::shared_ptr<const std::vector<Fault>> faults_ GUARDED_BY(mu_);  // replaced, never modified
   std::atomic<std::uint64_t> accepted_{0}, active_{0}, connect_failures_{0};
   std::atomic<std::uint64_t> applied_[kFaultKinds] = {};
   // On the io thread only:

@@ -1,6 +1,5 @@
 #include "http/client.h"
 
-#include <mutex>
 #include <optional>
 
 #include <boost/asio/as_tuple.hpp>
@@ -21,6 +20,8 @@
 #include <boost/beast/http/write.hpp>
 #include <boost/url/parse.hpp>
 #include <fmt/format.h>
+
+#include "core/thread_annotations.h"
 
 namespace scalelab::http {
 
@@ -97,7 +98,7 @@ class Client::Impl {
 
  private:
   std::unique_ptr<beast::tcp_stream> take_idle() {
-    std::lock_guard lock(mu_);
+    core::MutexLock lock(mu_);
     if (idle_.empty()) return nullptr;
     auto s = std::move(idle_.back());
     idle_.pop_back();
@@ -107,13 +108,13 @@ class Client::Impl {
   void drop_idle() {
     std::vector<std::unique_ptr<beast::tcp_stream>> stale;
     {
-      std::lock_guard lock(mu_);
+      core::MutexLock lock(mu_);
       stale.swap(idle_);
     }  // closed outside the lock
   }
 
   void give_back(std::unique_ptr<beast::tcp_stream> stream) {
-    std::lock_guard lock(mu_);
+    core::MutexLock lock(mu_);
     if (idle_.size() < options_.max_idle_connections) idle_.push_back(std::move(stream));
   }
 
@@ -126,7 +127,7 @@ class Client::Impl {
       std::chrono::steady_clock::time_point deadline, std::chrono::milliseconds timeout) {
     std::vector<tcp::endpoint> endpoints;
     {
-      std::lock_guard lock(mu_);
+      core::MutexLock lock(mu_);
       endpoints = resolved_;
     }
     if (endpoints.empty()) {
@@ -137,7 +138,7 @@ class Client::Impl {
         co_return Error{ErrorKind::kUnavailable,
                         fmt::format("cannot resolve {}: {}", options_.host, ec.message())};
       endpoints.assign(results.begin(), results.end());
-      std::lock_guard lock(mu_);
+      core::MutexLock lock(mu_);
       resolved_ = endpoints;
     }
     auto stream = std::make_unique<beast::tcp_stream>(executor_);
@@ -153,6 +154,7 @@ class Client::Impl {
     co_return std::move(stream);
   }
 
+  // The references live in send()'s frame, which awaits this call.
   asio::awaitable<Result<ClientResponse>> exchange(beast::tcp_stream& stream_ref,
                                                    const ClientRequest& request,
                                                    std::chrono::steady_clock::time_point deadline,
@@ -203,9 +205,9 @@ class Client::Impl {
 
   asio::any_io_executor executor_;
   ClientOptions options_;
-  std::mutex mu_;
-  std::vector<tcp::endpoint> resolved_;                  // guarded by mu_
-  std::vector<std::unique_ptr<beast::tcp_stream>> idle_;  // guarded by mu_
+  core::Mutex mu_;
+  std::vector<tcp::endpoint> resolved_ GUARDED_BY(mu_);
+  std::vector<std::unique_ptr<beast::tcp_stream>> idle_ GUARDED_BY(mu_);
 };
 
 Client::Client(asio::any_io_executor executor, ClientOptions options)
@@ -231,6 +233,8 @@ BlockingClient::~BlockingClient() = default;
 
 Result<ClientResponse> BlockingClient::send(ClientRequest request, std::chrono::milliseconds timeout) {
   std::optional<Result<ClientResponse>> result;
+  // The lambda's references are to this frame: io.run() returns only after
+  // the coroutine has finished.
   asio::co_spawn(
       state_->io,
       [&]() -> asio::awaitable<void> { result.emplace(co_await state_->client.send(std::move(request), timeout)); },

@@ -5,7 +5,6 @@
 #include <atomic>
 #include <csignal>
 #include <list>
-#include <mutex>
 #include <system_error>
 #include <thread>
 #include <vector>
@@ -28,6 +27,7 @@
 #include <boost/beast/http/parser.hpp>
 #include <spdlog/spdlog.h>
 
+#include "core/thread_annotations.h"
 #include "http/detail/exchange.h"
 #include "http/metrics.h"
 
@@ -160,7 +160,7 @@ class Server::Impl {
       acceptor_->close(ignored);
     });
     {
-      std::lock_guard lock(connections_mu_);
+      core::MutexLock lock(connections_mu_);
       for (auto& entry : connections_) {
         if (auto conn = entry.weak.lock()) {
           asio::post(conn->executor, [conn] {
@@ -244,7 +244,7 @@ class Server::Impl {
       auto [ec] = co_await timer.async_wait(kTuple);
       if (ec) co_return;
       Connection::coarse_now.store(now_ns(), std::memory_order_relaxed);
-      std::lock_guard lock(connections_mu_);
+      core::MutexLock lock(connections_mu_);
       for (auto& entry : connections_) {
         if (!entry.raw->expired()) continue;
         if (auto conn = entry.weak.lock()) {
@@ -258,6 +258,11 @@ class Server::Impl {
       }
     }
   }
+
+  // The coroutines below take references (the Connection, its buffer and
+  // parser, a Response, the bytes to write): each is awaited directly by
+  // session(), which holds the Connection's shared_ptr and the rest in its own
+  // frame, so they outlive every suspension.
 
   // Writes all of `bytes`: first straight away (the socket is non-blocking,
   // and a small response almost always fits the send buffer), then
@@ -330,7 +335,7 @@ class Server::Impl {
   asio::awaitable<void> session(std::shared_ptr<Connection> conn, bool reject) {
     std::list<ConnectionEntry>::iterator registered;
     {
-      std::lock_guard lock(connections_mu_);
+      core::MutexLock lock(connections_mu_);
       registered = connections_.insert(connections_.end(), ConnectionEntry{conn.get(), conn});
     }
     if (reject) {
@@ -345,7 +350,7 @@ class Server::Impl {
     beast::error_code ignored;
     conn->socket.close(ignored);
     {
-      std::lock_guard lock(connections_mu_);
+      core::MutexLock lock(connections_mu_);
       connections_.erase(registered);
     }
     if (!reject) active_.fetch_sub(1);
@@ -427,8 +432,8 @@ class Server::Impl {
   std::atomic<bool> stopping_{false};
   std::atomic<bool> draining_{false};
   std::atomic<std::size_t> active_{0};  // open sessions
-  std::mutex connections_mu_;
-  std::list<ConnectionEntry> connections_;  // guarded by connections_mu_
+  core::Mutex connections_mu_;
+  std::list<ConnectionEntry> connections_ GUARDED_BY(connections_mu_);
   std::vector<std::thread> threads_;
   // Declared last: destroyed first, so pending sessions unwind while the
   // members above still exist.

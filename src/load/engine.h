@@ -24,6 +24,7 @@
 
 #include "core/result.h"
 #include "load/scenario.h"
+#include "load/schedule.h"
 #include "load/stats.h"
 
 namespace scalelab::load {
@@ -55,37 +56,5 @@ struct RunOptions {
 // Fails before any load when the scenario is invalid or the host cannot be
 // resolved. Connection errors during the run are counted, not returned.
 Result<Report> run(const Scenario& scenario, const RunOptions& options = {});
-
-// The profile of a closed-model run: how many users are active at time t.
-// Exposed for tests.
-class UserProfile {
- public:
-  explicit UserProfile(const Scenario& s);
-  double users_at(double t_s) const;
-  // The earliest time >= t_s at which user `index` (0-based) is active, or a
-  // negative number when never again.
-  double next_active(std::size_t index, double t_s) const;
-  unsigned peak() const { return peak_; }
-  double end_s() const;  // when the stages end (0 without stages)
-
- private:
-  struct Point { double t, users; };
-  std::vector<Point> points_;  // piecewise linear; flat after the last
-  unsigned peak_ = 0;
-};
-
-// The arrival schedule of an open-model run: intended start of arrival k.
-class ArrivalSchedule {
- public:
-  ArrivalSchedule(const Scenario& s, double share);  // share: this thread's fraction of the rate
-  // Seconds since the start; a negative number when the rate never reaches k.
-  double time_of(std::uint64_t k) const;
-  double rate_at(double t_s) const;
-
- private:
-  struct Segment { double t0, t1, r0, r1, n0; };  // n0: arrivals before t0
-  std::vector<Segment> segments_;
-  double tail_rate_ = 0, tail_t_ = 0, tail_n_ = 0;
-};
 
 }  // namespace scalelab::load

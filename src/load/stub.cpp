@@ -27,7 +27,7 @@ void Stub::learn_lead(Clock::duration woke_late) {
 }
 
 obs::LogLinearHistogram Stub::lateness() const {
-  std::lock_guard lock(late_mu_);
+  core::MutexLock lock(late_mu_);
   return late_us_;
 }
 
@@ -61,7 +61,7 @@ void Stub::register_routes(http::Router& router) {
       }
       while (Clock::now() < due) co_await asio::post(ex, asio::use_awaitable);
       const auto late = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - due).count();
-      std::lock_guard lock(late_mu_);
+      core::MutexLock lock(late_mu_);
       late_us_.record(static_cast<std::uint64_t>(late));
     }
     answered_++;

@@ -14,6 +14,7 @@
 #include <mutex>
 #include <string>
 
+#include "core/thread_annotations.h"
 #include "http/router.h"
 #include "obs/histogram.h"
 
@@ -54,8 +55,8 @@ class Stub {
   std::atomic<std::uint64_t> answered_{0};
   std::atomic<std::int64_t> first_ns_{0};
   std::atomic<std::int64_t> lead_us_{0};
-  mutable std::mutex late_mu_;
-  obs::LogLinearHistogram late_us_;  // guarded by late_mu_
+  mutable core::Mutex late_mu_;
+  obs::LogLinearHistogram late_us_ GUARDED_BY(late_mu_);
 };
 
 }  // namespace scalelab::load

@@ -52,6 +52,21 @@ void LogLinearHistogram::merge(const LogLinearHistogram& other) {
   max_ = std::max(max_, other.max_);
 }
 
+LogLinearHistogram LogLinearHistogram::restore(const std::vector<std::pair<std::uint64_t, std::uint64_t>>& buckets,
+                                               std::uint64_t sum, std::uint64_t min, std::uint64_t max) {
+  LogLinearHistogram h;
+  for (const auto& [lower, n] : buckets) {
+    h.counts_[index_of(std::min(lower, max_value()))] += n;
+    h.count_ += n;
+  }
+  if (h.count_) {
+    h.sum_ = sum;
+    h.min_ = min;
+    h.max_ = max;
+  }
+  return h;
+}
+
 void LogLinearHistogram::reset() {
   std::fill(counts_.begin(), counts_.end(), 0);
   count_ = sum_ = max_ = 0;

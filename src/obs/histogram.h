@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 namespace scalelab::obs {
@@ -19,6 +20,12 @@ class LogLinearHistogram {
 
   void record(std::uint64_t value);
   void merge(const LogLinearHistogram& other);
+  // Rebuilds a histogram that travelled elsewhere (another process) from its
+  // for_each_bucket() visit (lower bound and count of each bucket) and its
+  // exact count-independent totals, so merging it is exact.
+  // REQUIRES: every lower is a bucket lower bound from for_each_bucket().
+  static LogLinearHistogram restore(const std::vector<std::pair<std::uint64_t, std::uint64_t>>& buckets,
+                                    std::uint64_t sum, std::uint64_t min, std::uint64_t max);
   void reset();
 
   std::uint64_t count() const { return count_; }

@@ -125,14 +125,14 @@ Registry::Family& Registry::family(const std::string& name, const std::string& h
 }
 
 Counter& Registry::counter(const std::string& name, const std::string& help, const Labels& labels) {
-  std::lock_guard lock(mu_);
+  core::MutexLock lock(mu_);
   auto& slot = family(name, help, Type::kCounter).counters[labels];
   if (!slot) slot = std::make_unique<Counter>();
   return *slot;
 }
 
 Gauge& Registry::gauge(const std::string& name, const std::string& help, const Labels& labels) {
-  std::lock_guard lock(mu_);
+  core::MutexLock lock(mu_);
   auto& slot = family(name, help, Type::kGauge).gauges[labels];
   if (!slot) slot = std::make_unique<Gauge>();
   return *slot;
@@ -140,28 +140,28 @@ Gauge& Registry::gauge(const std::string& name, const std::string& help, const L
 
 LatencyHistogram& Registry::histogram(const std::string& name, const std::string& help,
                                       const Labels& labels) {
-  std::lock_guard lock(mu_);
+  core::MutexLock lock(mu_);
   auto& slot = family(name, help, Type::kHistogram).histograms[labels];
   if (!slot) slot = std::make_unique<LatencyHistogram>();
   return *slot;
 }
 
 std::size_t Registry::add_collector(std::function<void(std::string&)> collector) {
-  std::lock_guard lock(mu_);
+  core::MutexLock lock(mu_);
   const std::size_t id = next_collector_id_++;
   collectors_.emplace(id, std::move(collector));
   return id;
 }
 
 void Registry::remove_collector(std::size_t id) {
-  std::lock_guard lock(mu_);
+  core::MutexLock lock(mu_);
   collectors_.erase(id);
 }
 
 std::string Registry::render() const {
   std::string out;
   out.reserve(4096);
-  std::lock_guard lock(mu_);
+  core::MutexLock lock(mu_);
   for (const auto& [name, fam] : families_) {
     switch (fam.type) {
       case Type::kCounter:

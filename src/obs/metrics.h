@@ -17,6 +17,8 @@
 #include <utility>
 #include <vector>
 
+#include "core/thread_annotations.h"
+
 namespace scalelab::obs {
 
 using Labels = std::vector<std::pair<std::string, std::string>>;
@@ -99,12 +101,12 @@ class Registry {
     std::map<Labels, std::unique_ptr<Gauge>> gauges;
     std::map<Labels, std::unique_ptr<LatencyHistogram>> histograms;
   };
-  Family& family(const std::string& name, const std::string& help, Type type);
+  Family& family(const std::string& name, const std::string& help, Type type) REQUIRES(mu_);
 
-  mutable std::mutex mu_;
-  std::map<std::string, Family> families_;                 // guarded by mu_
-  std::map<std::size_t, std::function<void(std::string&)>> collectors_;  // guarded by mu_
-  std::size_t next_collector_id_ = 0;                                    // guarded by mu_
+  mutable core::Mutex mu_;
+  std::map<std::string, Family> families_ GUARDED_BY(mu_);
+  std::map<std::size_t, std::function<void(std::string&)>> collectors_ GUARDED_BY(mu_);
+  std::size_t next_collector_id_ GUARDED_BY(mu_) = 0;
 };
 
 // CPU time (user + system) and resident memory of a process, read from

@@ -65,7 +65,7 @@ asio::awaitable<bool> Bulkhead::acquire(std::chrono::milliseconds max_wait) {
   auto waiter = std::make_shared<Waiter>(co_await asio::this_coro::executor);
   waiter->timer.expires_after(wait);
   {
-    std::lock_guard lock(mu_);
+    core::MutexLock lock(mu_);
     queue_.push_back(waiter);
     waiting_.fetch_add(1, std::memory_order_seq_cst);
     // A release between our failed attempt and the line above saw no waiter:
@@ -77,7 +77,7 @@ asio::awaitable<bool> Bulkhead::acquire(std::chrono::milliseconds max_wait) {
     }
   }
   co_await waiter->timer.async_wait(asio::as_tuple(asio::use_awaitable));
-  std::lock_guard lock(mu_);
+  core::MutexLock lock(mu_);
   if (waiter->granted) co_return true;
   std::erase_if(queue_, [&](const std::weak_ptr<Waiter>& w) { return w.lock() == waiter; });
   waiting_.fetch_sub(1);
@@ -90,7 +90,7 @@ void Bulkhead::release() {
   if (in_flight_gauge_) in_flight_gauge_->set(static_cast<double>(before - 1));
   if (waiting_.load(std::memory_order_seq_cst) == 0) [[likely]]
     return;
-  std::lock_guard lock(mu_);
+  core::MutexLock lock(mu_);
   while (!queue_.empty()) {
     auto waiter = queue_.front().lock();
     if (!waiter) {  // its coroutine is gone

@@ -16,6 +16,7 @@
 
 #include <boost/asio/awaitable.hpp>
 
+#include "core/thread_annotations.h"
 #include "obs/metrics.h"
 
 namespace scalelab::resilience {
@@ -54,10 +55,10 @@ class Bulkhead {
   const BulkheadOptions options_;
   std::atomic<std::size_t> count_{0};
   std::atomic<std::size_t> waiting_{0};
-  std::mutex mu_;
-  // Guarded by mu_. Weak: a waiter whose coroutine was destroyed (its
-  // io_context went away) is skipped rather than handed a slot.
-  std::deque<std::weak_ptr<Waiter>> queue_;
+  core::Mutex mu_;
+  // Weak: a waiter whose coroutine was destroyed (its io_context went away)
+  // is skipped rather than handed a slot.
+  std::deque<std::weak_ptr<Waiter>> queue_ GUARDED_BY(mu_);
   obs::Gauge* in_flight_gauge_ = nullptr;
   obs::Counter* rejected_ = nullptr;
 };

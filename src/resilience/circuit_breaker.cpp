@@ -105,7 +105,7 @@ CircuitBreaker::Permit CircuitBreaker::acquire_slow(std::uint64_t packed) {
   PendingChange change;
   Permit permit;
   {
-    std::lock_guard lock(mu_);
+    core::MutexLock lock(mu_);
     const auto now = clock_.now();
     BreakerState s = state();
     if (s == BreakerState::kOpen && now - state_since_ >= options_.wait_in_open) {
@@ -152,7 +152,7 @@ void CircuitBreaker::on_result(const Permit& permit, Outcome outcome, Clock::dur
 
   PendingChange change;
   {
-    std::lock_guard lock(mu_);
+    core::MutexLock lock(mu_);
     const std::uint64_t packed = packed_.load(std::memory_order_relaxed);
     if (generation_of(packed) != permit.generation) return;  // from before a state change
     const BreakerState s = state_of(packed);
@@ -184,7 +184,7 @@ void CircuitBreaker::on_result(const Permit& permit, Outcome outcome, Clock::dur
 
 void CircuitBreaker::release(const Permit& permit) {
   if (!permit.granted || !permit.trial) return;
-  std::lock_guard lock(mu_);
+  core::MutexLock lock(mu_);
   const std::uint64_t packed = packed_.load(std::memory_order_relaxed);
   if (generation_of(packed) == permit.generation && state_of(packed) == BreakerState::kHalfOpen &&
       trials_issued_ > 0)
@@ -283,7 +283,7 @@ void CircuitBreaker::notify(BreakerState from, BreakerState to, const std::strin
     spdlog::info("circuit breaker {}: {} -> {} ({})", options_.name, to_string(from), to_string(to), why);
   Listener listener;
   {
-    std::lock_guard lock(mu_);
+    core::MutexLock lock(mu_);
     listener = listener_;
   }
   if (listener) listener(from, to, why);
@@ -292,7 +292,7 @@ void CircuitBreaker::notify(BreakerState from, BreakerState to, const std::strin
 void CircuitBreaker::disable() {
   BreakerState from;
   {
-    std::lock_guard lock(mu_);
+    core::MutexLock lock(mu_);
     from = state();
     if (from == BreakerState::kDisabled) return;
     transition(BreakerState::kDisabled, clock_.now());
@@ -303,7 +303,7 @@ void CircuitBreaker::disable() {
 void CircuitBreaker::force_open() {
   BreakerState from;
   {
-    std::lock_guard lock(mu_);
+    core::MutexLock lock(mu_);
     from = state();
     if (from == BreakerState::kForcedOpen) return;
     transition(BreakerState::kForcedOpen, clock_.now());
@@ -314,7 +314,7 @@ void CircuitBreaker::force_open() {
 void CircuitBreaker::reset() {
   BreakerState from;
   {
-    std::lock_guard lock(mu_);
+    core::MutexLock lock(mu_);
     from = state();
     transition(BreakerState::kClosed, clock_.now());
   }
@@ -322,12 +322,12 @@ void CircuitBreaker::reset() {
 }
 
 void CircuitBreaker::set_listener(Listener listener) {
-  std::lock_guard lock(mu_);
+  core::MutexLock lock(mu_);
   listener_ = std::move(listener);
 }
 
 CircuitBreaker::Snapshot CircuitBreaker::snapshot() const {
-  std::lock_guard lock(mu_);
+  core::MutexLock lock(mu_);
   Snapshot s{state(), 0, 0, 0, consecutive_};
   totals(clock_.now(), s.calls, s.failures, s.slow_calls);
   return s;

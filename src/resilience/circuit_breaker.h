@@ -33,10 +33,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
-#include <mutex>
 #include <string>
 #include <vector>
 
+#include "core/thread_annotations.h"
 #include "obs/metrics.h"
 #include "resilience/clock.h"
 
@@ -128,16 +128,16 @@ class CircuitBreaker {
   static BreakerState state_of(std::uint64_t packed) { return static_cast<BreakerState>(packed & 0xff); }
   static std::uint32_t generation_of(std::uint64_t packed) { return static_cast<std::uint32_t>(packed >> 8); }
 
-  Permit acquire_slow(std::uint64_t packed);
-  // REQUIRES: mu_ held. Returns the reason for opening, or nullptr.
-  const char* record_in_window(bool failure, bool slow, Clock::time_point now);
-  void totals(Clock::time_point now, std::size_t& calls, std::size_t& failures, std::size_t& slow) const;
-  void clear_window();
-  // REQUIRES: mu_ held. Moves to `to`, bumps the generation; the caller
-  // notifies after unlocking.
-  void transition(BreakerState to, Clock::time_point now);
-  void notify(BreakerState from, BreakerState to, const std::string& why);
-  void check_half_open_expiry(Clock::time_point now);
+  Permit acquire_slow(std::uint64_t packed) EXCLUDES(mu_);
+  // Returns the reason for opening, or nullptr.
+  const char* record_in_window(bool failure, bool slow, Clock::time_point now) REQUIRES(mu_);
+  void totals(Clock::time_point now, std::size_t& calls, std::size_t& failures, std::size_t& slow) const
+      REQUIRES(mu_);
+  void clear_window() REQUIRES(mu_);
+  // Moves to `to`, bumps the generation; the caller notifies after unlocking.
+  void transition(BreakerState to, Clock::time_point now) REQUIRES(mu_);
+  void notify(BreakerState from, BreakerState to, const std::string& why) EXCLUDES(mu_);
+  void check_half_open_expiry(Clock::time_point now) REQUIRES(mu_);
 
   const CircuitBreakerOptions options_;
   Clock& clock_;
@@ -149,16 +149,18 @@ class CircuitBreaker {
   // another success may skip the lock. Written under mu_, read without it.
   std::atomic<bool> clean_{false};
 
-  mutable std::mutex mu_;
-  // Guarded by mu_:
-  std::vector<std::uint8_t> ring_;   // count-based: bit 0 failure, bit 1 slow
-  std::size_t ring_next_ = 0, ring_filled_ = 0;
-  std::size_t ring_failures_ = 0, ring_slow_ = 0;
-  std::vector<Bucket> buckets_;      // time-based
-  std::size_t consecutive_ = 0;
-  Clock::time_point state_since_{};
-  std::size_t trials_issued_ = 0, trials_succeeded_ = 0;
-  Listener listener_;
+  mutable core::Mutex mu_;
+  std::vector<std::uint8_t> ring_ GUARDED_BY(mu_);  // count-based: bit 0 failure, bit 1 slow
+  std::size_t ring_next_ GUARDED_BY(mu_) = 0;
+  std::size_t ring_filled_ GUARDED_BY(mu_) = 0;
+  std::size_t ring_failures_ GUARDED_BY(mu_) = 0;
+  std::size_t ring_slow_ GUARDED_BY(mu_) = 0;
+  std::vector<Bucket> buckets_ GUARDED_BY(mu_);  // time-based
+  std::size_t consecutive_ GUARDED_BY(mu_) = 0;
+  Clock::time_point state_since_ GUARDED_BY(mu_){};
+  std::size_t trials_issued_ GUARDED_BY(mu_) = 0;
+  std::size_t trials_succeeded_ GUARDED_BY(mu_) = 0;
+  Listener listener_ GUARDED_BY(mu_);
 
   // Exported series (null without a registry).
   obs::Counter* calls_success_ = nullptr;

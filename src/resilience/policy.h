@@ -99,6 +99,8 @@ class Policy {
 
   // An http::Client call through the policy: each attempt carries
   // X-Deadline-Ms (its timeout); retry_safe from is_retry_safe(request).
+  // The request is taken by value; `client` is borrowed and must outlive the
+  // awaited call (callers own it for as long as the Policy).
   boost::asio::awaitable<CallResult> send(http::Client& client, http::ClientRequest request,
                                           Deadline deadline = Deadline::never());
   // The same; on failure, the fallback's value is returned instead (with

@@ -83,7 +83,7 @@ void RetryBudget::record_request(Clock::time_point now) {
 }
 
 bool RetryBudget::try_spend(Clock::time_point now) {
-  std::lock_guard lock(spend_mu_);
+  core::MutexLock lock(spend_mu_);
   const Stats s = stats(now);
   const double allowed = std::max(static_cast<double>(options_.min_retries),
                                   options_.retry_ratio * static_cast<double>(s.requests));

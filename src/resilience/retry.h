@@ -22,6 +22,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/thread_annotations.h"
 #include "resilience/clock.h"
 
 namespace scalelab::resilience {
@@ -95,7 +96,7 @@ class RetryBudget {
   const RetryBudgetOptions options_;
   const Clock::duration bucket_len_;
   std::unique_ptr<Bucket[]> buckets_;
-  std::mutex spend_mu_;  // serialises check-and-count in try_spend
+  core::Mutex spend_mu_;  // serialises check-and-count in try_spend (the buckets are atomics)
 };
 
 // A Retry-After value: delta-seconds ("120") or an HTTP-date

@@ -7,14 +7,14 @@
 namespace scalelab::store {
 
 boost::asio::awaitable<Result<std::optional<std::string>>> MemoryStore::get(std::string_view key) {
-  std::shared_lock lock(mu_);
+  core::ReaderLock lock(mu_);
   auto it = data_.find(key);
   if (it == data_.end()) co_return std::optional<std::string>{};
   co_return std::optional<std::string>{it->second};
 }
 
 boost::asio::awaitable<Status> MemoryStore::put(std::string_view key, std::string value) {
-  std::unique_lock lock(mu_);
+  core::WriterLock lock(mu_);
   auto it = data_.find(key);
   if (it == data_.end()) data_.emplace(std::string(key), std::move(value));
   else it->second = std::move(value);
@@ -22,7 +22,7 @@ boost::asio::awaitable<Status> MemoryStore::put(std::string_view key, std::strin
 }
 
 boost::asio::awaitable<Result<bool>> MemoryStore::put_if_absent(std::string_view key, std::string value) {
-  std::unique_lock lock(mu_);
+  core::WriterLock lock(mu_);
   auto it = data_.find(key);
   if (it != data_.end()) co_return false;
   data_.emplace(std::string(key), std::move(value));
@@ -30,7 +30,7 @@ boost::asio::awaitable<Result<bool>> MemoryStore::put_if_absent(std::string_view
 }
 
 boost::asio::awaitable<Result<bool>> MemoryStore::erase(std::string_view key) {
-  std::unique_lock lock(mu_);
+  core::WriterLock lock(mu_);
   auto it = data_.find(key);
   if (it == data_.end()) co_return false;
   data_.erase(it);
@@ -39,7 +39,7 @@ boost::asio::awaitable<Result<bool>> MemoryStore::erase(std::string_view key) {
 
 boost::asio::awaitable<Result<std::vector<KeyValue>>> MemoryStore::scan(std::string_view prefix) {
   std::vector<KeyValue> out;
-  std::shared_lock lock(mu_);
+  core::ReaderLock lock(mu_);
   for (auto it = data_.lower_bound(prefix); it != data_.end() && it->first.starts_with(prefix); ++it)
     out.emplace_back(it->first, it->second);
   co_return out;
@@ -64,7 +64,7 @@ std::optional<std::int64_t> counter_value(const std::string* text, std::int64_t 
 
 boost::asio::awaitable<Result<std::int64_t>> MemoryStore::increment(std::string_view key, std::int64_t delta,
                                                                     std::int64_t absent_as) {
-  std::unique_lock lock(mu_);
+  core::WriterLock lock(mu_);
   auto it = data_.find(key);
   auto v = counter_value(it == data_.end() ? nullptr : &it->second, absent_as);
   if (!v) co_return Error{ErrorKind::kConflict, "value at '" + std::string(key) + "' is not an integer"};
@@ -80,7 +80,7 @@ boost::asio::awaitable<Result<Decrement>> MemoryStore::decrement_with_floor(std:
                                                                             std::int64_t amount,
                                                                             std::int64_t absent_as) {
   assert(amount >= 0);
-  std::unique_lock lock(mu_);
+  core::WriterLock lock(mu_);
   auto it = data_.find(key);
   auto v = counter_value(it == data_.end() ? nullptr : &it->second, absent_as);
   if (!v) co_return Error{ErrorKind::kConflict, "value at '" + std::string(key) + "' is not an integer"};
@@ -94,7 +94,7 @@ boost::asio::awaitable<Result<Decrement>> MemoryStore::decrement_with_floor(std:
 boost::asio::awaitable<Result<bool>> MemoryStore::compare_and_set(std::string_view key,
                                                                   std::optional<std::string> expected,
                                                                   std::string value) {
-  std::unique_lock lock(mu_);
+  core::WriterLock lock(mu_);
   auto it = data_.find(key);
   if (!expected) {
     if (it != data_.end()) co_return false;

@@ -4,8 +4,8 @@
 #pragma once
 
 #include <map>
-#include <shared_mutex>
 
+#include "core/thread_annotations.h"
 #include "store/store.h"
 
 namespace scalelab::store {
@@ -26,8 +26,8 @@ class MemoryStore final : public Store {
   std::string describe() const override { return "memory"; }
 
  private:
-  mutable std::shared_mutex mu_;
-  std::map<std::string, std::string, std::less<>> data_;  // guarded by mu_
+  mutable core::SharedMutex mu_;
+  std::map<std::string, std::string, std::less<>> data_ GUARDED_BY(mu_);
 };
 
 }  // namespace scalelab::store

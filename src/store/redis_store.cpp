@@ -124,12 +124,17 @@ RedisStore::RedisStore(RedisOptions options) : options_(std::move(options)) {
 
 RedisStore::~RedisStore() {
   {
-    std::lock_guard lock(mu_);
+    core::MutexLock lock(mu_);
     stopping_ = true;
   }
   cv_.notify_all();
   for (auto& t : workers_) t.join();
-  for (auto& job : queue_) job.done({unavailable(options_, "store closed"), {}});
+  std::deque<Job> left;
+  {
+    core::MutexLock lock(mu_);
+    left.swap(queue_);
+  }
+  for (auto& job : left) job.done({unavailable(options_, "store closed"), {}});
 }
 
 std::string RedisStore::describe() const {
@@ -137,14 +142,17 @@ std::string RedisStore::describe() const {
 }
 
 void RedisStore::submit(Job job) {
+  bool queued = false;
   {
-    std::unique_lock lock(mu_);
+    core::MutexLock lock(mu_);
     if (!stopping_ && queue_.size() < options_.max_queued) {
       queue_.push_back(std::move(job));
-      lock.unlock();
-      cv_.notify_one();
-      return;
+      queued = true;
     }
+  }
+  if (queued) {
+    cv_.notify_one();
+    return;
   }
   job.done({unavailable(options_, "too many queued commands"), {}});
 }
@@ -159,8 +167,8 @@ void RedisStore::worker() {
   for (;;) {
     batch.clear();
     {
-      std::unique_lock lock(mu_);
-      cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      core::MutexLock lock(mu_);
+      while (!stopping_ && queue_.empty()) cv_.wait(mu_);
       if (stopping_) break;
       while (!queue_.empty() && batch.size() < options_.max_batch) {
         batch.push_back(std::move(queue_.front()));

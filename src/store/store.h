@@ -27,6 +27,13 @@ struct Decrement {
   std::int64_t value = 0;  // the value after the operation (or the unchanged one)
 };
 
+// Keys are views, though the calls are coroutines: a call's frame starts
+// only when it is awaited, so a key must live until the call completes. Every
+// caller awaits the call in the expression that makes it
+// (`co_await store.get(key_of(id))`), where even a temporary key lives to the
+// end of the full expression, i.e. past the completion. Do not keep an
+// unawaited call around. (Owned keys would cost a copy per call on the
+// services' hot paths.)
 class Store {
  public:
   virtual ~Store() = default;

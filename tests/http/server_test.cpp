@@ -11,6 +11,7 @@
 
 #include "http/client.h"
 #include "http/server.h"
+#include "support/eventually.h"
 #include "support/test_server.h"
 
 using namespace std::chrono_literals;
@@ -422,10 +423,8 @@ TEST(Server, ShutdownGraceCancelsStuckRequests) {
   TestServer s(add_routes, opts);
   RawConnection c(s.port(), 10s);
   c.send(get("/slow/60000"));
-  // Wait until the request is in flight.
-  for (int i = 0; i < 500 && metric_value(s.registry(), "http_requests_in_flight") != 1; ++i)
-    std::this_thread::sleep_for(5ms);
-  ASSERT_EQ(metric_value(s.registry(), "http_requests_in_flight"), 1);
+  ASSERT_TRUE(testkit::eventually([&] { return metric_value(s.registry(), "http_requests_in_flight") == 1; }, 5s))
+      << "the request never got in flight";
   s.server().stop();
   s.server().wait();  // returns after the grace period, not after 60 s
   EXPECT_FALSE(c.read_response());

@@ -64,3 +64,22 @@ TEST(LogLinearHistogram, ClampsHugeValues) {
   EXPECT_EQ(h.max(), LogLinearHistogram::max_value());
   EXPECT_EQ(h.count(), 1u);
 }
+
+namespace scalelab::obs {
+namespace {
+
+TEST(LogLinearHistogram, RestoredFromItsBucketsIsTheSame) {
+  LogLinearHistogram h;
+  for (std::uint64_t v : {3u, 170u, 171u, 9'000u, 1'234'567u}) h.record(v);
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> buckets;
+  h.for_each_bucket([&](std::uint64_t lower, std::uint64_t, std::uint64_t n) { buckets.emplace_back(lower, n); });
+  const LogLinearHistogram r = LogLinearHistogram::restore(buckets, h.sum(), h.min(), h.max());
+  EXPECT_EQ(r.count(), h.count());
+  EXPECT_EQ(r.sum(), h.sum());
+  EXPECT_EQ(r.min(), h.min());
+  EXPECT_EQ(r.max(), h.max());
+  for (double q : {0.0, 0.25, 0.5, 0.75, 1.0}) EXPECT_EQ(r.quantile(q), h.quantile(q)) << q;
+}
+
+}  // namespace
+}  // namespace scalelab::obs

@@ -4,8 +4,9 @@
 
 #include <fmt/format.h>
 
-#include "core/json.h"
+#include "core/json_writer.h"
 #include "core/run_blocking.h"
+#include "services/common/validation.h"
 
 namespace scalelab::albums {
 
@@ -28,9 +29,7 @@ Result<std::string> string_field(const boost::json::object& o, std::string_view 
   return std::string(s);
 }
 
-http::HttpError store_failure(const Error& e) {
-  return http::HttpError(503, http::code::kUnavailable, "album store unavailable: " + e.message);
-}
+constexpr std::string_view kService = "album";  // "album store unavailable: …"
 
 }  // namespace
 
@@ -62,16 +61,26 @@ Result<Album> album_from_json(const boost::json::value& body) {
 std::string album_to_json(const Album& a) {
   std::string out;
   out.reserve(64 + a.id.size() + a.title.size() + a.artist.size());
-  out += "{\"id\":";
-  append_json_string(out, a.id);
-  out += ",\"title\":";
-  append_json_string(out, a.title);
-  out += ",\"artist\":";
-  append_json_string(out, a.artist);
-  out += ",\"price\":";
-  append_json_number(out, a.price);
-  out += '}';
+  JsonWriter(out)
+      .begin_object()
+      .field("id", a.id)
+      .field("title", a.title)
+      .field("artist", a.artist)
+      .field("price", a.price)
+      .end_object();
   return out;
+}
+
+std::string albums_list_json(const std::vector<store::KeyValue>& records) {
+  std::size_t size = 2;
+  for (const auto& [key, json] : records) size += json.size() + 1;
+  std::string body;
+  body.reserve(size);
+  JsonWriter w(body);
+  w.begin_array();
+  for (const auto& [key, json] : records) w.raw(json);
+  w.end_array();
+  return body;
 }
 
 const std::vector<Album>& seed_albums() {
@@ -94,19 +103,13 @@ boost::asio::awaitable<Status> seed(store::Store& store) {
 void register_routes(http::Router& router, store::Store& store) {
   router.get("/albums", [&store](http::Request&) -> boost::asio::awaitable<http::Response> {
     auto all = co_await store.scan(kKeyPrefix);
-    if (!all) throw store_failure(all.error());
-    std::string body = "[";
-    for (const auto& [key, json] : *all) {
-      if (body.size() > 1) body += ',';
-      body += json;
-    }
-    body += ']';
-    co_return http::Response::json_text(200, std::move(body));
+    if (!all) services::throw_store_failure(kService, all.error());
+    co_return http::Response::json_text(200, albums_list_json(*all));
   });
 
   router.get("/albums/{id}", [&store](http::Request& req) -> boost::asio::awaitable<http::Response> {
     auto found = co_await store.get(key_of(req.param("id")));
-    if (!found) throw store_failure(found.error());
+    if (!found) services::throw_store_failure(kService, found.error());
     if (!*found) co_return http::Response::error(404, http::code::kNotFound, "album not found");
     co_return http::Response::json_text(200, std::move(**found));
   });
@@ -116,7 +119,7 @@ void register_routes(http::Router& router, store::Store& store) {
     if (!album) co_return http::Response::error(400, http::code::kInvalidInput, album.error().message);
     std::string json = album_to_json(*album);
     auto stored = co_await store.put_if_absent(key_of(album->id), json);
-    if (!stored) throw store_failure(stored.error());
+    if (!stored) services::throw_store_failure(kService, stored.error());
     if (!*stored)
       co_return http::Response::error(409, http::code::kConflict,
                                       fmt::format("album {} already exists", album->id));

@@ -32,6 +32,8 @@ inline constexpr std::size_t kMaxIdLength = 64;       // ids are URL-safe: A-Z a
 // The error message names the first offending field.
 Result<Album> album_from_json(const boost::json::value& body);
 std::string album_to_json(const Album& album);
+// GET /albums' body: the stored album records (each already JSON) as one array.
+std::string albums_list_json(const std::vector<store::KeyValue>& records);
 
 const std::vector<Album>& seed_albums();
 

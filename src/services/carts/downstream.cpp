@@ -1,8 +1,9 @@
 #include "services/carts/downstream.h"
 
+#include <boost/json/parse.hpp>
 #include <fmt/format.h>
 
-#include "core/json.h"
+#include "core/json_writer.h"
 
 namespace scalelab::carts {
 
@@ -48,7 +49,7 @@ std::string Downstream::breaker_state() const {
 }
 
 void ProductCache::put(std::int32_t product_id, std::string json) {
-  std::lock_guard lock(mu_);
+  core::MutexLock lock(mu_);
   if (map_.size() >= capacity_ && !map_.contains(product_id)) {
     std::uint64_t cut = next_ - map_.size() / 2;  // forget the older half
     std::erase_if(map_, [cut](const auto& kv) { return kv.second.first < cut; });
@@ -57,14 +58,14 @@ void ProductCache::put(std::int32_t product_id, std::string json) {
 }
 
 std::optional<std::string> ProductCache::get(std::int32_t product_id) const {
-  std::lock_guard lock(mu_);
+  core::MutexLock lock(mu_);
   auto it = map_.find(product_id);
   if (it == map_.end()) return std::nullopt;
   return it->second.second;
 }
 
 std::size_t ProductCache::size() const {
-  std::lock_guard lock(mu_);
+  core::MutexLock lock(mu_);
   return map_.size();
 }
 
@@ -94,27 +95,62 @@ boost::asio::awaitable<Result<Answer>> CatalogClient::get_product(std::int32_t p
   co_return co_await d_->call(http::Method::kGet, fmt::format("/products/{}", product_id));
 }
 
-boost::asio::awaitable<Result<Answer>> WarehouseClient::reserve(std::int32_t product_id, std::int32_t quantity) {
-  co_return co_await d_->call(http::Method::kPost, "/warehouse/reserve",
-                              fmt::format("{{\"product_id\":{},\"quantity\":{}}}", product_id, quantity));
+namespace {
+
+StepOutcome fault(Error e) { return StepOutcome{StepKind::kFault, {}, std::move(e), {}}; }
+
+StepOutcome rejected(Answer a) {
+  // The downstream's own Error body is passed on; an empty one as {}.
+  return StepOutcome{StepKind::kRejected, Rejection{a.status, a.body.empty() ? std::string("{}") : std::move(a.body)},
+                     {}, {}};
 }
 
-boost::asio::awaitable<Result<Answer>> WarehouseClient::ship(std::int32_t product_id, std::int32_t quantity) {
-  co_return co_await d_->call(http::Method::kPost, "/warehouse/ship",
-                              fmt::format("{{\"product_id\":{},\"quantity\":{}}}", product_id, quantity));
+StepOutcome unexpected(std::string_view who, unsigned status) {
+  return fault(Error{ErrorKind::kUnavailable, fmt::format("{} answered {}", who, status)});
 }
 
-boost::asio::awaitable<Result<Answer>> WarehouseClient::release(std::int32_t product_id, std::int32_t quantity) {
-  co_return co_await d_->call(http::Method::kPost, "/warehouse/release",
-                              fmt::format("{{\"product_id\":{},\"quantity\":{}}}", product_id, quantity));
+}  // namespace
+
+boost::asio::awaitable<StepOutcome> WarehouseClient::post(std::string path, std::int32_t product_id,
+                                                          std::int32_t quantity) {
+  std::string body;
+  JsonWriter(body).begin_object().field("product_id", product_id).field("quantity", quantity).end_object();
+  auto r = co_await d_->call(http::Method::kPost, std::move(path), std::move(body));
+  if (!r) co_return fault(r.error());
+  if (r->status == 204) co_return StepOutcome{};
+  if (r->status == 409 || r->status == 404) co_return rejected(std::move(*r));
+  co_return unexpected("warehouse", r->status);
 }
 
-boost::asio::awaitable<Result<Answer>> PaymentsClient::charge(const std::string& card_number,
-                                                              std::int32_t shopping_cart_id) {
-  std::string body = "{\"credit_card_number\":";
-  append_json_string(body, card_number);
-  body += fmt::format(",\"shopping_cart_id\":{}}}", shopping_cart_id);
-  co_return co_await d_->call(http::Method::kPost, "/payments/checkout", std::move(body));
+boost::asio::awaitable<StepOutcome> WarehouseClient::reserve(std::int32_t product_id, std::int32_t quantity) {
+  co_return co_await post("/warehouse/reserve", product_id, quantity);
+}
+
+boost::asio::awaitable<StepOutcome> WarehouseClient::ship(std::int32_t product_id, std::int32_t quantity) {
+  co_return co_await post("/warehouse/ship", product_id, quantity);
+}
+
+boost::asio::awaitable<StepOutcome> WarehouseClient::release(std::int32_t product_id, std::int32_t quantity) {
+  co_return co_await post("/warehouse/release", product_id, quantity);
+}
+
+boost::asio::awaitable<StepOutcome> PaymentsClient::charge(std::string card_number, std::int32_t shopping_cart_id) {
+  std::string body;
+  JsonWriter(body)
+      .begin_object()
+      .field("credit_card_number", card_number)
+      .field("shopping_cart_id", shopping_cart_id)
+      .end_object();
+  auto paid = co_await d_->call(http::Method::kPost, "/payments/checkout", std::move(body));
+  if (!paid) co_return fault(paid.error());
+  if (paid->status == 402 || paid->status == 400) co_return rejected(std::move(*paid));
+  if (paid->status != 200) co_return unexpected("payments", paid->status);
+  boost::system::error_code ec;
+  auto v = boost::json::parse(paid->body, ec);
+  const boost::json::value* id = !ec && v.is_object() ? v.get_object().if_contains("transaction_id") : nullptr;
+  if (!id || !id->is_string())
+    co_return fault(Error{ErrorKind::kProtocol, "payments answered 200 without a transaction_id"});
+  co_return StepOutcome{StepKind::kDone, {}, {}, std::string(id->get_string())};
 }
 
 }  // namespace scalelab::carts

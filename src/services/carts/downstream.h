@@ -1,14 +1,15 @@
 // carts' downstream services, one small client class each, so that
-// resilience policies (issue 6) can wrap each call in one place. Every call
-// has its own deadline; a transport fault or deadline comes back as an Error
-// (kUnavailable / kTimeout), an HTTP answer as its status and body.
+// resilience policies can wrap each call in one place. Every call has its own
+// deadline; a transport fault or deadline comes back as an Error
+// (kUnavailable / kTimeout), an HTTP answer as its status and body. The
+// warehouse and payments clients implement checkout's Inventory and
+// PaymentGateway, reading the contract's statuses into step outcomes.
 // Thread-safety: calls may be made concurrently from any thread.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -17,8 +18,10 @@
 #include <boost/asio/awaitable.hpp>
 
 #include "core/result.h"
+#include "core/thread_annotations.h"
 #include "http/client.h"
 #include "resilience/policy.h"
+#include "services/carts/checkout.h"
 
 namespace scalelab::carts {
 
@@ -28,7 +31,7 @@ struct Answer {
   std::string body;
 };
 
-// How carts protects itself from its downstreams (issue 6, the midterm).
+// How carts protects itself from its downstreams (the midterm).
 // enabled = false is the course's vulnerable version: no deliberate timeout
 // (a long client deadline, off_timeout), no retry, no breaker, no fallback.
 // enabled = true: per downstream a resilience::Policy (deadline + retry with a
@@ -86,10 +89,10 @@ class ProductCache {
   std::size_t size() const;
 
  private:
-  std::size_t capacity_;
-  mutable std::mutex mu_;
-  std::uint64_t next_ = 0;
-  std::unordered_map<std::int32_t, std::pair<std::uint64_t, std::string>> map_;  // id -> (age, json)
+  const std::size_t capacity_;
+  mutable core::Mutex mu_;
+  std::uint64_t next_ GUARDED_BY(mu_) = 0;
+  std::unordered_map<std::int32_t, std::pair<std::uint64_t, std::string>> map_ GUARDED_BY(mu_);  // id -> (age, json)
 };
 
 class CatalogClient {
@@ -105,21 +108,27 @@ class CatalogClient {
   ProductCache cache_;
 };
 
-class WarehouseClient {
+// POST /warehouse/{reserve,ship,release}: 204 is done, 409 (not enough
+// stock, nothing reserved) and 404 (unknown product) are refusals, anything
+// else a fault.
+class WarehouseClient final : public Inventory {
  public:
   explicit WarehouseClient(std::unique_ptr<Downstream> d) : d_(std::move(d)) {}
-  boost::asio::awaitable<Result<Answer>> reserve(std::int32_t product_id, std::int32_t quantity);
-  boost::asio::awaitable<Result<Answer>> ship(std::int32_t product_id, std::int32_t quantity);
-  boost::asio::awaitable<Result<Answer>> release(std::int32_t product_id, std::int32_t quantity);
+  boost::asio::awaitable<StepOutcome> reserve(std::int32_t product_id, std::int32_t quantity) override;
+  boost::asio::awaitable<StepOutcome> ship(std::int32_t product_id, std::int32_t quantity) override;
+  boost::asio::awaitable<StepOutcome> release(std::int32_t product_id, std::int32_t quantity) override;
 
  private:
+  boost::asio::awaitable<StepOutcome> post(std::string path, std::int32_t product_id, std::int32_t quantity);
   std::unique_ptr<Downstream> d_;
 };
 
-class PaymentsClient {
+// POST /payments/checkout: 200 with a transaction_id is done, 402 (declined)
+// and 400 (malformed card) are refusals, anything else a fault.
+class PaymentsClient final : public PaymentGateway {
  public:
   explicit PaymentsClient(std::unique_ptr<Downstream> d) : d_(std::move(d)) {}
-  boost::asio::awaitable<Result<Answer>> charge(const std::string& card_number, std::int32_t shopping_cart_id);
+  boost::asio::awaitable<StepOutcome> charge(std::string card_number, std::int32_t shopping_cart_id) override;
 
  private:
   std::unique_ptr<Downstream> d_;

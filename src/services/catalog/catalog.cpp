@@ -7,7 +7,7 @@
 
 #include <fmt/format.h>
 
-#include "core/json.h"
+#include "core/json_writer.h"
 #include "services/common/validation.h"
 
 namespace scalelab::catalog {
@@ -19,6 +19,10 @@ constexpr std::array<std::string_view, 10> kNames = {"Alpha", "Beta",  "Gamma", 
 constexpr std::array<std::string_view, 7> kCategories = {"Electronics", "Books", "Home", "Sports",
                                                          "Toys",        "Clothing", "Garden"};
 constexpr std::array<std::string_view, 5> kBrands = {"Acme", "Globex", "Initech", "Umbrella", "Stark"};
+
+// Enough for every generated product's JSON (about 200 bytes), so it is built
+// without reallocating.
+constexpr std::size_t kProductJsonReserve = 256;
 
 std::string key_of(std::int32_t id) { return fmt::format("product/{}", id); }
 
@@ -34,18 +38,24 @@ std::uint64_t fnv1a(std::string_view s) {
   return h;
 }
 
-void append_search_product(std::string& out, const SearchProduct& p) {
-  out += "{\"id\":";
-  out += std::to_string(p.id);
-  out += ",\"name\":";
-  append_json_string(out, p.name);
-  out += ",\"category\":";
-  append_json_string(out, p.category);
-  out += ",\"description\":";
-  append_json_string(out, p.description);
-  out += ",\"brand\":";
-  append_json_string(out, p.brand);
-  out += '}';
+void write_search_product(JsonWriter& w, const SearchProduct& p) {
+  w.begin_object()
+      .field("id", p.id)
+      .field("name", p.name)
+      .field("category", p.category)
+      .field("description", p.description)
+      .field("brand", p.brand)
+      .end_object();
+}
+
+// hw5's Product fields, inside an object the caller opens and closes.
+void write_product_fields(JsonWriter& w, const Product& p) {
+  w.field("product_id", p.product_id)
+      .field("sku", p.sku)
+      .field("manufacturer", p.manufacturer)
+      .field("category_id", p.category_id)
+      .field("weight", p.weight)
+      .field("some_other_id", p.some_other_id);
 }
 
 }  // namespace
@@ -71,12 +81,11 @@ Result<Product> product_from_json(const boost::json::object& o) {
 }
 
 std::string product_to_json(const Product& p) {
-  std::string out = fmt::format("{{\"product_id\":{},\"sku\":", p.product_id);
-  append_json_string(out, p.sku);
-  out += ",\"manufacturer\":";
-  append_json_string(out, p.manufacturer);
-  out += fmt::format(",\"category_id\":{},\"weight\":{},\"some_other_id\":{}}}", p.category_id, p.weight,
-                     p.some_other_id);
+  std::string out;
+  JsonWriter w(out);
+  w.begin_object();
+  write_product_fields(w, p);
+  w.end_object();
   return out;
 }
 
@@ -128,14 +137,31 @@ double price_of(std::int32_t id) {
 }
 
 std::string generated_product_json(const Catalog& catalog, std::int32_t id) {
-  std::string out = product_to_json(catalog.generated(id));
-  out.pop_back();  // '}'
+  constexpr int kPriceDecimals = 2;  // the course's prices are in cents
+  std::string out;
+  out.reserve(kProductJsonReserve);
+  JsonWriter w(out);
+  w.begin_object();
+  write_product_fields(w, catalog.generated(id));
   const CourseProduct* course = course_product(id);
-  out += ",\"name\":";
-  append_json_string(out, course ? std::string(course->name) : catalog.searchable(id).name);
-  out += fmt::format(",\"price\":{:.2f}", price_of(id));
-  if (course) out += fmt::format(",\"stock\":{}", course->stock);
-  out += '}';
+  if (course) w.field("name", course->name);
+  else w.field("name", catalog.searchable(id).name);
+  w.key("price").fixed(price_of(id), kPriceDecimals);
+  if (course) w.field("stock", course->stock);
+  w.end_object();
+  return out;
+}
+
+std::string search_result_json(const SearchResult& found, double search_ms) {
+  std::string out;
+  JsonWriter w(out);
+  w.begin_object().key("products").begin_array();
+  for (const SearchProduct* p : found.products) write_search_product(w, *p);
+  w.end_array()
+      .field("total_found", found.total_found)
+      .field("products_checked", found.checked)
+      .field("search_time", fmt::format("{:.3f}ms", search_ms))
+      .end_object();
   return out;
 }
 
@@ -148,14 +174,7 @@ void register_routes(http::Router& router, const Catalog& catalog, store::Store&
     auto t0 = std::chrono::steady_clock::now();
     auto found = catalog.search(*q);
     double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-    std::string body = "{\"products\":[";
-    for (std::size_t i = 0; i < found.products.size(); ++i) {
-      if (i > 0) body += ',';
-      append_search_product(body, *found.products[i]);
-    }
-    body += fmt::format("],\"total_found\":{},\"products_checked\":{},\"search_time\":\"{:.3f}ms\"}}",
-                        found.total_found, found.checked, ms);
-    co_return http::Response::json_text(200, std::move(body));
+    co_return http::Response::json_text(200, search_result_json(found, ms));
   });
 
   router.get("/products/{productId}", [&catalog, &store](http::Request& req) -> boost::asio::awaitable<http::Response> {

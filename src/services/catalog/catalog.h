@@ -101,6 +101,9 @@ double price_of(std::int32_t id);
 // REQUIRES: catalog.exists(id)
 std::string generated_product_json(const Catalog& catalog, std::int32_t id);
 
+// GET /products/search's body; search_ms is how long the search took.
+std::string search_result_json(const SearchResult& found, double search_ms);
+
 // REQUIRES: catalog and store outlive the router's use.
 void register_routes(http::Router& router, const Catalog& catalog, store::Store& store);
 

@@ -51,10 +51,28 @@ Result<std::int32_t> path_id(std::string_view text, std::string_view name) {
   return static_cast<std::int32_t>(n);
 }
 
+bool valid_card_number(std::string_view number) {
+  constexpr std::size_t kMinDigits = 13, kMaxDigits = 19;
+  if (number.size() < kMinDigits || number.size() > kMaxDigits) return false;
+  for (char c : number)
+    if (c < '0' || c > '9') return false;
+  return true;
+}
+
 void throw_invalid(const Error& e) { throw http::HttpError(400, http::code::kInvalidInput, e.message); }
 
 void throw_store_failure(std::string_view service, const Error& e) {
   throw http::HttpError(503, http::code::kUnavailable, fmt::format("{} store unavailable: {}", service, e.message));
+}
+
+void throw_downstream(std::string_view who, const Error& e) {
+  throw http::HttpError(503, code::kDownstream, fmt::format("{} unavailable: {}", who, e.message));
+}
+
+void throw_downstream_status(std::string_view who, unsigned status, std::string_view body) {
+  constexpr std::size_t kBodyQuoted = 200;  // enough to see the downstream's error, bounded
+  throw http::HttpError(503, code::kDownstream,
+                        fmt::format("{} answered {}: {}", who, status, body.substr(0, kBodyQuoted)));
 }
 
 }  // namespace scalelab::services

@@ -45,9 +45,17 @@ Result<std::string> string_field(const boost::json::object& o, std::string_view 
 // A path id: a base-10 int32 >= 1, else kInvalidInput.
 Result<std::int32_t> path_id(std::string_view text, std::string_view name);
 
+// A card number as the contract allows it: ^[0-9]{13,19}$.
+bool valid_card_number(std::string_view number);
+
 // Throws the 400 INVALID_INPUT HttpError for a validation failure.
 [[noreturn]] void throw_invalid(const Error& e);
 // Throws 503 UNAVAILABLE for a store fault (the service cannot answer now).
 [[noreturn]] void throw_store_failure(std::string_view service, const Error& e);
+// Throws 503 DOWNSTREAM_UNAVAILABLE: a service this one calls could not be
+// reached or timed out ("{who} unavailable: …"), or answered with a status
+// the contract does not allow ("{who} answered {status}: {body's start}").
+[[noreturn]] void throw_downstream(std::string_view who, const Error& e);
+[[noreturn]] void throw_downstream_status(std::string_view who, unsigned status, std::string_view body);
 
 }  // namespace scalelab::services

@@ -3,16 +3,10 @@
 #include <fmt/format.h>
 
 #include "core/ids.h"
+#include "core/json_writer.h"
 #include "services/common/validation.h"
 
 namespace scalelab::payments {
-
-bool valid_card_number(std::string_view number) {
-  if (number.size() < 13 || number.size() > 19) return false;
-  for (char c : number)
-    if (c < '0' || c > '9') return false;
-  return true;
-}
 
 bool declined(std::string_view number) { return number.ends_with(kDeclinedSuffix); }
 
@@ -21,7 +15,7 @@ void register_routes(http::Router& router, store::Store& store) {
     auto body = services::json_object_body(req);
     auto card = services::string_field(body, "credit_card_number", 13, 19);
     if (!card) services::throw_invalid(card.error());
-    if (!valid_card_number(*card))
+    if (!services::valid_card_number(*card))
       co_return http::Response::error(400, http::code::kInvalidInput,
                                       "field 'credit_card_number' must match ^[0-9]{13,19}$");
     auto cart = services::int32_field(body, "shopping_cart_id", 1);
@@ -36,7 +30,8 @@ void register_routes(http::Router& router, store::Store& store) {
 
     std::string id;
     assign_random_hex_id(id);
-    std::string result = fmt::format("{{\"success\":true,\"transaction_id\":\"txn-{}\"}}", id);
+    std::string result;
+    JsonWriter(result).begin_object().field("success", true).field("transaction_id", "txn-" + id).end_object();
     auto stored = co_await store.put_if_absent(key, result);
     if (!stored) services::throw_store_failure("payments", stored.error());
     if (!*stored) {  // a concurrent retry won: answer with its transaction

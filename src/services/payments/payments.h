@@ -19,8 +19,6 @@ namespace scalelab::payments {
 
 inline constexpr std::string_view kDeclinedSuffix = "0002";
 
-// ^[0-9]{13,19}$
-bool valid_card_number(std::string_view number);
 bool declined(std::string_view number);
 
 // REQUIRES: store outlives the router's use.

@@ -4,7 +4,6 @@
 
 #include "services/payments/payments.h"
 #include "services/shop/openapi.h"
-#include "services/warehouse/warehouse.h"
 
 namespace scalelab::shop {
 
@@ -17,6 +16,23 @@ void register_openapi(http::Router& router) {
     co_return http::Response::json_text(200, std::string(openapi_json()));
   });
 }
+
+// The warehouse stocks the catalog's products 1..count: the course's five
+// with the course's stock (Laptop 10, Mouse 100, …), the others with
+// `initial` units each.
+class CatalogProducts final : public warehouse::ProductDirectory {
+ public:
+  CatalogProducts(std::int32_t count, std::int64_t initial) : count_(count), initial_(initial) {}
+  bool exists(std::int32_t id) const override { return id >= 1 && id <= count_; }
+  std::int64_t initial_stock(std::int32_t id) const override {
+    if (const catalog::CourseProduct* c = catalog::course_product(id)) return c->stock;
+    return initial_;
+  }
+
+ private:
+  std::int32_t count_;
+  std::int64_t initial_;
+};
 
 }  // namespace
 
@@ -34,6 +50,8 @@ Result<std::unique_ptr<ShopHost>> ShopHost::create(unsigned parts, ShopOptions o
   if (options.products < 1) return Error{ErrorKind::kInvalidInput, "--products must be >= 1"};
   std::unique_ptr<ShopHost> host(new ShopHost(parts, std::move(options), std::move(store)));
   if (parts & kCatalog) host->catalog_ = std::make_unique<catalog::Catalog>(host->options_.products);
+  if (parts & kWarehouse)
+    host->stocked_ = std::make_unique<CatalogProducts>(host->options_.products, host->options_.initial_stock);
   if (parts & kCarts) {
     auto ex = host->client_io_.get_executor();
     const auto& o = host->options_;
@@ -74,7 +92,7 @@ void ShopHost::register_routes(http::Router& router) {
   register_openapi(router);
   if (parts_ & kCatalog) catalog::register_routes(router, *catalog_, *store_);
   if (parts_ & kWarehouse)
-    warehouse::register_routes(router, *store_, {.product_count = options_.products, .initial_stock = options_.initial_stock});
+    warehouse::register_routes(router, *store_, *stocked_);
   if (parts_ & kPayments) payments::register_routes(router, *store_);
   if (parts_ & kCarts)
     carts::register_routes(router, {*store_, *catalog_client_, *warehouse_client_, *payments_client_,

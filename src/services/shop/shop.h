@@ -21,6 +21,7 @@
 #include "obs/metrics.h"
 #include "services/carts/carts.h"
 #include "services/catalog/catalog.h"
+#include "services/warehouse/warehouse.h"
 #include "store/store.h"
 
 namespace scalelab::shop {
@@ -64,6 +65,7 @@ class ShopHost {
   ShopOptions options_;
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<catalog::Catalog> catalog_;
+  std::unique_ptr<warehouse::ProductDirectory> stocked_;  // the warehouse's view of the catalog's products
   boost::asio::io_context client_io_{1};
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> client_work_;
   std::thread client_thread_;

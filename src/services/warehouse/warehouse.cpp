@@ -2,7 +2,8 @@
 
 #include <fmt/format.h>
 
-#include "services/catalog/catalog.h"
+#include "core/json_writer.h"
+
 #include "services/common/validation.h"
 
 namespace scalelab::warehouse {
@@ -32,18 +33,11 @@ http::Response not_found(std::int32_t id) {
 
 }  // namespace
 
-std::int64_t initial_stock_of(const Options& options, std::int32_t id) {
-  if (const catalog::CourseProduct* c = catalog::course_product(id)) return c->stock;
-  return options.initial_stock;
-}
-
-void register_routes(http::Router& router, store::Store& store, Options options) {
-  auto exists = [options](std::int32_t id) { return id >= 1 && id <= options.product_count; };
-
-  router.post("/warehouse/reserve", [&store, options, exists](http::Request& req) -> boost::asio::awaitable<http::Response> {
+void register_routes(http::Router& router, store::Store& store, const ProductDirectory& products) {
+  router.post("/warehouse/reserve", [&store, &products](http::Request& req) -> boost::asio::awaitable<http::Response> {
     auto r = parse(req);
-    if (!exists(r.product_id)) co_return not_found(r.product_id);
-    const std::int64_t initial = initial_stock_of(options, r.product_id);
+    if (!products.exists(r.product_id)) co_return not_found(r.product_id);
+    const std::int64_t initial = products.initial_stock(r.product_id);
     auto taken = co_await store.decrement_with_floor(stock_key(r.product_id), r.quantity, initial);
     if (!taken) services::throw_store_failure("warehouse", taken.error());
     if (!taken->applied)
@@ -59,9 +53,9 @@ void register_routes(http::Router& router, store::Store& store, Options options)
     co_return http::Response::no_content();
   });
 
-  router.post("/warehouse/ship", [&store, exists](http::Request& req) -> boost::asio::awaitable<http::Response> {
+  router.post("/warehouse/ship", [&store, &products](http::Request& req) -> boost::asio::awaitable<http::Response> {
     auto r = parse(req);
-    if (!exists(r.product_id)) co_return not_found(r.product_id);
+    if (!products.exists(r.product_id)) co_return not_found(r.product_id);
     auto shipped = co_await store.decrement_with_floor(reserved_key(r.product_id), r.quantity);
     if (!shipped) services::throw_store_failure("warehouse", shipped.error());
     if (!shipped->applied)
@@ -71,33 +65,39 @@ void register_routes(http::Router& router, store::Store& store, Options options)
     co_return http::Response::no_content();
   });
 
-  router.post("/warehouse/release", [&store, options, exists](http::Request& req) -> boost::asio::awaitable<http::Response> {
+  router.post("/warehouse/release", [&store, &products](http::Request& req) -> boost::asio::awaitable<http::Response> {
     auto r = parse(req);
-    if (!exists(r.product_id)) co_return not_found(r.product_id);
+    if (!products.exists(r.product_id)) co_return not_found(r.product_id);
     auto released = co_await store.decrement_with_floor(reserved_key(r.product_id), r.quantity);
     if (!released) services::throw_store_failure("warehouse", released.error());
     if (!released->applied)
       co_return http::Response::error(409, services::code::kNotReserved,
                                       fmt::format("product {}: {} to release, {} reserved", r.product_id,
                                                   r.quantity, released->value));
-    const std::int64_t initial = initial_stock_of(options, r.product_id);
+    const std::int64_t initial = products.initial_stock(r.product_id);
     auto back = co_await store.increment(stock_key(r.product_id), r.quantity, initial);
     if (!back) services::throw_store_failure("warehouse", back.error());
     co_return http::Response::no_content();
   });
 
-  router.get("/warehouse/stock/{productId}", [&store, options, exists](http::Request& req) -> boost::asio::awaitable<http::Response> {
+  router.get("/warehouse/stock/{productId}", [&store, &products](http::Request& req) -> boost::asio::awaitable<http::Response> {
     auto id = services::path_id(req.param("productId"), "productId");
     if (!id) services::throw_invalid(id.error());
-    if (!exists(*id)) co_return not_found(*id);
+    if (!products.exists(*id)) co_return not_found(*id);
     // Read-only: increment by 0 reads a counter with its default applied.
-    const std::int64_t initial = initial_stock_of(options, *id);
+    const std::int64_t initial = products.initial_stock(*id);
     auto available = co_await store.increment(stock_key(*id), 0, initial);
     if (!available) services::throw_store_failure("warehouse", available.error());
     auto reserved = co_await store.increment(reserved_key(*id), 0);
     if (!reserved) services::throw_store_failure("warehouse", reserved.error());
-    co_return http::Response::json_text(
-        200, fmt::format("{{\"product_id\":{},\"available\":{},\"reserved\":{}}}", *id, *available, *reserved));
+    std::string out;
+    JsonWriter(out)
+        .begin_object()
+        .field("product_id", *id)
+        .field("available", *available)
+        .field("reserved", *reserved)
+        .end_object();
+    co_return http::Response::json_text(200, std::move(out));
   });
 }
 

@@ -4,10 +4,10 @@
 // GET /warehouse/stock/{productId}.
 //
 // Stock per product is a counter in the Store ("stock/{id}", absent = the
-// initial stock: the course's for products 1-5, Laptop 10, Mouse 100,
-// Keyboard 50, Monitor 20, Headphones 30, from catalog::kCourseProducts;
-// Options::initial_stock for the others) and reservations another
-// ("reserved/{id}"). Reserve is an
+// product's initial stock as its ProductDirectory says) and reservations
+// another ("reserved/{id}"). Which products exist and their initial stock
+// come through the ProductDirectory interface: the warehouse does not know
+// the catalog (the shop host wires the catalog's products in). Reserve is an
 // atomic decrement that never goes below zero, so concurrent reserves (from
 // any number of instances sharing the store) never oversell; a reserve that
 // cannot be met is 409 INSUFFICIENT_STOCK and changes nothing.
@@ -21,16 +21,17 @@
 
 namespace scalelab::warehouse {
 
-struct Options {
-  std::int32_t product_count = 100'000;  // products 1..count exist (the catalog's)
-  std::int64_t initial_stock = 1'000;    // units of each product but the course's five before any reserve
+// The products the warehouse stocks. Implementations must be safe to call
+// from any thread (the shop's is immutable).
+class ProductDirectory {
+ public:
+  virtual ~ProductDirectory() = default;
+  virtual bool exists(std::int32_t product_id) const = 0;
+  // Units of the product before any reserve. REQUIRES: exists(product_id)
+  virtual std::int64_t initial_stock(std::int32_t product_id) const = 0;
 };
 
-// Units of product id before any reserve: the course's stock for 1-5, else
-// options.initial_stock.
-std::int64_t initial_stock_of(const Options& options, std::int32_t id);
-
-// REQUIRES: store outlives the router's use.
-void register_routes(http::Router& router, store::Store& store, Options options = {});
+// REQUIRES: store and products outlive the router's use.
+void register_routes(http::Router& router, store::Store& store, const ProductDirectory& products);
 
 }  // namespace scalelab::warehouse

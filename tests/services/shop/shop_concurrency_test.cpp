@@ -19,19 +19,9 @@ using testkit::ShopClient;
 
 namespace {
 
-#ifdef SHOP_TEST_REDIS
-#define SHOP_SUITE ShopConcurrencyOnRedis
-#else
-#define SHOP_SUITE ShopConcurrencyInMemory
-#endif
+#define SHOP_SUITE SHOP_BACKEND_SUITE(ShopConcurrency)
 
-std::string store_url() {
-#ifdef SHOP_TEST_REDIS
-  return testkit::infra_url("redis");
-#else
-  return "memory://";
-#endif
-}
+std::string store_url() { return SHOP_TEST_STORE_URL(); }
 
 // Tests may share one Redis: each picks its own products and carts.
 int random_id(int lo, int hi) {

@@ -18,6 +18,20 @@
 #include "services/shop/shop.h"
 #include "support/test_server.h"
 
+// One shop suite, both store backends: a test source built into shop_test
+// runs on the memory store; built (also) into shop_redis_test, which defines
+// SHOP_TEST_REDIS and requires the redis fixture, it runs on a private
+// Redis. Name the suite SHOP_BACKEND_SUITE(Name) (NameInMemory / NameOnRedis,
+// so ctest tells them apart) and open stores at SHOP_TEST_STORE_URL().
+// Tests on Redis share one server: pick ids that other tests do not use.
+#ifdef SHOP_TEST_REDIS
+#define SHOP_BACKEND_SUITE(name) name##OnRedis
+#define SHOP_TEST_STORE_URL() ::scalelab::testkit::infra_url("redis")
+#else
+#define SHOP_BACKEND_SUITE(name) name##InMemory
+#define SHOP_TEST_STORE_URL() std::string("memory://")
+#endif
+
 namespace scalelab::testkit {
 
 struct ShopReply {

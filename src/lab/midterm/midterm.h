@@ -4,22 +4,28 @@
 // budget + circuit breaker + product cache), through one fault timeline:
 // healthy, catalog 503, catalog hanging, catalog slow, recovered. Everything
 // runs in this process (two http::Servers, the proxy, the load engine).
-// Report: report.html (side by side), timeline.csv, phases.csv, summary.json.
+// run_midterm() measures and returns a typed result; render_midterm() draws
+// it: report.html (side by side), timeline.csv, phases.csv, summary.json.
+// Thread-safety: run_midterm() is called from one thread at a time;
+// render_midterm() only reads its result.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/result.h"
+#include "resilience/circuit_breaker.h"
 
 namespace scalelab::lab {
 
 struct MidtermOptions {
-  std::filesystem::path out_dir = "reports/midterm";
+  std::filesystem::path out_dir = "reports/midterm";  // where `lab midterm` renders (run_midterm writes nothing)
   std::chrono::milliseconds phase{10'000};          // each of the five phases
   unsigned users = 20;                              // closed-model virtual users
   std::chrono::milliseconds wait_min{500}, wait_max{2'000};  // between a user's requests
@@ -30,11 +36,25 @@ struct MidtermOptions {
   bool progress = true;                             // a line per second on stderr
 };
 
-inline constexpr const char* kMidtermPhases[] = {"healthy", "catalog 503", "catalog hanging", "catalog slow",
-                                                 "recovered"};
+// The two runs: carts' resilience policies off (the vulnerable version) and on.
+enum class Resilience { kOff, kOn };
+std::string_view to_string(Resilience r);  // off, on
 
-struct MidtermPhaseStats {
-  std::string phase;
+// The fault timeline, one phase after another, each MidtermOptions::phase long.
+enum class MidtermPhase {
+  kHealthy,
+  kCatalog503,      // the proxy answers 503 for catalog
+  kCatalogHanging,  // the proxy holds catalog calls, never answering
+  kCatalogSlow,     // the proxy adds MidtermOptions::slow to each call
+  kRecovered,
+};
+inline constexpr std::array kMidtermPhases = {MidtermPhase::kHealthy, MidtermPhase::kCatalog503,
+                                              MidtermPhase::kCatalogHanging, MidtermPhase::kCatalogSlow,
+                                              MidtermPhase::kRecovered};
+std::string_view to_string(MidtermPhase p);  // healthy, catalog 503, catalog hanging, catalog slow, recovered
+
+// Add-to-cart and view-cart figures over some requests.
+struct MidtermStats {
   std::uint64_t add = 0, add_failed = 0, view = 0, view_failed = 0;
   double add_p50_ms = 0, add_p99_ms = 0, view_p50_ms = 0, view_p99_ms = 0;
   double add_failure_pct() const { return add ? 100.0 * static_cast<double>(add_failed) / static_cast<double>(add) : 0; }
@@ -43,17 +63,22 @@ struct MidtermPhaseStats {
   }
 };
 
+struct MidtermPhaseStats : MidtermStats {
+  MidtermPhase phase = MidtermPhase::kHealthy;
+};
+
 struct MidtermSecond {
   int second = 0;  // since the run began (by request start)
   std::uint64_t requests = 0, failures = 0;
   double p50_ms = 0, p99_ms = 0;
-  std::string breaker;  // sampled at the end of the second
+  // Sampled at the end of the second; nullopt: no breaker (resilience off).
+  std::optional<resilience::BreakerState> breaker;
 };
 
 struct MidtermRun {
-  bool resilient = false;
+  Resilience resilience = Resilience::kOff;
   std::vector<MidtermPhaseStats> phases;  // the five, in order
-  MidtermPhaseStats all;                  // the whole run
+  MidtermStats all;                       // the whole run
   std::vector<MidtermSecond> timeline;
   double rps = 0;                          // completed requests / run time
   std::uint64_t unfinished = 0;            // in flight when the run ended (not counted)
@@ -62,7 +87,7 @@ struct MidtermRun {
   std::optional<double> breaker_closed_after_s;
 };
 
-// The acceptance, judged on one run.
+// The acceptance criteria, judged on the two runs.
 struct MidtermAcceptance {
   double worst_add_failure_pct = 0;  // on: the worst phase
   double worst_add_p99_ms = 0;       // on: the worst phase
@@ -74,11 +99,23 @@ struct MidtermAcceptance {
 };
 
 struct MidtermResult {
+  MidtermOptions options;  // what was run (render_midterm quotes it)
   MidtermRun off, on;
   MidtermAcceptance acceptance;
-  std::filesystem::path report;
 };
 
+// The acceptance from the two runs' figures (run_midterm calls it).
+MidtermAcceptance judge_midterm(const MidtermRun& off, const MidtermRun& on, const MidtermOptions& options);
+
+// The files render_midterm() wrote.
+struct MidtermFiles {
+  std::filesystem::path report, timeline_csv, phases_csv, summary;
+};
+
+// Runs off then on; writes nothing.
 Result<MidtermResult> run_midterm(const MidtermOptions& options);
+
+// Writes timeline.csv, phases.csv, summary.json and report.html into out_dir.
+Result<MidtermFiles> render_midterm(const MidtermResult& result, const std::filesystem::path& out_dir);
 
 }  // namespace scalelab::lab

@@ -20,8 +20,10 @@
 // (orders, queue depth, workers needed) stay what they are at full scale
 // while the wall time shrinks by K. Options and results are in course units
 // (full-scale seconds) unless a field says wall.
-// Report: report.html, runs.csv, depth.csv, sync_samples.csv, summary.json.
-// Thread-safety: run_hw7() is called from one thread at a time.
+// run_hw7() measures and returns a typed result; render_hw7() draws it
+// (report.html, runs.csv, depth.csv, sync_samples.csv, summary.json).
+// Thread-safety: run_hw7() is called from one thread at a time; render_hw7()
+// only reads its result.
 #pragma once
 
 #include <chrono>
@@ -29,6 +31,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/result.h"
@@ -38,7 +41,7 @@
 namespace scalelab::lab {
 
 struct Hw7Options {
-  std::filesystem::path out_dir = "reports/hw7";
+  std::filesystem::path out_dir = "reports/hw7";  // where `lab hw7` renders; --rabbitmq keeps its node here
   double time_scale = 1.0;                  // K, in (0, 1]; e.g. 0.1 for a run of a few minutes
   std::string broker_url = "memory://";     // or amqp://user:pass@host:port/vhost
   bool rabbitmq = false;                    // start a private RabbitMQ (under out_dir) and use it
@@ -78,6 +81,18 @@ struct Hw7Options {
   bool progress = true;                      // a line per second on stderr
 };
 
+// The two sync loads of part 1.
+enum class Hw7SyncLoad { kNormal, kFlash };
+std::string_view to_string(Hw7SyncLoad load);  // normal, flash
+
+// What processed the orders of an async run.
+enum class Hw7RunKind {
+  kWorkers,    // part 2: queue workers
+  kProbe,      // part 3: queue workers, one step of the bisection
+  kFunctions,  // part 4: the function runner
+};
+std::string_view to_string(Hw7RunKind kind);  // workers, probe, functions
+
 // Part 1: one sync phase (course units: latencies and rates at full scale).
 struct Hw7SyncSample {
   double start_s = 0, latency_s = 0;
@@ -85,7 +100,7 @@ struct Hw7SyncSample {
 };
 
 struct Hw7SyncPhase {
-  std::string name;  // normal, flash
+  Hw7SyncLoad load = Hw7SyncLoad::kNormal;
   unsigned users = 0;
   double duration_s = 0;
   std::uint64_t attempts = 0;     // answered + unfinished
@@ -117,7 +132,7 @@ struct Hw7Point {
 };
 
 struct Hw7AsyncRun {
-  std::string kind = "workers";  // workers, functions, probe
+  Hw7RunKind kind = Hw7RunKind::kWorkers;
   int workers = 0;               // workers, or the functions' concurrency limit
   double rate = 0;               // offered orders/s (course)
   double duration_s = 0;
@@ -138,7 +153,7 @@ struct Hw7AsyncRun {
   orders::Audit audit;
   bool audit_ok = false;            // drained: audit.ok(); not drained: consistent with what is left
   std::string audit_text;
-  std::optional<orders::FunctionStats> functions;  // kind functions (wall units)
+  std::optional<orders::FunctionStats> functions;  // kind kFunctions (wall units)
   std::vector<Hw7Point> timeline;
 };
 
@@ -164,19 +179,30 @@ struct Hw7Cost {
 };
 
 struct Hw7Result {
+  Hw7Options options;  // what was run (render_hw7 quotes it)
   std::optional<Hw7SyncPhase> normal, flash;
   std::vector<Hw7AsyncRun> async;
   std::optional<Hw7Search> search;
   std::optional<Hw7AsyncRun> functions;
   std::optional<Hw7Cost> cost;
-  std::string broker;  // memory, amqp
+  std::string broker;  // memory, amqp, none
+  std::string load_average;  // /proc/loadavg when the run ended
   std::vector<std::string> verdict;  // the conclusion in numbers, one line each
-  std::filesystem::path report, runs_csv, depth_csv, json;
   // The counting check held in every async run, probe and the functions run.
   bool audits_ok() const;
 };
 
+// The files render_hw7() wrote.
+struct Hw7Files {
+  std::filesystem::path report, runs_csv, depth_csv, sync_csv, summary;
+};
+
+// Runs the parts `options` enables; writes nothing but a private RabbitMQ's
+// files (under out_dir, with --rabbitmq).
 Result<Hw7Result> run_hw7(const Hw7Options& options);
+
+// Writes the result's data files, summary.json and report.html into out_dir.
+Result<Hw7Files> render_hw7(const Hw7Result& result, const std::filesystem::path& out_dir);
 
 // The cost comparison of part 4 from a billed duration per request (course
 // seconds): an ordinary month, an ordinary month with one flash hour, the

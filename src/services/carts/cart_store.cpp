@@ -1,0 +1,68 @@
+#include "services/carts/cart_store.h"
+
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include "services/common/validation.h"
+
+namespace scalelab::carts {
+
+namespace {
+
+constexpr std::string_view kService = "carts";  // in store-failure messages
+constexpr std::string_view kNextIdKey = "cart/next_id";
+
+std::string encode(const CartRef& ref, const Cart& cart) {
+  return ref.api == CartRef::Api::kShoppingCart ? cart_to_json(cart) : items_to_json(cart.items);
+}
+
+Result<Cart> decode(const CartRef& ref, std::string_view json) {
+  if (ref.api == CartRef::Api::kShoppingCart) return cart_from_json(json);
+  auto items = items_from_json(json);
+  if (!items) return items.error();
+  return Cart{0, 0, CartStatus::kOpen, std::move(*items), {}};
+}
+
+}  // namespace
+
+std::string CartRef::key() const {
+  return api == Api::kShoppingCart ? fmt::format("cart/{}", id) : "usercart/" + user;
+}
+
+boost::asio::awaitable<std::optional<StoredCart>> load_cart(store::Store& store, CartRef ref) {
+  auto got = co_await store.get(ref.key());
+  if (!got) services::throw_store_failure(kService, got.error());
+  if (!*got) {
+    if (ref.api == CartRef::Api::kShoppingCart) co_return std::nullopt;
+    co_return StoredCart{};
+  }
+  auto cart = decode(ref, **got);
+  if (!cart) throw std::runtime_error(fmt::format("corrupt cart {}: {}", ref.key(), cart.error().message));
+  co_return StoredCart{std::move(*cart), std::move(**got)};
+}
+
+boost::asio::awaitable<bool> replace_cart(store::Store& store, CartRef ref, std::optional<std::string> from,
+                                          const Cart& to) {
+  auto swapped = co_await store.compare_and_set(ref.key(), std::move(from), encode(ref, to));
+  if (!swapped) services::throw_store_failure(kService, swapped.error());
+  co_return *swapped;
+}
+
+boost::asio::awaitable<std::int32_t> create_cart(store::Store& store, std::int32_t customer_id) {
+  auto next = co_await store.increment(kNextIdKey, 1);
+  if (!next) services::throw_store_failure(kService, next.error());
+  if (*next > services::kInt32Max) throw std::runtime_error("cart ids exhausted");
+  Cart cart{static_cast<std::int32_t>(*next), customer_id, CartStatus::kOpen, {}, {}};
+  auto stored = co_await store.put_if_absent(CartRef::shopping_cart(cart.id).key(), cart_to_json(cart));
+  if (!stored) services::throw_store_failure(kService, stored.error());
+  if (!*stored) throw std::runtime_error(fmt::format("cart id {} issued twice", cart.id));
+  co_return cart.id;
+}
+
+boost::asio::awaitable<void> erase_cart(store::Store& store, CartRef ref) {
+  auto erased = co_await store.erase(ref.key());
+  if (!erased) services::throw_store_failure(kService, erased.error());
+}
+
+}  // namespace scalelab::carts

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# `scalelab load --coordinator` with workers on separate "hosts": network
+# namespaces this test creates (the coordinator and the target in one, each
+# worker in its own, joined by veth pairs and routed through the
+# coordinator's namespace). Skipped (exit 77) where namespaces or veth
+# cannot be created (no root, no iproute2, a sandbox that forbids them).
+set -euo pipefail
+bin=$1
+fail() { echo "FAIL: $*" >&2; exit 1; }
+skip() { echo "SKIP: $*"; exit 77; }
+
+command -v ip >/dev/null || skip "iproute2 (ip) is not installed"
+ns="slt$$"  # interface names must stay under 16 characters
+dir=$(mktemp -d)
+cleanup() {
+  for p in $(jobs -p); do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  for n in c w1 w2; do ip netns del "$ns$n" 2>/dev/null || true; done
+  rm -rf "$dir"
+}
+trap cleanup EXIT
+ip netns add "${ns}c" 2>/dev/null || skip "cannot create network namespaces here (ip netns add failed)"
+ip netns add "${ns}w1" && ip netns add "${ns}w2"
+in_ns() { local n=$1; shift; ip netns exec "$ns$n" "$@"; }
+in_ns c ip link set lo up
+in_ns c ip addr add 10.91.0.1/32 dev lo
+for i in 1 2; do
+  ip link add "${ns}c$i" netns "${ns}c" type veth peer name "${ns}w$i" netns "${ns}w$i" \
+    || skip "cannot create veth pairs here"
+  in_ns c ip addr add "10.91.$i.1/24" dev "${ns}c$i"
+  in_ns c ip link set "${ns}c$i" up
+  in_ns "w$i" ip link set lo up
+  in_ns "w$i" ip addr add "10.91.$i.2/24" dev "${ns}w$i"
+  in_ns "w$i" ip link set "${ns}w$i" up
+  in_ns "w$i" ip route add default via "10.91.$i.1"
+done
+
+# The target and the coordinator on the coordinator's "host" (10.91.0.1).
+in_ns c "$bin" serve stub --address 0.0.0.0 --port 18080 --threads 1 --log-level warn >"$dir/stub.log" 2>&1 &
+up=""
+for _ in $(seq 1 100); do
+  in_ns c curl -fsS -o /dev/null http://10.91.0.1:18080/health 2>/dev/null && { up=1; break; }
+  sleep 0.1
+done
+[[ -n $up ]] || fail "stub did not come up: $(cat "$dir/stub.log")"
+cat >"$dir/s.yaml" <<YAML
+host: http://10.91.0.1:18080
+users: 4
+max_requests: 200
+duration: 60s
+tasks:
+  - {name: home, path: /x}
+YAML
+in_ns c "$bin" load "$dir/s.yaml" --coordinator --expect-workers 2 --listen 0.0.0.0:15557 --no-progress \
+  --json "$dir/coord.json" >"$dir/coord.txt" 2>"$dir/coord.err" &
+coord=$!
+for w in 1 2; do
+  ok=""
+  for _ in $(seq 1 100); do  # until the coordinator listens
+    in_ns "w$w" "$bin" load --worker 10.91.0.1:15557 >"$dir/w$w.txt" 2>&1 & wpid=$!
+    sleep 0.2
+    if kill -0 "$wpid" 2>/dev/null || wait "$wpid"; then ok=1; break; fi
+  done
+  [[ -n $ok ]] || fail "worker $w could not join from its namespace: $(cat "$dir/w$w.txt")"
+done
+rc=0; wait "$coord" || rc=$?
+[[ $rc -eq 0 ]] || fail "coordinator exit $rc: $(cat "$dir/coord.err") $(cat "$dir"/w*.txt)"
+total=$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["total_requests"])' "$dir/coord.json")
+[[ $total == 200 ]] || fail "counted $total requests across the namespaces, want 200"
+grep -q "generator processes: 2 finished, 0 lost" "$dir/coord.txt" || fail "table: $(cat "$dir/coord.txt")"
+echo ok
