@@ -3,20 +3,24 @@
 # present are skipped, and nothing is fetched when all are there.
 #   scripts/setup.sh          build + test toolchain and libraries
 #   scripts/setup.sh --bench  also the peers and load tools used by bench/
+#   scripts/setup.sh --deploy also podman, podman-compose and mmdebstrap (deploy/)
+#   scripts/setup.sh --build-only  only what a release build of the binary
+#                             needs (the container image's build stage)
 set -euo pipefail
 
-packages=(
-  # build
+build_packages=(
   cmake ninja-build g++ pkg-config git
-  clang libclang-rt-14-dev          # libFuzzer target (fuzz preset)
-  # libraries
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libspdlog-dev libfmt-dev libcli11-dev
+  libhiredis-dev librabbitmq-dev libyaml-cpp-dev
+  libtbb-dev                        # lab hw3: TBB's concurrent_hash_map
+)
+packages=(
+  "${build_packages[@]}"
+  clang libclang-rt-14-dev          # libFuzzer target (fuzz preset)
   # tests and micro-benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   python3-locust                    # a test checks our CSV columns against Locust's own; also a bench peer
-  libhiredis-dev librabbitmq-dev libyaml-cpp-dev
-  libtbb-dev                        # lab hw3: TBB's concurrent_hash_map
   # real servers, started by the project on private ports (never the system ones)
   redis-server redis-tools rabbitmq-server haproxy
   # report charts (inlined into HTML reports)
@@ -30,11 +34,19 @@ bench_packages=(
   python3 python3-fastapi python3-uvicorn
   jq time                           # orders_accept reads load's JSON; load_generators times each generator
 )
+deploy_packages=(
+  podman runc containernetworking-plugins iptables  # build and run the image (root: CNI networking)
+  golang-github-containernetworking-plugin-dnsname  # compose: containers find each other by service name
+  podman-compose                    # deploy/compose.yaml
+  mmdebstrap                        # the image's Debian base, from Debian's own packages
+)
 
 for arg in "$@"; do
   case "$arg" in
     --bench) packages+=("${bench_packages[@]}") ;;
-    -h|--help) sed -n '2,6p' "$0"; exit 0 ;;
+    --deploy) packages+=("${deploy_packages[@]}") ;;
+    --build-only) packages=("${build_packages[@]}") ;;
+    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
     *) echo "setup.sh: unknown option '$arg'" >&2; exit 2 ;;
   esac
 done

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Every test: install what is needed (the bench peers too, so that the
-# bench-smoke tests run instead of skipping); build the libFuzzer target with
-# clang; build everything with AddressSanitizer + UndefinedBehaviorSanitizer;
+# Every test: install what is needed (the bench peers and podman too, so that
+# the bench-smoke and container tests run instead of skipping); build the
+# libFuzzer target with clang; build everything with AddressSanitizer + UndefinedBehaviorSanitizer;
 # run the whole ctest suite (unit, integration over loopback, the CLI end to
 # end, every bench/ script's --smoke round, and a bounded fuzzing run). Ends
 # with ctest's summary.
@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 preset=${SCALELAB_TEST_PRESET:-asan}
 fuzz_seconds=${SCALELAB_FUZZ_SECONDS:-60}
 
-bash scripts/setup.sh --bench
+bash scripts/setup.sh --bench --deploy
 
 fuzzer=""
 if [[ $fuzz_seconds -gt 0 ]]; then

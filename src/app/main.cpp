@@ -19,7 +19,12 @@ int main(int argc, char** argv) {
       ->envname(scalelab::app::env_name("--log-level"))
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}))
       ->capture_default_str();
-  app.parse_complete_callback([&] { scalelab::init_logging(log_level); });
+  std::string log_format = "text";
+  app.add_option("--log-format", log_format, "text (for people) or json (one object per line, for log collectors)")
+      ->envname(scalelab::app::env_name("--log-format"))
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+  app.parse_complete_callback([&] { scalelab::init_logging(log_level, log_format); });
 
   int exit_code = 0;
   scalelab::app::add_serve_commands(app, exit_code);

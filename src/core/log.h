@@ -6,8 +6,10 @@
 
 namespace scalelab {
 
-// level: trace, debug, info, warn, error, off. Logs go to stderr so that a
-// command's stdout stays machine-readable.
-void init_logging(const std::string& level);
+// level: trace, debug, info, warn, error, off. format: "text" (default, for
+// people) or "json" (one JSON object per line, for log collectors in
+// containers: {"time":...,"level":...,"msg":...}). Logs go to stderr so that
+// a command's stdout stays machine-readable.
+void init_logging(const std::string& level, const std::string& format = "text");
 
 }  // namespace scalelab
