@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include "support/test_server.h"
+#include "support/eventually.h"
 
 namespace scalelab::infra {
 namespace {
@@ -52,18 +53,13 @@ TEST(Process, StopEndsTheWholeProcessGroup) {
   std::filesystem::remove(pidfile);
   auto p = Process::spawn({.argv = {"sh", "-c", "sleep 60 & echo $! > " + pidfile.string() + "; wait"}});
   ASSERT_TRUE(p.ok()) << p.error().message;
-  for (int i = 0; i < 200 && read_file(pidfile).empty(); ++i) std::this_thread::sleep_for(10ms);
+  ASSERT_TRUE(scalelab::testkit::eventually([&] { return !read_file(pidfile).empty(); }, 2s));
   pid_t grandchild = std::stoi(read_file(pidfile));
   EXPECT_EQ(::kill(grandchild, 0), 0);
   p->stop(2s);
   EXPECT_FALSE(p->running());
   // The grandchild is reparented and reaped by init; give it a moment to go.
-  bool gone = false;
-  for (int i = 0; i < 200 && !gone; ++i) {
-    gone = ::kill(grandchild, 0) != 0;
-    if (!gone) std::this_thread::sleep_for(10ms);
-  }
-  EXPECT_TRUE(gone);
+  EXPECT_TRUE(scalelab::testkit::eventually([&] { return ::kill(grandchild, 0) != 0; }, 2s));
   std::filesystem::remove(pidfile);
 }
 

@@ -17,6 +17,7 @@
 #include "support/private_node.h"
 #include "mq/amqp_broker.h"
 #include "mq/broker.h"
+#include "support/eventually.h"
 
 namespace scalelab::mq {
 namespace {
@@ -26,11 +27,7 @@ using namespace std::chrono_literals;
 // Publishes until the broker confirms (a node coming back), for at most 60 s.
 Status publish_until_confirmed(Broker& broker, const std::string& exchange, const Message& message) {
   Status up = Error{ErrorKind::kUnavailable, "not tried"};
-  auto deadline = std::chrono::steady_clock::now() + 60s;
-  while (!up && std::chrono::steady_clock::now() < deadline) {
-    up = broker.publish(exchange, message);
-    if (!up) std::this_thread::sleep_for(100ms);
-  }
+  scalelab::testkit::eventually([&] { return static_cast<bool>(up = broker.publish(exchange, message)); }, 60s);
   return up;
 }
 
@@ -84,10 +81,8 @@ TEST(AmqpBroker, ReconnectsAndResumesConsumingAfterABrokerRestart) {
   server.stop();
   // Loss is surfaced: publishing fails (once the connection notices).
   Status down;
-  for (int i = 0; i < 200 && down; ++i) {
-    down = broker.publish("restart.ex", {.routing_key = "k", .body = "while down"});
-    if (down) std::this_thread::sleep_for(50ms);
-  }
+  scalelab::testkit::eventually(
+      [&] { return !(down = broker.publish("restart.ex", {.routing_key = "k", .body = "while down"})); }, 10s);
   ASSERT_FALSE(down);
   EXPECT_EQ(down.error().kind, ErrorKind::kUnavailable);
 

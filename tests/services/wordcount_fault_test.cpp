@@ -14,6 +14,7 @@
 #include "mq/broker.h"
 #include "services/wordcount/wordcount.h"
 #include "support/test_server.h"
+#include "support/eventually.h"
 
 namespace scalelab::wordcount {
 namespace {
@@ -45,16 +46,12 @@ TEST(WordcountFaults, KillingAMapperMidJobStillGivesTheExactResult) {
     return run_job(broker, {.input = input, .chunk_bytes = chunk, .timeout = 120s});
   });
   // Wait (bounded) until the mappers are well into the job.
-  auto deadline = std::chrono::steady_clock::now() + 60s;
-  bool started = false;
-  while (std::chrono::steady_clock::now() < deadline) {
-    auto depth = broker.queue_depth(kChunksQueue);
-    if (depth && *depth > 0 && *depth + 6 <= chunks) {
-      started = true;
-      break;
-    }
-    std::this_thread::sleep_for(20ms);
-  }
+  const bool started = scalelab::testkit::eventually(
+      [&] {
+        auto depth = broker.queue_depth(kChunksQueue);
+        return depth && *depth > 0 && *depth + 6 <= chunks;
+      },
+      60s);
   ASSERT_TRUE(started) << "the mappers never got going";
   (*cluster)->mapper(0).signal(SIGKILL);
   auto code = (*cluster)->mapper(0).wait_for(10s);

@@ -13,6 +13,7 @@
 #include "orders_support.h"
 #include "store/store.h"
 #include "support/test_server.h"
+#include "support/eventually.h"
 
 namespace scalelab::orders {
 namespace {
@@ -65,14 +66,9 @@ FunctionOptions quick(int max_concurrency) {
           .payment_delay = 5ms};
 }
 
-// Polls until pred holds (bounded); returns whether it did.
+// Polls until pred holds (bounded: 20 s by default); returns whether it did.
 bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds timeout = 20s) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!pred()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(2ms);
-  }
-  return true;
+  return scalelab::testkit::eventually(pred, timeout);
 }
 
 std::vector<std::string> ids(const std::string& prefix, int n) {

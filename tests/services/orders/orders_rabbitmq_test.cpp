@@ -17,6 +17,7 @@
 #include "orders_support.h"
 #include "store/store.h"
 #include "support/test_server.h"
+#include "support/eventually.h"
 
 namespace scalelab::orders {
 namespace {
@@ -102,15 +103,15 @@ TEST(OrdersRabbitmq, KillingAWorkerWithOrdersInFlightStillCompletesEachOrderOnce
   auto ids = r.accept(48);
   ASSERT_EQ(ids.size(), 48u);
   // Wait (bounded) until worker 0 is busy: some orders done, some in hand.
-  auto until = std::chrono::steady_clock::now() + 60s;
   Audit mid;
-  while (std::chrono::steady_clock::now() < until) {
-    auto a = run_blocking(audit(*r.store, ids));
-    ASSERT_TRUE(a) << a.error().message;
-    mid = *a;
-    if (mid.completed >= 4 && !testing::with_status(*r.store, ids, "processing").empty()) break;
-    std::this_thread::sleep_for(10ms);
-  }
+  scalelab::testkit::eventually(
+      [&] {
+        auto a = run_blocking(audit(*r.store, ids));
+        if (!a) return false;
+        mid = *a;
+        return mid.completed >= 4 && !testing::with_status(*r.store, ids, "processing").empty();
+      },
+      60s);
   ASSERT_GE(mid.completed, 4u) << "the worker never got going; see " << logs;
   ASSERT_LT(mid.completed, 40u) << "too late to kill a worker mid-run";
   workers[0].signal(SIGKILL);

@@ -20,6 +20,7 @@
 #include "orders_support.h"
 #include "store/store.h"
 #include "support/test_server.h"
+#include "support/eventually.h"
 
 namespace scalelab::orders {
 namespace {
@@ -50,12 +51,7 @@ struct Outcomes {
 // Waits (bounded) until done() holds.
 template <typename F>
 bool wait_until(F done, std::chrono::seconds timeout) {
-  auto until = Clock::now() + timeout;
-  while (!done()) {
-    if (Clock::now() > until) return false;
-    std::this_thread::sleep_for(20ms);
-  }
-  return true;
+  return scalelab::testkit::eventually(done, timeout);
 }
 
 TEST(OrdersBrokerRestart, Every202OrderCompletesOnceAndNo503OrderStaysInTheSystem) {
