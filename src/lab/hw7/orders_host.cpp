@@ -5,6 +5,8 @@
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
+#include "lab/loopback.h"
+
 namespace scalelab::lab::hw7_detail {
 
 namespace {
@@ -14,15 +16,9 @@ namespace asio = boost::asio;
 using namespace std::chrono_literals;
 
 http::ServerOptions server_options() {
-  http::ServerOptions so;
-  so.address = "127.0.0.1";
-  so.port = 0;
-  so.threads = 2;
   // A sync order may wait a whole (unscaled) payment queue: generous bounds.
-  so.read_timeout = 60s;
-  so.write_timeout = 60s;
+  auto so = loopback_server_options(60s, 2s);
   so.idle_timeout = 600s;
-  so.shutdown_grace = 2s;
   return so;
 }
 

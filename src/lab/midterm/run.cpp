@@ -12,6 +12,7 @@
 
 #include "faultproxy/faultproxy.h"
 #include "http/server.h"
+#include "lab/loopback.h"
 #include "lab/midterm/midterm.h"
 #include "lab/samples.h"
 #include "load/engine.h"
@@ -54,16 +55,7 @@ std::optional<resilience::BreakerState> parse_breaker(const std::string& s) {
   return std::nullopt;  // "none": carts has no breaker
 }
 
-http::ServerOptions server_options() {
-  http::ServerOptions so;
-  so.address = "127.0.0.1";
-  so.port = 0;
-  so.threads = 2;
-  so.read_timeout = 60s;
-  so.write_timeout = 60s;
-  so.shutdown_grace = 1s;
-  return so;
-}
+http::ServerOptions server_options() { return loopback_server_options(60s, 1s); }
 
 // backend (catalog + warehouse + payments), the fault proxy before catalog,
 // and carts in front calling catalog through the proxy.

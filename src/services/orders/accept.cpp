@@ -28,22 +28,24 @@ Accepted refusal(Accepted::Kind kind, std::string message, std::string retry_aft
 Intake::Intake(store::Store& store, mq::Broker* broker, PaymentProcessor& payments)
     : store_(store), broker_(broker), payments_(payments) {}
 
-// Claims an Idempotency-Key for order_id. nullopt: claimed (go on); else the
-// stored original order of an earlier request with the key. kConflict while
-// that request is still in flight (the key is claimed, its order not stored).
-asio::awaitable<Result<std::optional<std::string>>> Intake::claim_key(std::string key, std::string order_id) {
-  if (key.empty()) co_return std::optional<std::string>{};
+// Claims an Idempotency-Key for order_id: claimed (go on, nothing set), or
+// the stored original order of an earlier request with the key, or an answer
+// now: kKeyInProgress while that request is still in flight (the key is
+// claimed, its order not stored), the store's error when it failed.
+asio::awaitable<Intake::KeyClaim> Intake::claim_key(std::string key, std::string order_id) {
+  if (key.empty()) co_return KeyClaim{};
   auto won = co_await store_.put_if_absent(idempotency_key(key), order_id);
-  if (!won) co_return won.error();
-  if (*won) co_return std::optional<std::string>{};
+  if (!won) co_return KeyClaim{.answer = won.error()};
+  if (*won) co_return KeyClaim{};
   auto original = co_await store_.get(idempotency_key(key));
-  if (!original) co_return original.error();
+  if (!original) co_return KeyClaim{.answer = original.error()};
   if (*original) {
     auto record = co_await store_.get(order_key(**original));
-    if (!record) co_return record.error();
-    if (*record) co_return std::optional<std::string>{std::move(**record)};
+    if (!record) co_return KeyClaim{.answer = record.error()};
+    if (*record) co_return KeyClaim{.earlier = std::move(**record)};
   }
-  co_return Error{ErrorKind::kConflict, "a request with this Idempotency-Key is still in progress; retry later"};
+  co_return KeyClaim{.answer = refusal(Accepted::Kind::kKeyInProgress,
+                                       "a request with this Idempotency-Key is still in progress; retry later", "")};
 }
 
 asio::awaitable<void> Intake::forget(std::string order_id, std::string key) {
@@ -52,16 +54,14 @@ asio::awaitable<void> Intake::forget(std::string order_id, std::string key) {
 }
 
 asio::awaitable<Result<Accepted>> Intake::accept_sync(Order order, std::string key, std::chrono::milliseconds wait) {
-  auto earlier = co_await claim_key(key, order.order_id);
-  if (!earlier && earlier.error().kind == ErrorKind::kConflict)
-    co_return refusal(Accepted::Kind::kKeyInProgress, earlier.error().message, "");
-  if (!earlier) co_return earlier.error();
-  if (*earlier) {
-    auto original = decode_order(**earlier);
+  auto claim = co_await claim_key(key, order.order_id);
+  if (claim.answer) co_return std::move(*claim.answer);
+  if (auto& earlier = claim.earlier) {
+    auto original = decode_order(*earlier);
     if (original && original->status != OrderStatus::kCompleted)
       co_return refusal(Accepted::Kind::kNotCompleted,
                         "the original request with this Idempotency-Key has not completed", "");
-    co_return Accepted{.kind = Accepted::Kind::kReplayed, .record = std::move(**earlier)};
+    co_return Accepted{.kind = Accepted::Kind::kReplayed, .record = std::move(*earlier)};
   }
   auto verified = co_await payments_.verify(payments_.clock().now() + wait);
   if (!verified) {
@@ -84,18 +84,16 @@ asio::awaitable<Result<Accepted>> Intake::accept_sync(Order order, std::string k
 }
 
 asio::awaitable<Result<Accepted>> Intake::accept_async(Order order, std::string key) {
-  auto earlier = co_await claim_key(key, order.order_id);
-  if (!earlier && earlier.error().kind == ErrorKind::kConflict)
-    co_return refusal(Accepted::Kind::kKeyInProgress, earlier.error().message, "");
-  if (!earlier) co_return earlier.error();
-  if (*earlier) {
-    auto original = decode_order(**earlier);
+  auto claim = co_await claim_key(key, order.order_id);
+  if (claim.answer) co_return std::move(*claim.answer);
+  if (auto& earlier = claim.earlier) {
+    auto original = decode_order(*earlier);
     if (!original) co_return Error{ErrorKind::kInternal, original.error().message};
     if (original->status == OrderStatus::kRejected)  // refused a moment ago; its key is being released
       co_return refusal(Accepted::Kind::kOriginalRefused,
                         "the original request with this Idempotency-Key was refused; retry", std::string(kRetrySoon));
     co_return Accepted{.kind = Accepted::Kind::kReplayed, .order_id = original->order_id,
-                       .status = original->status, .record = std::move(**earlier)};
+                       .status = original->status, .record = std::move(*earlier)};
   }
   if (!broker_) {
     co_await forget(order.order_id, key);

@@ -52,7 +52,14 @@ class Intake {
   boost::asio::awaitable<Result<Accepted>> accept_async(Order order, std::string key);
 
  private:
-  boost::asio::awaitable<Result<std::optional<std::string>>> claim_key(std::string key, std::string order_id);
+  // What claiming an Idempotency-Key found: `answer` set when the request is
+  // answered already (the key's request is in flight, or the store failed);
+  // else `earlier` holds the original order's record, if the key was used.
+  struct KeyClaim {
+    std::optional<std::string> earlier;
+    std::optional<Result<Accepted>> answer;
+  };
+  boost::asio::awaitable<KeyClaim> claim_key(std::string key, std::string order_id);
   boost::asio::awaitable<std::optional<OrderStatus>> refuse(Order order, std::string pending, std::string key);
   boost::asio::awaitable<void> forget(std::string order_id, std::string key);
   store::Store& store_;
