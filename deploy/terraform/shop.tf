@@ -1,7 +1,8 @@
 # The shop on AWS: serve_role (carts) behind the ALB, the roles it calls
 # (internal_roles) as internal ECS services found by name through Cloud Map,
-# and one ElastiCache Redis they share (redis_enabled). ElastiCache without
-# in-transit encryption: scalelab's Redis client speaks plain RESP.
+# and one ElastiCache Redis they share (redis_enabled; flash_sale_enabled
+# creates it too). ElastiCache without in-transit encryption: scalelab's Redis
+# client speaks plain RESP.
 locals {
   internal_domain = "${var.name}.local"
   # Every service gets the same settings: the URL of each internal role, the
@@ -82,13 +83,13 @@ resource "aws_ecs_service" "internal" {
 }
 
 resource "aws_elasticache_subnet_group" "redis" {
-  count      = var.redis_enabled ? 1 : 0
+  count      = var.redis_enabled || var.flash_sale_enabled ? 1 : 0
   name       = "${var.name}-redis"
   subnet_ids = aws_subnet.public[*].id
 }
 
 resource "aws_security_group" "redis" {
-  count  = var.redis_enabled ? 1 : 0
+  count  = var.redis_enabled || var.flash_sale_enabled ? 1 : 0
   name   = "${var.name}-redis"
   vpc_id = aws_vpc.main.id
   ingress {
@@ -100,7 +101,7 @@ resource "aws_security_group" "redis" {
 }
 
 resource "aws_elasticache_cluster" "redis" {
-  count              = var.redis_enabled ? 1 : 0
+  count              = var.redis_enabled || var.flash_sale_enabled ? 1 : 0
   cluster_id         = "${var.name}-redis"
   engine             = "redis"
   node_type          = var.redis_node_type

@@ -105,3 +105,58 @@ variable "environment" {
   type        = map(string)
   default     = {}
 }
+
+variable "flash_sale_enabled" {
+  description = "Also run the flash sale: orders behind the ALB at /orders*, order-worker, RabbitMQ as a Fargate task, the shared ElastiCache Redis"
+  type        = bool
+  default     = false
+}
+
+variable "orders_tasks" {
+  description = "Tasks of the orders service (flash sale)"
+  type        = number
+  default     = 2
+}
+
+variable "order_worker_tasks" {
+  description = "Tasks of the order-worker service (flash sale)"
+  type        = number
+  default     = 2
+}
+
+variable "rabbitmq_image" {
+  description = "RabbitMQ image the broker task runs (pulled from its public registry)"
+  type        = string
+  default     = "rabbitmq:3-management"
+}
+
+variable "rabbitmq_cpu" {
+  description = "Fargate CPU units of the RabbitMQ task"
+  type        = number
+  default     = 512
+}
+
+variable "rabbitmq_memory" {
+  description = "Fargate memory in MiB of the RabbitMQ task"
+  type        = number
+  default     = 1024
+}
+
+variable "rabbitmq_durable" {
+  description = "Keep RabbitMQ's /var/lib/rabbitmq on EFS so queued orders survive a replaced task (false: one ephemeral task, lost on replacement)"
+  type        = bool
+  default     = true
+}
+
+variable "rabbitmq_user" {
+  description = "RabbitMQ user the broker is created with and the services log in as"
+  type        = string
+  default     = "scalelab"
+}
+
+variable "rabbitmq_password" {
+  description = "RabbitMQ password (set your own: -var rabbitmq_password=...)"
+  type        = string
+  default     = "change-me"
+  sensitive   = true
+}
