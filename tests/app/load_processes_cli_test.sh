@@ -108,7 +108,7 @@ grep -q "worker 2 (" "$dir/coord.txt" || fail "workers not named: $(cat "$dir/co
 # A worker killed mid-run: named by host and pid, the other's share reported, exit 3.
 cport=$(free_port)
 "$bin" load "$dir/s.yaml" --coordinator --expect-workers 2 --listen "127.0.0.1:$cport" --no-progress \
-  --max-requests 0 --duration 8s --json "$dir/coord2.json" >"$dir/coord2.txt" 2>"$dir/coord2.err" &
+  --max-requests 0 --duration 8s --json "$dir/coord2.json" --html "$dir/coord2.html" >"$dir/coord2.txt" 2>"$dir/coord2.err" &
 coord=$!
 wpids=()
 for w in 1 2; do
@@ -127,4 +127,6 @@ rc=0; wait "$coord" || rc=$?
 grep -q "LOST worker .*pid ${wpids[0]}).*connection lost" "$dir/coord2.txt" || fail "lost worker line: $(cat "$dir/coord2.txt")"
 grep -q "generator processes: 1 finished, 1 lost" "$dir/coord2.txt" || fail "table: $(cat "$dir/coord2.txt")"
 [[ -s $dir/coord2.json ]] || fail "no report after a lost worker"
+grep -q "<td>worker [12] ([^<]*pid ${wpids[0]})</td><td>lost mid-run</td>" "$dir/coord2.html" \
+  || fail "the HTML page does not show the killed worker as lost"
 echo ok
