@@ -184,7 +184,9 @@ int run_load(const LoadArgs& a, CLI::App& cmd) {
     }
   }
   if (!a.html.empty()) {
-    if (auto st = load::write_load_report(*report, a.html, results); !st) {
+    if (auto st = load::write_load_report(*report, a.html, results,
+                                          processes ? generator_rows(*processes) : std::vector<load::GeneratorRow>{});
+        !st) {
       spdlog::error("load: {}", st.error().message);
       return 1;
     }

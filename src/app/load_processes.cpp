@@ -181,6 +181,19 @@ std::string with_generators(const std::string& report_json, const ProcessRun& ru
   return json::serialize(doc) + "\n";
 }
 
+std::vector<load::GeneratorRow> generator_rows(const ProcessRun& run) {
+  std::vector<load::GeneratorRow> rows;
+  for (const auto& p : run.parts) rows.push_back({p.name, &p.report, ""});
+  // A lost entry reads "NAME: why"; names ("process 2 (pid 1234)", "worker 1
+  // (host pid 99)") hold no ": ".
+  for (const auto& l : run.lost) {
+    const auto colon = l.find(": ");
+    if (colon == std::string::npos) rows.push_back({l, nullptr, ""});
+    else rows.push_back({l.substr(0, colon), nullptr, l.substr(colon + 2)});
+  }
+  return rows;
+}
+
 std::string processes_table(const ProcessRun& run) {
   std::string s = fmt::format("generator processes: {} finished, {} lost\n", run.parts.size(), run.lost.size());
   for (const auto& p : run.parts)

@@ -12,6 +12,7 @@
 
 #include "core/result.h"
 #include "load/distributed.h"
+#include "load/html_report.h"
 
 namespace scalelab::app {
 
@@ -35,6 +36,10 @@ int run_share(const load::Scenario& s, const std::string& part, const std::strin
 // finished process or worker (name, requests, failures, rps, p50/p99, CPU)
 // and the lost ones (name, why).
 std::string with_generators(const std::string& report_json, const ProcessRun& run);
+
+// The HTML page's generator rows: each finished process or worker (pointing
+// into run.parts, which must outlive them) and each lost one with its reason.
+std::vector<load::GeneratorRow> generator_rows(const ProcessRun& run);
 
 // A line per process and the lost ones, for the end of the run.
 std::string processes_table(const ProcessRun& run);

@@ -156,10 +156,47 @@ void add_load_sections(report::HtmlReport& page, const load::Report& r, const st
              latency_distribution_chart({{"all requests", &r}}));
 }
 
+namespace {
+
+// What a generator was given, as it ran: its users (closed model) or the
+// iterations it started per second (open model).
+std::string generator_load(const load::Report& r) {
+  if (r.model == load::Model::kClosed) return fmt::format("{} users", r.peak_users);
+  return fmt::format("{:.1f} started/s", r.elapsed_s > 0 ? static_cast<double>(r.arrivals) / r.elapsed_s : 0);
+}
+
+}  // namespace
+
+void add_generator_section(report::HtmlReport& page, const std::vector<GeneratorRow>& generators) {
+  if (generators.empty()) return;
+  std::size_t lost = 0;
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& g : generators) {
+    if (!g.report) {
+      ++lost;
+      rows.push_back({g.name, "lost mid-run", "-", "-", "-", "-", "-", "-", g.lost_reason});
+      continue;
+    }
+    const auto& a = g.report->aggregate;
+    rows.push_back({g.name, generator_load(*g.report), fmt::format("{}", a.count), fmt::format("{}", a.failures),
+                    fmt::format("{:.1f}", g.report->rps()), ms(a.quantile_ms(0.5)), ms(a.quantile_ms(0.99)),
+                    fmt::format("{:.2f} s", g.report->check.generator_cpu_s), "finished"});
+  }
+  page.heading("Generators");
+  page.paragraph(fmt::format(
+      "The run was split over {} generators ({} finished, {} lost); the tables and charts above merge the "
+      "finished ones' histograms and series exactly{}.",
+      generators.size(), generators.size() - lost, lost,
+      lost ? ", so a lost generator's requests are missing from them" : ""));
+  page.table({"generator", "load", "requests", "failures", "req/s", "p50", "p99", "generator CPU", "state"}, rows);
+}
+
 Status write_load_report(const load::Report& r, const std::filesystem::path& file,
-                         const std::vector<load::ThresholdResult>& thresholds) {
+                         const std::vector<load::ThresholdResult>& thresholds,
+                         const std::vector<GeneratorRow>& generators) {
   report::HtmlReport page("scalelab load: " + r.scenario);
   add_load_sections(page, r, thresholds);
+  add_generator_section(page, generators);
   return page.write(file);
 }
 

@@ -2,7 +2,8 @@
 # `scalelab load --processes N` against `scalelab serve stub`: 1, 2 and 4
 # generator processes count the same requests (the cap is split exactly) with
 # medians near the stub's delay; a process killed mid-run is named, the
-# report is still written and the exit status is 3. Then a coordinator with
+# report is still written and the exit status is 3. The HTML page lists each
+# generator, the killed one as lost. Then a coordinator with
 # two workers on loopback (hosts in network namespaces: not covered here).
 set -euo pipefail
 bin=$1
@@ -21,7 +22,7 @@ json_field() { /usr/bin/python3 -c "import json,sys; d=json.load(open(sys.argv[1
 for n in 1 2 4; do
   progress=--no-progress; [[ $n == 2 ]] && progress=--progress  # the merged live line, once
   "$bin" load --url "$url" --users 8 --max-requests 400 --duration 60s "$progress" --processes "$n" \
-    --json "$dir/p$n.json" >"$dir/p$n.txt" 2>"$dir/p$n.err" || fail "$n processes: exit $?: $(cat "$dir/p$n.err")"
+    --json "$dir/p$n.json" --html "$dir/p$n.html" >"$dir/p$n.txt" 2>"$dir/p$n.err" || fail "$n processes: exit $?: $(cat "$dir/p$n.err")"
   total=$(json_field "$dir/p$n.json" 'd["total_requests"]')
   [[ $total == 400 ]] || fail "$n processes counted $total requests, want 400"
   if [[ $n -gt 1 ]]; then
@@ -31,6 +32,13 @@ for n in 1 2 4; do
     grep -q "generators 2/2" "$dir/p2.err" || fail "no merged live line: $(cat "$dir/p2.err")"
     shares=$(json_field "$dir/p2.json" 'sum(g["requests"] for g in d["generators"])')
     [[ $shares == 400 ]] || fail "the generators in the JSON add up to $shares, want 400"
+    for i in 1 2; do
+      grep -q "<td>process $i (pid [0-9]*)</td><td>4 users</td>" "$dir/p2.html" \
+        || fail "the HTML page does not list process $i with its 4 users"
+    done
+  fi
+  if [[ $n == 1 ]]; then
+    ! grep -q "<h2>Generators</h2>" "$dir/p1.html" || fail "one process: a Generators section on the page"
   fi
 done
 # Every request waits 20 ms in the stub: the merged median is near it
@@ -43,6 +51,7 @@ done
 
 # Kill one of two processes mid-run: it is named, the other's share is reported, exit 3.
 "$bin" load --url "$url" --users 4 --duration 8s --no-progress --processes 2 --json "$dir/lost.json" \
+  --html "$dir/lost.html" \
   >"$dir/lost.txt" 2>"$dir/lost.err" &
 load=$!
 victim=""
@@ -61,6 +70,11 @@ grep -q "generator processes: 1 finished, 1 lost" "$dir/lost.txt" || fail "table
 [[ -s $dir/lost.json ]] || fail "no report after a lost process"
 lost=$(json_field "$dir/lost.json" 'sum(1 for g in d["generators"] if not g["finished"])')
 [[ $lost == 1 ]] || fail "the JSON lists $lost lost generators, want 1"
+grep -q "<td>process [12] (pid $victim)</td><td>lost mid-run</td>" "$dir/lost.html" \
+  || fail "the HTML page does not show process pid $victim as lost"
+grep -q "<td>killed by signal 9, its share is missing from the report</td>" "$dir/lost.html" \
+  || fail "the HTML page does not say why the process was lost"
+grep -q "<td>finished</td>" "$dir/lost.html" || fail "the HTML page does not list the finished process"
 
 # A coordinator and two workers over loopback TCP, with a scenario file.
 cat >"$dir/s.yaml" <<YAML
@@ -94,7 +108,7 @@ grep -q "worker 2 (" "$dir/coord.txt" || fail "workers not named: $(cat "$dir/co
 # A worker killed mid-run: named by host and pid, the other's share reported, exit 3.
 cport=$(free_port)
 "$bin" load "$dir/s.yaml" --coordinator --expect-workers 2 --listen "127.0.0.1:$cport" --no-progress \
-  --max-requests 0 --duration 8s --json "$dir/coord2.json" >"$dir/coord2.txt" 2>"$dir/coord2.err" &
+  --max-requests 0 --duration 8s --json "$dir/coord2.json" --html "$dir/coord2.html" >"$dir/coord2.txt" 2>"$dir/coord2.err" &
 coord=$!
 wpids=()
 for w in 1 2; do
@@ -113,4 +127,6 @@ rc=0; wait "$coord" || rc=$?
 grep -q "LOST worker .*pid ${wpids[0]}).*connection lost" "$dir/coord2.txt" || fail "lost worker line: $(cat "$dir/coord2.txt")"
 grep -q "generator processes: 1 finished, 1 lost" "$dir/coord2.txt" || fail "table: $(cat "$dir/coord2.txt")"
 [[ -s $dir/coord2.json ]] || fail "no report after a lost worker"
+grep -q "<td>worker [12] ([^<]*pid ${wpids[0]})</td><td>lost mid-run</td>" "$dir/coord2.html" \
+  || fail "the HTML page does not show the killed worker as lost"
 echo ok

@@ -119,6 +119,28 @@ TEST(LoadOutput, JsonHasTotalsPercentilesAndSeries) {
   EXPECT_TRUE(j.at("self_check").at("trustworthy").is_bool());
 }
 
+TEST(LoadOutput, HtmlReportListsEachGeneratorAndTheLostOne) {
+  const Report r = sample_report();
+  const auto dir = temp_dir("html-generators");
+  ASSERT_TRUE(load::write_load_report(r, dir / "split.html", {},
+                                      {{"process 1 (pid 11)", &r, ""},
+                                       {"process 2 (pid 22)", nullptr, "killed by signal 9"}})
+                  .ok());
+  const std::string html = read_file(dir / "split.html");
+  EXPECT_NE(html.find("Generators"), std::string::npos);
+  // The finished one's own users, requests and failures; the lost one marked, with why.
+  EXPECT_NE(html.find(fmt::format("<td>process 1 (pid 11)</td><td>2 users</td><td>{}</td><td>{}</td>",
+                                  r.aggregate.count, r.aggregate.failures)),
+            std::string::npos);
+  EXPECT_NE(html.find("<td>process 2 (pid 22)</td><td>lost mid-run</td>"), std::string::npos);
+  EXPECT_NE(html.find("<td>killed by signal 9</td>"), std::string::npos);
+  EXPECT_NE(html.find("1 finished, 1 lost"), std::string::npos);
+
+  ASSERT_TRUE(load::write_load_report(r, dir / "one.html").ok());
+  EXPECT_EQ(read_file(dir / "one.html").find("Generators"), std::string::npos) << "an unsplit run has no such section";
+  std::filesystem::remove_all(dir);
+}
+
 TEST(LoadOutput, TableAndHtmlReport) {
   const Report r = sample_report();
   const std::string table = summary_table(r);
