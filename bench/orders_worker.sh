@@ -12,13 +12,16 @@
 #      from /proc/PID/stat), orders/s and orders per worker CPU-second.
 # Medians over --rounds per binary. Bounded: every wait has a timeout.
 # Loopback only.
-#   bench/orders_worker.sh --scalelab NEW [--before OLD] [--orders N] [--workers W] [--rounds R]
+#   bench/orders_worker.sh [--bin NEW] [--before OLD] [--orders N] [--workers W] [--rounds R] [--smoke]
+# --bin (or --scalelab, or $SCALELAB_BIN): the binary measured; --smoke: one
+# round of 200 orders (checks the bench runs, measures nothing); a missing
+# tool exits 77.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
 # shellcheck source=../scripts/lib.sh
 . "$root/scripts/lib.sh"
-bin=$root/build/release/bin/scalelab
+bin=${SCALELAB_BIN:-$root/build/release/bin/scalelab}
 before=
 orders=3000
 workers=32
@@ -26,16 +29,16 @@ rounds=3
 users=16
 drain_timeout=120
 usage() {
-  echo "usage: $0 [--scalelab BIN] [--before BIN] [--orders N] [--workers N] [--rounds N] [--smoke]"
+  echo "usage: $0 [--bin BIN] [--before BIN] [--orders N] [--workers N] [--rounds N] [--smoke]"
 }
 while [ $# -gt 0 ]; do
   case $1 in
-    --scalelab) bin=$2; shift 2 ;;
+    --scalelab|--bin) bin=$2; shift 2 ;;
     --before) before=$2; shift 2 ;;
     --orders) orders=$2; shift 2 ;;
     --workers) workers=$2; shift 2 ;;
     --rounds) rounds=$2; shift 2 ;;
-    --smoke) orders=200; rounds=1; shift ;;
+    --smoke) orders=200; rounds=1; bench_smoke_note orders_worker; shift ;;
     -h|--help) usage; exit 0 ;;
     *) usage >&2; exit 2 ;;
   esac
@@ -43,8 +46,8 @@ done
 for b in "$bin" ${before:+"$before"}; do
   [ -x "$b" ] || { echo "no scalelab binary at $b" >&2; exit 1; }
 done
-command -v jq >/dev/null || { echo "jq is missing (scripts/setup.sh --bench)" >&2; exit 1; }
-command -v redis-cli >/dev/null || { echo "redis-cli is missing" >&2; exit 1; }
+bench_need orders_worker jq jq
+bench_need orders_worker redis-cli redis-tools
 
 state=$(mktemp -d /tmp/scalelab-orders-worker.XXXXXX)
 pid=

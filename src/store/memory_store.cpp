@@ -7,10 +7,12 @@
 namespace scalelab::store {
 
 boost::asio::awaitable<Result<std::optional<std::string>>> MemoryStore::get(std::string_view key) {
-  core::ReaderLock lock(mu_);
-  auto it = data_.find(key);
-  if (it == data_.end()) co_return std::optional<std::string>{};
-  co_return std::optional<std::string>{it->second};
+  Result<std::optional<std::string>> found{std::optional<std::string>{}};
+  {
+    core::ReaderLock lock(mu_);
+    if (auto it = data_.find(key); it != data_.end()) found = std::optional<std::string>{it->second};
+  }
+  co_return found;
 }
 
 boost::asio::awaitable<Status> MemoryStore::put(std::string_view key, std::string value) {

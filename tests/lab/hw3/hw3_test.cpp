@@ -147,10 +147,16 @@ TEST(Hw3GoTwin, RunsBesideCppWhenGoIsInstalled) {
   ASSERT_TRUE(s) << s.error().message;
   EXPECT_TRUE(r.go.ran);
   EXPECT_EQ(r.go.version.rfind("go", 0), 0u) << r.go.version;
-  for (const auto& c : r.atomicity.rows)
-    if (c.kind == "atomic") EXPECT_EQ(c.final_value, 400u);
-  for (const auto& m : r.maps.rows)
-    if (m.name == "sync.Map") EXPECT_EQ(m.entries, 400);
+  for (const auto& c : r.atomicity.rows) {
+    if (c.kind == "atomic") {
+      EXPECT_EQ(c.final_value, 400u);
+    }
+  }
+  for (const auto& m : r.maps.rows) {
+    if (m.name == "sync.Map") {
+      EXPECT_EQ(m.entries, 400);
+    }
+  }
   EXPECT_EQ(r.context_switch.rows.size(), 2u);
 }
 

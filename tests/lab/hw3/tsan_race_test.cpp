@@ -9,7 +9,7 @@
 
 namespace {
 
-std::string run_and_capture(const std::string& command) {
+[[maybe_unused]] std::string run_and_capture(const std::string& command) {
   std::string out;
   if (std::FILE* p = popen(command.c_str(), "r")) {
     char buf[4096];
