@@ -28,7 +28,11 @@ TEST(Hw3Load, FourRunsMeasureGetPostAndCpu) {
     EXPECT_GT(run.requests, 0u) << run.name;
     EXPECT_EQ(run.failures, 0u) << run.name;
     EXPECT_GT(run.get_p50_ms, 0) << run.name;
-    EXPECT_GT(run.post_p50_ms, 0) << run.name;
+    // One user makes ~10 requests in 3 s, a quarter of them POSTs: none at all
+    // happens about one run in 18. The 10-user runs make dozens.
+    if (run.users > 1) {
+      EXPECT_GT(run.post_p50_ms, 0) << run.name;
+    }
   }
   // CPU is counted in 10 ms ticks: only the runs with 10 users are sure to use one.
   for (std::size_t i = 1; i < r->runs.size(); ++i) EXPECT_GT(r->runs[i].generator_cpu_s, 0) << r->runs[i].name;
