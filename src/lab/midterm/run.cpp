@@ -23,6 +23,10 @@ namespace scalelab::lab {
 
 namespace {
 
+const char* breaker_name(std::optional<resilience::BreakerState> state) {
+  return state ? resilience::to_string(*state) : "none";
+}
+
 using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 constexpr std::size_t kPhases = kMidtermPhases.size();
@@ -46,14 +50,6 @@ struct Obs {
   bool failed = false;
   bool add = false;
 };
-
-std::optional<resilience::BreakerState> parse_breaker(const std::string& s) {
-  using resilience::BreakerState;
-  for (auto st : {BreakerState::kClosed, BreakerState::kOpen, BreakerState::kHalfOpen, BreakerState::kDisabled,
-                  BreakerState::kForcedOpen})
-    if (s == resilience::to_string(st)) return st;
-  return std::nullopt;  // "none": carts has no breaker
-}
 
 http::ServerOptions server_options() { return loopback_server_options(60s, 1s); }
 
@@ -98,7 +94,7 @@ class Stack {
   }
   std::string front_url() const { return fmt::format("http://127.0.0.1:{}", front_server_->port()); }
   faultproxy::FaultProxy& proxy() { return *proxy_; }
-  std::string breaker_state() { return front_->catalog_breaker_state(); }
+  std::optional<resilience::BreakerState> breaker_state() { return front_->catalog_breaker_state(); }
 
  private:
   Stack() = default;
@@ -175,7 +171,7 @@ class Timeline {
         for (auto& f : faults_of(kMidtermPhases[phase], o_)) (void)stack_.proxy().add(f);
         applied = phase;
       }
-      auto state = parse_breaker(stack_.breaker_state());
+      auto state = stack_.breaker_state();
       if (phase == kPhases - 1 && !closed_after && state == resilience::BreakerState::kClosed)
         closed_after = t - phase_s_ * (kPhases - 1);
       samples.emplace_back(t, state);
@@ -266,7 +262,7 @@ Result<MidtermRun> run_one(const MidtermOptions& o, Resilience r) {
     if (!o.progress) return;
     fmt::print(stderr, "midterm {:<3}: {:5.1f}s {:<16} requests {:6} failures {:6} breaker {}\n", to_string(r),
                p.elapsed_s, to_string(kMidtermPhases[phase_at(p.elapsed_s, phase_s)]), p.total_requests,
-               p.total_failures, (*stack)->breaker_state());
+               p.total_failures, breaker_name((*stack)->breaker_state()));
   };
   Timeline timeline(o, **stack);
   auto report = load::run(s, ro);

@@ -43,9 +43,9 @@ Result<std::unique_ptr<Downstream>> Downstream::open(boost::asio::any_io_executo
   return d;
 }
 
-std::string Downstream::breaker_state() const {
-  if (!policy_ || !policy_->breaker()) return "none";
-  return resilience::to_string(policy_->breaker()->state());
+std::optional<resilience::BreakerState> Downstream::breaker_state() const {
+  if (!policy_ || !policy_->breaker()) return std::nullopt;
+  return policy_->breaker()->state();
 }
 
 void ProductCache::put(std::int32_t product_id, std::string json) {

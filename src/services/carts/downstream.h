@@ -65,8 +65,8 @@ class Downstream {
   // the policy did not make (circuit open: kUnavailable).
   boost::asio::awaitable<Result<Answer>> call(http::Method method, std::string path, std::string json_body = {});
   const std::string& base() const { return base_; }
-  // "closed", "open", "half_open", ... or "none" without a policy/breaker.
-  std::string breaker_state() const;
+  // The breaker's state; nullopt without a policy/breaker (resilience off).
+  std::optional<resilience::BreakerState> breaker_state() const;
   resilience::Policy* policy() { return policy_.get(); }
 
  private:

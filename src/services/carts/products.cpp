@@ -33,19 +33,27 @@ Priced priced_from(const ProductInfo& info) {
   return p;
 }
 
+namespace {
+
+const char* breaker_text(std::optional<resilience::BreakerState> state) {
+  return state ? resilience::to_string(*state) : "none";  // the wire's "none": resilience off
+}
+
+}  // namespace
+
 Degradation degradation_of(CatalogClient& catalog, bool any_pending) {
-  std::string breaker = catalog.downstream().breaker_state();
-  bool degraded = any_pending || (breaker != "closed" && breaker != "none");
-  return {degraded, std::move(breaker)};
+  auto breaker = catalog.downstream().breaker_state();
+  bool degraded = any_pending || (breaker && *breaker != resilience::BreakerState::kClosed);
+  return {degraded, breaker};
 }
 
 void write_degradation(JsonWriter& w, const Degradation& d) {
-  w.field("degraded_mode", d.degraded).field("circuit_breaker", d.breaker);
+  w.field("degraded_mode", d.degraded).field("circuit_breaker", breaker_text(d.breaker));
 }
 
 void mark_degradation(http::Response& res, Degradation d) {
   res.headers.emplace_back("X-Degraded-Mode", d.degraded ? "true" : "false");
-  res.headers.emplace_back("X-Circuit-Breaker", std::move(d.breaker));
+  res.headers.emplace_back("X-Circuit-Breaker", breaker_text(d.breaker));
 }
 
 }  // namespace scalelab::carts

@@ -6,6 +6,7 @@
 // Thread-safety: as CatalogClient (safe from any thread).
 #pragma once
 
+#include <optional>
 #include <cstdint>
 #include <string>
 
@@ -14,6 +15,7 @@
 #include "core/json_writer.h"
 #include "http/message.h"
 #include "services/carts/downstream.h"
+#include "resilience/circuit_breaker.h"
 
 namespace scalelab::carts {
 
@@ -41,7 +43,7 @@ Priced priced_from(const ProductInfo& info);
 // of the catalog not closed.
 struct Degradation {
   bool degraded = false;
-  std::string breaker;  // "closed", "open", "half_open", …, or "none" (resilience off)
+  std::optional<resilience::BreakerState> breaker;  // nullopt: resilience off
 };
 Degradation degradation_of(CatalogClient& catalog, bool any_pending);
 

@@ -99,8 +99,8 @@ void ShopHost::register_routes(http::Router& router) {
                                     options_.resilience.enabled});
 }
 
-std::string ShopHost::catalog_breaker_state() {
-  return catalog_client_ ? catalog_client_->downstream().breaker_state() : "none";
+std::optional<resilience::BreakerState> ShopHost::catalog_breaker_state() {
+  return catalog_client_ ? catalog_client_->downstream().breaker_state() : std::nullopt;
 }
 
 std::string ShopHost::describe() const {

@@ -7,6 +7,7 @@
 // handlers are safe from any thread.
 #pragma once
 
+#include <optional>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -23,6 +24,7 @@
 #include "services/catalog/catalog.h"
 #include "services/warehouse/warehouse.h"
 #include "store/store.h"
+#include "resilience/circuit_breaker.h"
 
 namespace scalelab::shop {
 
@@ -57,7 +59,7 @@ class ShopHost {
   std::string describe() const;
   // carts' breaker in front of catalog: "closed", "open", "half_open", or
   // "none" (resilience off, or carts not hosted).
-  std::string catalog_breaker_state();
+  std::optional<resilience::BreakerState> catalog_breaker_state();
 
  private:
   ShopHost(unsigned parts, ShopOptions options, std::unique_ptr<store::Store> store);
