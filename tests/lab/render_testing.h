@@ -1,8 +1,7 @@
-// Helpers for the experiments' render tests: a fresh output directory and
-// reading what render wrote.
+// Helpers for the experiments' render tests: reading what render wrote (a
+// fresh output directory is testkit::fresh_dir, in support/test_server.h).
 #pragma once
 
-#include <unistd.h>
 
 #include <filesystem>
 #include <string>
@@ -14,11 +13,6 @@
 
 namespace scalelab::testkit {
 
-inline std::filesystem::path fresh_dir(const std::string& name) {
-  auto dir = std::filesystem::temp_directory_path() / ("scalelab-render-" + name + "-" + std::to_string(::getpid()));
-  std::filesystem::remove_all(dir);
-  return dir;
-}
 
 inline boost::json::value read_json(const std::filesystem::path& file) { return boost::json::parse(read_file(file)); }
 

@@ -13,11 +13,7 @@ using namespace scalelab::report;
 
 namespace {
 
-fs::path fresh_dir(const std::string& name) {
-  auto dir = fs::temp_directory_path() / ("output-test-" + name + "-" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  return dir;
-}
+fs::path fresh_dir(const std::string& name) { return scalelab::testkit::fresh_dir("output-test-" + name); }
 
 }  // namespace
 

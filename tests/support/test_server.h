@@ -35,6 +35,10 @@ class TestServer {
   std::unique_ptr<http::Server> server_;
 };
 
+// An empty directory for this test run: the system's temp dir / NAME-PID,
+// removed first if an earlier run left it.
+std::filesystem::path fresh_dir(const std::string& name);
+
 // The whole content of a text file ("" when it cannot be read).
 std::string read_file(const std::filesystem::path& path);
 

@@ -16,11 +16,7 @@ namespace {
 
 using scalelab::testkit::read_file;
 
-std::filesystem::path temp_dir(const std::string& name) {
-  auto dir = std::filesystem::temp_directory_path() / ("scalelab-test-" + name + "-" + std::to_string(::getpid()));
-  std::filesystem::remove_all(dir);
-  return dir;
-}
+std::filesystem::path temp_dir(const std::string& name) { return scalelab::testkit::fresh_dir("scalelab-test-" + name); }
 
 }  // namespace
 

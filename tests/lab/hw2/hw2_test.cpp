@@ -6,17 +6,14 @@
 #include <gtest/gtest.h>
 
 #include "lab/hw2/hw2.h"
+#include "support/test_server.h"
 
 using namespace scalelab;
 using namespace std::chrono_literals;
 
 namespace {
 
-std::filesystem::path out_dir(const std::string& name) {
-  auto dir = std::filesystem::temp_directory_path() / (name + "-" + std::to_string(::getpid()));
-  std::filesystem::remove_all(dir);
-  return dir;
-}
+std::filesystem::path out_dir(const std::string& name) { return scalelab::testkit::fresh_dir(name); }
 
 TEST(Hw2Lab, MemoryInstancesDisagreeThenRedisInstancesAgree) {
   lab::Hw2Options o;

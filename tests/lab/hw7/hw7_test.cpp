@@ -47,11 +47,7 @@ lab::Hw7Options tiny(const std::filesystem::path& dir) {
   return o;
 }
 
-std::filesystem::path temp_dir(const char* name) {
-  auto dir = std::filesystem::temp_directory_path() / (std::string(name) + std::to_string(::getpid()));
-  std::filesystem::remove_all(dir);
-  return dir;
-}
+std::filesystem::path temp_dir(const char* name) { return scalelab::testkit::fresh_dir(name); }
 
 TEST(LabHw7, AsyncAcceptsEveryOrderWhileSyncFlashFailsAndTheSearchFindsRateTimesDelay) {
   auto dir = temp_dir("scalelab_hw7_");

@@ -78,8 +78,7 @@ lab::Hw7Result hand_made() {
 class Hw7Render : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() / ("scalelab_hw7_render_" + std::to_string(::getpid()));
-    std::filesystem::remove_all(dir_);
+    dir_ = scalelab::testkit::fresh_dir("scalelab_hw7_render");
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
   std::filesystem::path dir_;

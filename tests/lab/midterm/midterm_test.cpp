@@ -20,8 +20,7 @@ using namespace std::chrono_literals;
 using testkit::read_file;
 
 TEST(LabMidterm, ResilienceOnFailsLessThanOffThroughTheFaultTimeline) {
-  auto dir = std::filesystem::temp_directory_path() / ("scalelab_midterm_" + std::to_string(::getpid()));
-  std::filesystem::remove_all(dir);
+  auto dir = scalelab::testkit::fresh_dir("scalelab_midterm");
   lab::MidtermOptions o;
   o.out_dir = dir;
   o.phase = 1'500ms;

@@ -56,8 +56,7 @@ lab::MidtermResult hand_made() {
 class MidtermRender : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() / ("scalelab_midterm_render_" + std::to_string(::getpid()));
-    std::filesystem::remove_all(dir_);
+    dir_ = scalelab::testkit::fresh_dir("scalelab_midterm_render");
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
   std::filesystem::path dir_;
