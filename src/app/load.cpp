@@ -46,6 +46,7 @@ struct LoadArgs {
   bool coordinator = false;               // spread over --expect-workers workers on other hosts
   unsigned expect_workers = 0;
   std::string listen = "0.0.0.0:5557", worker;  // worker: the coordinator's HOST:PORT
+  std::string join_timeout = "5m";              // coordinator: fail when fewer workers joined by then
 };
 
 Result<load::Micros> duration_arg(const std::string& flag, const std::string& text) {
@@ -55,8 +56,16 @@ Result<load::Micros> duration_arg(const std::string& flag, const std::string& te
 }
 
 int run_load(const LoadArgs& a, CLI::App& cmd) {
+  // Ctrl-C or SIGTERM stops a run early; it still reports what it measured
+  // (a share and a worker too: their parent merges what they send).
+  g_stop = false;
+  struct Handlers {
+    void (*old_int)(int) = std::signal(SIGINT, on_stop_signal);
+    void (*old_term)(int) = std::signal(SIGTERM, on_stop_signal);
+    ~Handlers() { std::signal(SIGINT, old_int), std::signal(SIGTERM, old_term); }
+  } handlers;
   // A share child inherits SCALELAB_WORKER from a worker started by it: the share wins.
-  if (!a.worker.empty() && a.share.empty()) return run_worker(a.worker);
+  if (!a.worker.empty() && a.share.empty()) return run_worker(a.worker, g_stop);
   auto given = [&](const char* flag) { return cmd.count(flag) > 0 || !cmd.get_option(flag)->empty(); };
   Result<load::Scenario> loaded = Error{ErrorKind::kInvalidInput, ""};
   if (!a.file.empty() && !a.url.empty()) {
@@ -135,27 +144,29 @@ int run_load(const LoadArgs& a, CLI::App& cmd) {
       std::fprintf(stderr, "%s%s%s", tty ? "\r" : "", load::progress_line(p).c_str(), tty ? "  " : "\n");
       std::fflush(stderr);
     };
-  g_stop = false;
-  auto old_int = std::signal(SIGINT, on_stop_signal);
-  auto old_term = std::signal(SIGTERM, on_stop_signal);
   const double start_unix = static_cast<double>(std::time(nullptr));
   std::optional<ProcessRun> processes;
   Result<load::Report> report = Error{ErrorKind::kInternal, "not run"};
   if (a.coordinator) {
     if (a.expect_workers == 0) return std::fprintf(stderr, "scalelab load: --coordinator needs --expect-workers N\n"), 1;
-    auto run = run_on_workers(a.expect_workers, a.listen, a.file, a.progress);
+    auto join_timeout = duration_arg("--join-timeout", a.join_timeout);
+    if (!join_timeout) return std::fprintf(stderr, "scalelab load: %s\n", join_timeout.error().message.c_str()), 1;
+    auto run = run_on_workers({.workers = a.expect_workers,
+                               .listen = a.listen,
+                               .scenario_file = a.file,
+                               .progress = a.progress,
+                               .join_timeout = std::chrono::ceil<std::chrono::seconds>(*join_timeout)},
+                              g_stop);
     if (run) report = (processes = std::move(*run))->merged;
     else report = run.error();
   } else if (a.processes > 1) {
     std::fprintf(stderr, "scalelab load: %u generator processes, starting together\n", a.processes);
-    auto run = run_in_processes(a.processes, a.progress);
+    auto run = run_in_processes(a.processes, a.progress, g_stop);
     if (run) report = (processes = std::move(*run))->merged;
     else report = run.error();
   } else {
     report = load::run(s, opts);
   }
-  std::signal(SIGINT, old_int);
-  std::signal(SIGTERM, old_term);
   if (a.progress && tty) std::fprintf(stderr, "\n");
   if (!report) {
     std::fprintf(stderr, "scalelab load: %s\n", report.error().message.c_str());
@@ -241,8 +252,11 @@ void add_load_commands(CLI::App& app, int& exit_code) {
                 "Spread the run over workers on other hosts (scalelab load --worker HOST:PORT), merged exactly");
   add_flag_option(*cmd, "--expect-workers", a->expect_workers, "Coordinator: start when this many workers joined");
   add_flag_option(*cmd, "--listen", a->listen, "Coordinator: HOST:PORT to accept workers on (port 0: any)");
+  add_flag_option(*cmd, "--join-timeout", a->join_timeout,
+                  "Coordinator: give up (naming how many joined) when fewer workers joined by then");
   add_flag_option(*cmd, "--worker", a->worker,
-                  "Be a worker: connect to the coordinator at HOST:PORT, run the share it sends, send the result");
+                  "Be a worker: connect to the coordinator at HOST:PORT (retrying for 60 s until it listens), run the "
+                  "share it sends, send the result");
   // Internal: how --processes starts its children.
   cmd->add_option("--share", a->share)->group("");
   cmd->add_option("--share-out", a->share_out)->group("");

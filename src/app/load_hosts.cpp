@@ -7,7 +7,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <csignal>
 #include <chrono>
 #include <cstring>
 #include <optional>
@@ -16,6 +18,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include <boost/json.hpp>
 #include <fmt/format.h>
@@ -31,9 +34,16 @@ namespace json = boost::json;
 // The workers start this long after the job arrives: time for the child to
 // start and parse, alike on every host.
 constexpr int kStartDelayMs = 1500;
+// Sent by the coordinator when its run is stopped: the workers stop their
+// shares, which still report.
+constexpr const char* kStopLine = "{\"stop\":true}";
+// How long a worker keeps trying to reach a coordinator that is not up yet.
+constexpr auto kWorkerConnectPatience = std::chrono::seconds(60);
+// How long a stopped run waits for the workers' results.
+constexpr auto kStopGrace = std::chrono::seconds(30);
 // Flags that belong to the coordinator alone (with a value).
 constexpr const char* kCoordinatorOnly[] = {"--processes", "--json", "--csv", "--html", "--expect-workers",
-                                            "--listen"};
+                                            "--listen", "--join-timeout"};
 
 // A TCP connection read and written a line at a time; closes on destruction.
 class LineSocket {
@@ -70,6 +80,25 @@ class LineSocket {
     }
     return true;
   }
+  // The complete lines that arrived so far, without waiting; nullopt when
+  // the peer closed.
+  std::optional<std::vector<std::string>> poll_lines() {
+    std::vector<std::string> lines;
+    for (;;) {
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, 0) <= 0) return lines;
+      if (!pump(lines)) return std::nullopt;
+    }
+  }
+  // Waits up to timeout for the next line (nullopt on timeout or close).
+  std::optional<std::string> read_line(std::chrono::milliseconds timeout) {
+    timeval tv{static_cast<time_t>(timeout.count() / 1000), static_cast<suseconds_t>(timeout.count() % 1000 * 1000)};
+    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    auto line = read_line();
+    tv = {};
+    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    return line;
+  }
   // The next line without its newline; nullopt when the peer closed first.
   std::optional<std::string> read_line() {
     for (;;) {
@@ -81,7 +110,7 @@ class LineSocket {
       char chunk[65536];
       const ssize_t n = ::recv(fd_, chunk, sizeof chunk, 0);
       if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) return std::nullopt;
+      if (n <= 0) return std::nullopt;  // closed, or SO_RCVTIMEO passed
       buffer_.append(chunk, static_cast<std::size_t>(n));
     }
   }
@@ -181,7 +210,8 @@ std::int64_t unix_ms_now() {
 
 // The worker's share, run as `scalelab load ARGS --share ...` in dir; its
 // progress goes to the coordinator each second.
-Result<std::string> run_job(const json::object& job, const std::filesystem::path& dir, LineSocket& coordinator) {
+Result<std::string> run_job(const json::object& job, const std::filesystem::path& dir, LineSocket& coordinator,
+                            const std::atomic<bool>& stop) {
   std::vector<std::string> argv{infra::self_executable().string(), "load"};
   for (const auto& a : job.at("args").as_array()) argv.push_back(json::value_to<std::string>(a));
   const auto scenario = json::value_to<std::string>(job.at("scenario"));
@@ -199,9 +229,21 @@ Result<std::string> run_job(const json::object& job, const std::filesystem::path
   auto child = infra::Process::spawn({.argv = argv, .log_file = dir / "share.log", .working_dir = dir});
   if (!child) return child.error();
   std::optional<int> code;
+  bool stopping = false;
   while (!(code = child->wait_for(std::chrono::seconds(1)))) {
     if (auto p = load::progress_from_json(read_text(out.string() + ".progress")))
       coordinator.send_line(json::serialize(json::object{{"progress", json::parse(load::progress_to_json(*p))}}));
+    // The coordinator says stop (its user pressed Ctrl-C), or this worker was
+    // told to stop: the share ends early and still reports what it measured.
+    const auto said = coordinator.poll_lines();
+    if (!stopping && (stop.load() || (said && std::find(said->begin(), said->end(), kStopLine) != said->end()))) {
+      child->signal(SIGTERM);
+      stopping = true;
+    }
+    if (!said) {  // the coordinator went away: nobody is left to report to
+      child->stop();
+      return Error{ErrorKind::kUnavailable, "the coordinator closed the connection mid-run"};
+    }
   }
   if (*code != 0 && *code != 2)
     return Error{ErrorKind::kInternal, fmt::format("the share exited with {}: {}", *code, read_text(dir / "share.log"))};
@@ -219,20 +261,29 @@ bool is_progress(const std::string& line, std::optional<load::ShareProgress>& la
 
 // Reads every worker until each has sent its result or closed: progress
 // lines feed a live line each second (when progress is on); the result line
-// (or nullopt for a worker that closed first) is returned per worker.
-std::vector<std::optional<std::string>> collect(std::vector<LineSocket>& workers, bool progress) {
+// (or nullopt for a worker that closed first) is returned per worker. When
+// stop turns true the workers are told to stop, and have kStopGrace to send
+// what they measured.
+std::vector<std::optional<std::string>> collect(std::vector<LineSocket>& workers, bool progress,
+                                                const std::atomic<bool>& stop) {
   const std::size_t n = workers.size();
   std::vector<std::optional<std::string>> results(n);
   std::vector<std::optional<load::ShareProgress>> latest(n);
   std::vector<bool> open(n, true);
   const bool tty = isatty(STDERR_FILENO);
   auto next_line = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+  std::optional<std::chrono::steady_clock::time_point> give_up;
   for (;;) {
     std::vector<pollfd> fds;
     std::vector<std::size_t> index;
     for (std::size_t i = 0; i < n; ++i)
       if (open[i] && !results[i]) fds.push_back({workers[i].fd(), POLLIN, 0}), index.push_back(i);
     if (fds.empty()) break;
+    if (stop && !give_up) {
+      for (std::size_t i : index) workers[i].send_line(kStopLine);
+      give_up = std::chrono::steady_clock::now() + kStopGrace;
+    }
+    if (give_up && std::chrono::steady_clock::now() >= *give_up) break;  // the silent ones count as lost
     if (poll(fds.data(), fds.size(), 1000) < 0 && errno != EINTR) break;
     for (std::size_t k = 0; k < fds.size(); ++k) {
       if (!(fds[k].revents & (POLLIN | POLLHUP | POLLERR))) continue;
@@ -254,31 +305,58 @@ std::vector<std::optional<std::string>> collect(std::vector<LineSocket>& workers
   return results;
 }
 
+// Accepts workers until n have said hello, the join timeout passes or the
+// run is stopped.
+Result<std::vector<std::pair<LineSocket, std::string>>> accept_workers(int listener, unsigned n,
+                                                                      std::chrono::seconds join_timeout,
+                                                                      const std::atomic<bool>& stop) {
+  std::vector<std::pair<LineSocket, std::string>> workers;
+  const auto deadline = std::chrono::steady_clock::now() + join_timeout;
+  while (workers.size() < n) {
+    if (stop) return Error{ErrorKind::kUnavailable, fmt::format("stopped while waiting: {} of {} workers had joined",
+                                                                workers.size(), n)};
+    if (std::chrono::steady_clock::now() >= deadline)
+      return Error{ErrorKind::kUnavailable,
+                   fmt::format("{} of {} workers joined within --join-timeout {}s; start each with `scalelab load "
+                               "--worker HOST:PORT` (this host's address, the port above)",
+                               workers.size(), n, join_timeout.count())};
+    pollfd p{listener, POLLIN, 0};
+    if (poll(&p, 1, 500) <= 0) continue;
+    sockaddr_in peer{};
+    socklen_t peer_len = sizeof peer;
+    const int fd = accept4(listener, reinterpret_cast<sockaddr*>(&peer), &peer_len, SOCK_CLOEXEC);
+    if (fd < 0) continue;
+    LineSocket s(fd);
+    const auto hello = s.read_line(std::chrono::seconds(5));  // a silent connection is not a worker
+    if (!hello) continue;
+    char from[INET_ADDRSTRLEN] = "?";
+    inet_ntop(AF_INET, &peer.sin_addr, from, sizeof from);
+    auto name = fmt::format("worker {} ({} from {})", workers.size() + 1, *hello, from);
+    std::fprintf(stderr, "scalelab load: %s joined\n", name.c_str());
+    workers.emplace_back(std::move(s), std::move(name));
+  }
+  return workers;
+}
+
 }  // namespace
 
-Result<ProcessRun> run_on_workers(unsigned n, const std::string& listen_addr, const std::string& scenario_file,
-                                  bool progress) {
-  auto listener = open_socket(listen_addr, true);
+Result<ProcessRun> run_on_workers(const WorkersOptions& o, const std::atomic<bool>& stop) {
+  const unsigned n = o.workers;
+  auto listener = open_socket(o.listen, true);
   if (!listener) return listener.error();
   LineSocket closer(*listener);
   std::fprintf(stderr, "scalelab load: coordinator on port %u, waiting for %u workers\n", local_port(*listener), n);
   std::fflush(stderr);
+  auto joined = accept_workers(*listener, n, o.join_timeout, stop);
+  if (!joined) return joined.error();
   std::vector<LineSocket> workers;
   std::vector<std::string> names;
-  while (workers.size() < n) {
-    const int fd = accept4(*listener, nullptr, nullptr, SOCK_CLOEXEC);
-    if (fd < 0) continue;
-    LineSocket s(fd);
-    const auto hello = s.read_line();
-    if (!hello) continue;
-    names.push_back(fmt::format("worker {} ({})", workers.size() + 1, *hello));
-    std::fprintf(stderr, "scalelab load: %s joined\n", names.back().c_str());
-    workers.push_back(std::move(s));
-  }
+  for (auto& [socket, name] : *joined) workers.push_back(std::move(socket)), names.push_back(std::move(name));
+  const auto& scenario_file = o.scenario_file;
   const auto args = job_arguments(scenario_file);
   const std::string text = scenario_file.empty() ? "" : read_text(scenario_file);
   for (unsigned i = 0; i < n; ++i) workers[i].send_line(job_line(args, scenario_file, text, i, n));  // all start together
-  const auto results = collect(workers, progress);
+  const auto results = collect(workers, o.progress, stop);
   ProcessRun run;
   for (unsigned i = 0; i < n; ++i) {
     const auto& line = results[i];
@@ -296,20 +374,36 @@ Result<ProcessRun> run_on_workers(unsigned n, const std::string& listen_addr, co
   return run;
 }
 
-int run_worker(const std::string& coordinator) {
+int run_worker(const std::string& coordinator, const std::atomic<bool>& stop) {
+  // A worker may start before its coordinator listens (as Locust's do): it
+  // keeps trying for a while.
   auto fd = open_socket(coordinator, false);
+  const auto give_up = std::chrono::steady_clock::now() + kWorkerConnectPatience;
+  for (bool said = false; !fd && !stop && std::chrono::steady_clock::now() < give_up; fd = open_socket(coordinator, false)) {
+    if (!said) std::fprintf(stderr, "scalelab load --worker: %s; retrying for %llds\n", fd.error().message.c_str(),
+                            static_cast<long long>(kWorkerConnectPatience.count()));
+    said = true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
   if (!fd) return std::fprintf(stderr, "scalelab load --worker: %s\n", fd.error().message.c_str()), 1;
   LineSocket s(*fd);
   char host[256] = "?";
   gethostname(host, sizeof host - 1);
   s.send_line(fmt::format("{} pid {}", host, getpid()));
-  const auto job = s.read_line();
-  if (!job) return std::fprintf(stderr, "scalelab load --worker: the coordinator closed the connection\n"), 1;
+  std::optional<std::string> job;  // the coordinator sends it once every worker has joined
+  while (!job) {
+    if (stop) return std::fprintf(stderr, "scalelab load --worker: stopped before the run began\n"), 1;
+    pollfd p{s.fd(), POLLIN, 0};
+    if (poll(&p, 1, 500) <= 0) continue;
+    auto lines = s.poll_lines();
+    if (!lines) return std::fprintf(stderr, "scalelab load --worker: the coordinator closed the connection\n"), 1;
+    if (!lines->empty()) job = std::move(lines->front());
+  }
   const auto dir = std::filesystem::temp_directory_path() / fmt::format("scalelab-worker-{}", getpid());
   std::filesystem::create_directories(dir);
   Result<std::string> result = Error{ErrorKind::kProtocol, "bad job"};
   try {
-    result = run_job(json::parse(*job).as_object(), dir, s);
+    result = run_job(json::parse(*job).as_object(), dir, s, stop);
   } catch (const std::exception& e) {
     result = Error{ErrorKind::kProtocol, fmt::format("bad job from the coordinator: {}", e.what())};
   }

@@ -10,6 +10,8 @@
 // Thread-safety: call from the main thread only.
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <string>
 
 #include "app/load_processes.h"
@@ -17,14 +19,22 @@
 
 namespace scalelab::app {
 
-// Listens on listen_addr (HOST:PORT; PORT 0 picks one, printed on stderr),
-// waits for n workers, runs, merges. scenario_file: the file the command
-// line names ("" in --url mode), sent to the workers. progress: a merged
-// live line each second on stderr from the workers' progress.
-Result<ProcessRun> run_on_workers(unsigned n, const std::string& listen_addr, const std::string& scenario_file,
-                                  bool progress);
+struct WorkersOptions {
+  unsigned workers = 0;       // start when this many have joined
+  std::string listen;         // HOST:PORT; PORT 0 picks one, printed on stderr
+  std::string scenario_file;  // the file the command line names ("" in --url mode), sent to the workers
+  bool progress = true;       // a merged live line each second on stderr from the workers' progress
+  std::chrono::seconds join_timeout{300};  // fail (naming how many joined) when fewer joined by then
+};
+
+// Listens, waits for the workers, runs, merges. When stop turns true while
+// waiting, fails at once; while running, the workers stop their shares and
+// what they measured is still merged.
+Result<ProcessRun> run_on_workers(const WorkersOptions& options, const std::atomic<bool>& stop);
 
 // The worker's whole life: connect, take a share, run it, send the result.
-int run_worker(const std::string& coordinator);
+// The share stops early (and still reports) when the coordinator says stop
+// or stop turns true; it is killed when the coordinator goes away.
+int run_worker(const std::string& coordinator, const std::atomic<bool>& stop);
 
 }  // namespace scalelab::app

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -77,12 +78,18 @@ std::int64_t unix_ms_now() {
 
 // Until every child has ended: a live line each second from their progress
 // files (when progress is on).
-void watch(std::vector<infra::Process>& children, const std::filesystem::path& dir, bool progress) {
+void watch(std::vector<infra::Process>& children, const std::filesystem::path& dir, bool progress,
+           const std::atomic<bool>& stop) {
   const bool tty = isatty(STDERR_FILENO);
+  bool stopping = false;
   for (auto next = std::chrono::steady_clock::now() + 1s;; next += 1s) {
     std::size_t alive = 0;
     for (auto& c : children) alive += c.running() ? 1 : 0;
     if (alive == 0) break;
+    if (stop && !stopping) {  // a SIGTERM to this process alone (Ctrl-C reaches the whole group anyway)
+      for (auto& c : children) c.signal(SIGTERM);
+      stopping = true;
+    }
     std::this_thread::sleep_until(next);
     if (!progress) continue;
     std::vector<std::optional<load::ShareProgress>> shares;
@@ -95,7 +102,7 @@ void watch(std::vector<infra::Process>& children, const std::filesystem::path& d
 
 }  // namespace
 
-Result<ProcessRun> run_in_processes(unsigned n, bool progress) {
+Result<ProcessRun> run_in_processes(unsigned n, bool progress, const std::atomic<bool>& stop) {
   const auto dir = std::filesystem::temp_directory_path() / fmt::format("scalelab-load-{}", getpid());
   std::filesystem::create_directories(dir);
   const std::int64_t start_ms = unix_ms_now() + kStartDelay.count();
@@ -109,7 +116,7 @@ Result<ProcessRun> run_in_processes(unsigned n, bool progress) {
     names.push_back(fmt::format("process {} (pid {})", i + 1, p->pid()));
     children.push_back(std::move(*p));
   }
-  watch(children, dir, progress);
+  watch(children, dir, progress, stop);
   ProcessRun run;
   for (unsigned i = 0; i < n; ++i) {
     std::optional<int> code;

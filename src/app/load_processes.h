@@ -25,7 +25,9 @@ struct ProcessRun {
 // Runs this command line again in n processes (--processes removed, its
 // outputs left to this process) and merges their results. Fails when no
 // process finished. progress: a merged live line each second on stderr.
-Result<ProcessRun> run_in_processes(unsigned n, bool progress);
+// stop: when it turns true the children stop early (SIGTERM) and what they
+// measured is still merged.
+Result<ProcessRun> run_in_processes(unsigned n, bool progress, const std::atomic<bool>& stop);
 
 // One share, in a child started by run_in_processes: waits for the common
 // start time (Unix ms), runs, and writes the share's result to out_file.

@@ -6,18 +6,20 @@
 # cannot be created (no root, no iproute2, a sandbox that forbids them).
 set -euo pipefail
 bin=$1
-fail() { echo "FAIL: $*" >&2; exit 1; }
+fail() { echo "FAIL: $*" >&2; logs >&2; exit 1; }
 skip() { echo "SKIP: $*"; exit 77; }
 
 command -v ip >/dev/null || skip "iproute2 (ip) is not installed"
 ns="slt$$"  # interface names must stay under 16 characters
 dir=$(mktemp -d)
 cleanup() {
-  for p in $(jobs -p); do kill "$p" 2>/dev/null || true; done
+  for p in $(jobs -p); do kill -9 "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
   for n in c w1 w2; do ip netns del "$ns$n" 2>/dev/null || true; done
   rm -rf "$dir"
 }
+# Every log, for a failure's message.
+logs() { for f in "$dir"/*.txt "$dir"/*.err "$dir"/*.log; do [[ -s $f ]] && echo "--- ${f##*/}:" && cat "$f"; done; true; }
 trap cleanup EXIT
 ip netns add "${ns}c" 2>/dev/null || skip "cannot create network namespaces here (ip netns add failed)"
 ip netns add "${ns}w1" && ip netns add "${ns}w2"
@@ -42,7 +44,13 @@ for _ in $(seq 1 100); do
   in_ns c curl -fsS -o /dev/null http://10.91.0.1:18080/health 2>/dev/null && { up=1; break; }
   sleep 0.1
 done
-[[ -n $up ]] || fail "stub did not come up: $(cat "$dir/stub.log")"
+[[ -n $up ]] || fail "stub did not come up"
+# The feature under test is the coordinator, not this sandbox's virtual
+# network: where the veth pairs exist but carry no packet, skip and say so.
+for w in 1 2; do
+  in_ns "w$w" curl -fsS --max-time 5 -o /dev/null http://10.91.0.1:18080/health 2>"$dir/probe$w.err" \
+    || skip "veth pairs were created, but namespace w$w cannot reach 10.91.0.1 through one: $(cat "$dir/probe$w.err")"
+done
 cat >"$dir/s.yaml" <<YAML
 host: http://10.91.0.1:18080
 users: 4
@@ -51,21 +59,17 @@ duration: 60s
 tasks:
   - {name: home, path: /x}
 YAML
-in_ns c "$bin" load "$dir/s.yaml" --coordinator --expect-workers 2 --listen 0.0.0.0:15557 --no-progress \
-  --json "$dir/coord.json" >"$dir/coord.txt" 2>"$dir/coord.err" &
+in_ns c timeout -k 5 90 "$bin" load "$dir/s.yaml" --coordinator --expect-workers 2 --listen 0.0.0.0:15557 \
+  --join-timeout 60s --no-progress --json "$dir/coord.json" >"$dir/coord.txt" 2>"$dir/coord.err" &
 coord=$!
-for w in 1 2; do
-  ok=""
-  for _ in $(seq 1 100); do  # until the coordinator listens
-    in_ns "w$w" "$bin" load --worker 10.91.0.1:15557 >"$dir/w$w.txt" 2>&1 & wpid=$!
-    sleep 0.2
-    if kill -0 "$wpid" 2>/dev/null || wait "$wpid"; then ok=1; break; fi
-  done
-  [[ -n $ok ]] || fail "worker $w could not join from its namespace: $(cat "$dir/w$w.txt")"
+for w in 1 2; do  # a worker keeps trying until the coordinator listens
+  in_ns "w$w" timeout -k 5 90 "$bin" load --worker 10.91.0.1:15557 >"$dir/w$w.txt" 2>&1 &
 done
 rc=0; wait "$coord" || rc=$?
-[[ $rc -eq 0 ]] || fail "coordinator exit $rc: $(cat "$dir/coord.err") $(cat "$dir"/w*.txt)"
+[[ $rc -eq 0 ]] || fail "coordinator exit $rc"
 total=$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["total_requests"])' "$dir/coord.json")
 [[ $total == 200 ]] || fail "counted $total requests across the namespaces, want 200"
-grep -q "generator processes: 2 finished, 0 lost" "$dir/coord.txt" || fail "table: $(cat "$dir/coord.txt")"
+# The workers ran from their own addresses, not from the coordinator's host.
+for w in 1 2; do grep -q "worker [12] (.*pid [0-9]* from 10.91.$w.2)" "$dir/coord.txt" || fail "no worker from 10.91.$w.2"; done
+grep -q "generator processes: 2 finished, 0 lost" "$dir/coord.txt" || fail "the table does not list 2 finished workers"
 echo ok

@@ -86,18 +86,12 @@ tasks:
   - {name: home, path: /x}
 YAML
 cport=$(free_port)
-"$bin" load "$dir/s.yaml" --coordinator --expect-workers 2 --listen "127.0.0.1:$cport" --no-progress \
+"$bin" load "$dir/s.yaml" --coordinator --expect-workers 2 --listen "127.0.0.1:$cport" --join-timeout 90s --no-progress \
   --json "$dir/coord.json" >"$dir/coord.txt" 2>"$dir/coord.err" &
 coord=$!
-joined=0
-for w in 1 2; do
-  for _ in $(seq 1 100); do  # until the coordinator listens
-    "$bin" load --worker "127.0.0.1:$cport" >"$dir/w$w.txt" 2>&1 & wpid=$!
-    sleep 0.2
-    if kill -0 "$wpid" 2>/dev/null || wait "$wpid"; then joined=$((joined + 1)); break; fi
-  done
+for w in 1 2; do  # a worker keeps trying until the coordinator listens
+  "$bin" load --worker "127.0.0.1:$cport" >"$dir/w$w.txt" 2>&1 &
 done
-[[ $joined == 2 ]] || fail "workers could not join: $(cat "$dir/coord.err")"
 rc=0; wait "$coord" || rc=$?
 [[ $rc -eq 0 ]] || fail "coordinator exit $rc: $(cat "$dir/coord.err") $(cat "$dir"/w*.txt)"
 total=$(json_field "$dir/coord.json" 'd["total_requests"]')
@@ -107,26 +101,23 @@ grep -q "worker 2 (" "$dir/coord.txt" || fail "workers not named: $(cat "$dir/co
 
 # A worker killed mid-run: named by host and pid, the other's share reported, exit 3.
 cport=$(free_port)
-"$bin" load "$dir/s.yaml" --coordinator --expect-workers 2 --listen "127.0.0.1:$cport" --no-progress \
+"$bin" load "$dir/s.yaml" --coordinator --expect-workers 2 --listen "127.0.0.1:$cport" --join-timeout 90s --no-progress \
   --max-requests 0 --duration 8s --json "$dir/coord2.json" --html "$dir/coord2.html" >"$dir/coord2.txt" 2>"$dir/coord2.err" &
 coord=$!
 wpids=()
 for w in 1 2; do
-  for _ in $(seq 1 100); do
-    "$bin" load --worker "127.0.0.1:$cport" >"$dir/k$w.txt" 2>&1 & wpid=$!
-    sleep 0.2
-    if kill -0 "$wpid" 2>/dev/null; then wpids+=("$wpid"); break; fi
-    wait "$wpid" 2>/dev/null || true
-  done
+  "$bin" load --worker "127.0.0.1:$cport" >"$dir/k$w.txt" 2>&1 &
+  wpids+=($!)
 done
-[[ ${#wpids[@]} == 2 ]] || fail "workers could not join the second coordinator: $(cat "$dir/coord2.err")"
+for _ in $(seq 1 300); do grep -q "worker 2 .* joined" "$dir/coord2.err" && break; sleep 0.1; done
+grep -q "worker 2 .* joined" "$dir/coord2.err" || fail "workers could not join the second coordinator: $(cat "$dir/coord2.err")"
 sleep 3  # mid-run: shares start 1.5 s after the job arrives
 kill -9 "${wpids[0]}"
 rc=0; wait "$coord" || rc=$?
 [[ $rc -eq 3 ]] || fail "lost worker: exit $rc, want 3: $(cat "$dir/coord2.err")"
-grep -q "LOST worker .*pid ${wpids[0]}).*connection lost" "$dir/coord2.txt" || fail "lost worker line: $(cat "$dir/coord2.txt")"
+grep -q "LOST worker .*pid ${wpids[0]} from 127.0.0.1).*connection lost" "$dir/coord2.txt" || fail "lost worker line: $(cat "$dir/coord2.txt")"
 grep -q "generator processes: 1 finished, 1 lost" "$dir/coord2.txt" || fail "table: $(cat "$dir/coord2.txt")"
 [[ -s $dir/coord2.json ]] || fail "no report after a lost worker"
-grep -q "<td>worker [12] ([^<]*pid ${wpids[0]})</td><td>lost mid-run</td>" "$dir/coord2.html" \
+grep -q "<td>worker [12] ([^<]*pid ${wpids[0]} from 127.0.0.1)</td><td>lost mid-run</td>" "$dir/coord2.html" \
   || fail "the HTML page does not show the killed worker as lost"
 echo ok
