@@ -14,6 +14,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
+const fs::path kV1Acct = "/sys/fs/cgroup/cpuacct";
+
 bool write_to(const fs::path& file, const std::string& text) {
   std::ofstream out(file);
   out << text;
@@ -47,7 +49,8 @@ Result<std::unique_ptr<CpuLimit>> CpuLimit::apply(pid_t pid, double cores, const
       fs::create_directory(dir, ec);
       if (!ec && write_to(dir / "cpu.max", fmt::format("{} {}", quota, kPeriodUs)) &&
           write_to(dir / "cgroup.procs", std::to_string(pid)))
-        return std::unique_ptr<CpuLimit>(new CpuLimit(dir, fmt::format("cgroup v2 cpu.max=\"{} {}\" ({})", quota, kPeriodUs, dir.string())));
+        return std::unique_ptr<CpuLimit>(
+            new CpuLimit(dir, fmt::format("cgroup v2 cpu.max=\"{} {}\" ({})", quota, kPeriodUs, dir.string()), cores));
       tried += fmt::format("cgroup v2: cannot set up {} ({}); ", dir.string(), ec ? ec.message() : "write refused");
       fs::remove(dir, ec);
     }
@@ -59,9 +62,18 @@ Result<std::unique_ptr<CpuLimit>> CpuLimit::apply(pid_t pid, double cores, const
     fs::create_directory(dir, ec);
     if (!ec && write_to(dir / "cpu.cfs_period_us", std::to_string(kPeriodUs)) &&
         write_to(dir / "cpu.cfs_quota_us", std::to_string(quota)) &&
-        write_to(dir / "cgroup.procs", std::to_string(pid)))
+        write_to(dir / "cgroup.procs", std::to_string(pid))) {
+      // cpuacct: in the same group when co-mounted with cpu, else a group of its own.
+      fs::path acct;
+      if (!fs::exists(dir / "cpuacct.usage") && fs::exists(kV1Acct / "cpuacct.usage")) {
+        acct = kV1Acct / group;
+        fs::create_directory(acct, ec);
+        if (ec || !write_to(acct / "cgroup.procs", std::to_string(pid))) fs::remove(acct, ec), acct.clear();
+      }
       return std::unique_ptr<CpuLimit>(new CpuLimit(
-          dir, fmt::format("cgroup v1 cpu.cfs_quota_us={} of cpu.cfs_period_us={} ({})", quota, kPeriodUs, dir.string())));
+          dir, fmt::format("cgroup v1 cpu.cfs_quota_us={} of cpu.cfs_period_us={} ({})", quota, kPeriodUs, dir.string()),
+          cores, acct));
+    }
     tried += fmt::format("cgroup v1: cannot set up {} ({})", dir.string(), ec ? ec.message() : "write refused");
     fs::remove(dir, ec);
   } else {
@@ -79,12 +91,27 @@ long long CpuLimit::throttled_periods() const {
   return -1;
 }
 
+std::optional<std::chrono::nanoseconds> CpuLimit::usage() const {
+  if (std::ifstream v1(acct_.empty() ? dir_ / "cpuacct.usage" : acct_ / "cpuacct.usage"); v1) {
+    long long ns = 0;
+    if (v1 >> ns) return std::chrono::nanoseconds(ns);
+  }
+  std::ifstream v2(dir_ / "cpu.stat");
+  std::string key;
+  long long value = 0;
+  while (v2 >> key >> value)
+    if (key == "usage_usec") return std::chrono::microseconds(value);
+  return std::nullopt;
+}
+
 CpuLimit::~CpuLimit() {
-  // rmdir succeeds once the group is empty; the process may take a moment to exit.
-  std::error_code ec;
-  for (int i = 0; i < 50; ++i) {
-    if (::rmdir(dir_.c_str()) == 0 || errno == ENOENT) return;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  // rmdir succeeds once a group is empty; the process may take a moment to exit.
+  for (const auto& dir : {acct_, dir_}) {
+    if (dir.empty()) continue;
+    for (int i = 0; i < 50; ++i) {
+      if (::rmdir(dir.c_str()) == 0 || errno == ENOENT) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
   }
 }
 
