@@ -1,15 +1,14 @@
 #include <unistd.h>
 
-#include <array>
 #include <cstdio>
 
 #include <fmt/format.h>
-#include <fmt/ranges.h>
 
 #include "http/client.h"
 #include "infra/cpu_limit.h"
 #include "infra/process.h"
 #include "infra/servers.h"
+#include "lab/catalog_search.h"
 #include "lab/hw6_bottleneck/hw6_bottleneck.h"
 #include "lab/samples.h"
 #include "load/engine.h"
@@ -37,20 +36,6 @@ struct ProcStat {
 ProcStat read_proc(pid_t pid) {
   auto p = obs::read_process_stats(pid);
   return {p.cpu_seconds, static_cast<double>(p.resident_bytes) / (1024.0 * 1024.0)};
-}
-
-// The searches every user sends, in turn or at random (the query is
-// URL-encoded: a template word cannot hold a space).
-constexpr std::array<const char*, 8> kQueries = {"alpha", "electronics", "books", "omega",
-                                                 "product%201", "garden", "sigma", "toys"};
-
-std::string search_target(std::uint64_t i) {
-  return fmt::format("/products/search?q={}", kQueries[i % kQueries.size()]);
-}
-
-// The same queries as a load template: one chosen at random per request.
-std::string search_template() {
-  return fmt::format("/products/search?q={{{{choice {}}}}}", fmt::join(kQueries, " "));
 }
 
 struct Catalog {
@@ -101,7 +86,7 @@ Result<double> single_search_ms(std::uint16_t port, std::chrono::milliseconds ti
   std::vector<double> single;
   for (int i = 0; i < kSingleSearches; ++i) {
     auto t0 = Clock::now();
-    auto r = client.get(search_target(static_cast<std::uint64_t>(i)), timeout);
+    auto r = client.get(catalog_search_target(static_cast<std::uint64_t>(i)), timeout);
     if (r && r->status == 200) single.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
   }
   if (single.empty()) return Error{ErrorKind::kUnavailable, "catalog did not answer a single search"};
@@ -111,16 +96,8 @@ Result<double> single_search_ms(std::uint16_t port, std::chrono::milliseconds ti
 // The load engine's closed model: `users` users, no wait, all at once.
 load::Scenario search_load(int phase, int users, std::uint16_t port, std::chrono::milliseconds duration,
                            std::chrono::milliseconds timeout) {
-  load::Scenario s;
-  s.name = fmt::format("hw6 phase {}", phase);
-  s.host = fmt::format("http://127.0.0.1:{}", port);
-  s.tasks = {{.name = "search",
-              .requests = {{.name = "GET /products/search",
-                            .path = load::Template::compile(search_template()).value(),
-                            .expect = {200}}}}};
-  s.users = static_cast<unsigned>(users);
-  s.duration = std::chrono::duration_cast<load::Micros>(duration);
-  s.timeout = std::chrono::duration_cast<load::Micros>(timeout);
+  auto s = catalog_search_load(fmt::format("hw6 phase {}", phase), fmt::format("http://127.0.0.1:{}", port),
+                               static_cast<unsigned>(users), duration, timeout);
   s.seed = static_cast<std::uint64_t>(phase);
   return s;
 }
