@@ -199,6 +199,20 @@ TEST_F(Balancer, RequestsAreSpreadOverEveryUpServer) {
   for (const auto& n : names) EXPECT_EQ(server(n).total_sessions, kRequests / names.size()) << n;
 }
 
+TEST_F(Balancer, ConnectionsToAServerAreReused) {
+  join("a", start_instance());
+  constexpr int kRequests = 20;
+  http::BlockingClient client(frontend());
+  for (int i = 0; i < kRequests; ++i) {
+    auto r = client.get("/item", kRequestTimeout);
+    ASSERT_TRUE(r) << r.error().message;
+    ASSERT_EQ(r->status, 200u);
+  }
+  EXPECT_EQ(server("a").total_sessions, static_cast<std::uint64_t>(kRequests));
+  // One client connection, sequential requests: one server connection serves them.
+  EXPECT_LE(server("a").connections_opened, 2u);
+}
+
 TEST_F(Balancer, ARemovedServerLeavesWithoutAFailedRequest) {
   for (const auto& n : {"a", "b", "c"}) join(n, start_instance(20ms));
   SteadyLoad load(frontend(), 4);
