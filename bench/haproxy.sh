@@ -4,7 +4,7 @@
 # infra up haproxy`, the instance joined through the admin socket with
 # socat), in the same run, in interleaved rounds, with wrk:
 #  - throughput: req/s with --connections connections (closed loop), and the
-#    through/direct ratio;
+#    through/direct ratio (and p50 there, which is queueing at saturation);
 #  - latency: p50 with ONE connection (no queueing), and the p50 HAProxy adds
 #    (target: <= 0.2 ms).
 # Figures are medians over the rounds. The instance and HAProxy share the
@@ -176,13 +176,15 @@ rows_file, out, target, conns, duration, pin = sys.argv[1], sys.argv[2], float(s
 rows = [l.split() for l in open(rows_file) if l.strip()]
 def med(target_name, load, col):
     return statistics.median(float(r[col]) for r in rows if r[1] == target_name and r[2] == load)
-fig = {t: {"rps": med(t, "throughput", 3), "p50_ms_one_connection": med(t, "latency", 4),
+fig = {t: {"rps": med(t, "throughput", 3), "p50_ms": med(t, "throughput", 4),
+           "p50_ms_one_connection": med(t, "latency", 4),
            "rps_one_connection": med(t, "latency", 3)} for t in ("direct", "haproxy")}
 ratio = fig["haproxy"]["rps"] / fig["direct"]["rps"]
 overhead = fig["haproxy"]["p50_ms_one_connection"] - fig["direct"]["p50_ms_one_connection"]
 print(f"== medians over {len(rows) // 4} round(s) ==")
 print(f"  req/s at {conns} connections: direct {fig['direct']['rps']:.0f}, through HAProxy {fig['haproxy']['rps']:.0f} "
-      f"(ratio {ratio:.2f})")
+      f"(ratio {ratio:.2f}); p50 {fig['direct']['p50_ms']:.3f} vs {fig['haproxy']['p50_ms']:.3f} ms (saturated: "
+      f"HAProxy takes CPU from the instance)")
 print(f"  p50 at 1 connection: direct {fig['direct']['p50_ms_one_connection']:.3f} ms, through HAProxy "
       f"{fig['haproxy']['p50_ms_one_connection']:.3f} ms (overhead {overhead:.3f} ms; target <= {target} ms: "
       f"{'met' if overhead <= target else 'MISSED'})")
