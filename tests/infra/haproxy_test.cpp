@@ -5,7 +5,8 @@
 // an instance killed with SIGKILL (replayed on another server) while a POST
 // in flight on it is not replayed, and the admin client's errors are clear.
 // Health checks probe the stub's /stub/count, which answers without the
-// stub's --delay, every 100 ms.
+// stub's --delay, every 200 ms (a check times out after one interval, and
+// 100 ms is tight on a loaded machine).
 #include "infra/haproxy.h"
 
 #include <csignal>
@@ -38,7 +39,7 @@ class Balancer : public ::testing::Test {
     const auto* test = ::testing::UnitTest::GetInstance()->current_test_info();
     dir_ = testkit::fresh_dir(std::string("haproxy_test_") + test->name());
     options_.health_path = "/stub/count";
-    options_.check_interval = 100ms;
+    options_.check_interval = 200ms;
     options_.server_timeout = 5s;
     auto server = infra::start_haproxy({.dir = dir_, .start_timeout = 20s}, options_);
     ASSERT_TRUE(server) << server.error().message;
@@ -151,7 +152,7 @@ TEST_F(Balancer, AnAddedServerTakesRequestsOnceItsHealthCheckPasses) {
   const pid_t pid = haproxy_->process().pid();
   auto& a = start_instance();
   ASSERT_TRUE(admin_->add_server("a", "127.0.0.1", a.port));
-  // Not before its checks pass (`rise` of them, 100 ms apart).
+  // Not before its checks pass (`rise` of them, 200 ms apart).
   auto joined = server("a");
   EXPECT_FALSE(joined.up) << joined.status;
   EXPECT_EQ(joined.address, "127.0.0.1:" + std::to_string(a.port));
@@ -197,6 +198,20 @@ TEST_F(Balancer, RequestsAreSpreadOverEveryUpServer) {
   }
   // Round robin over three: a third each.
   for (const auto& n : names) EXPECT_EQ(server(n).total_sessions, kRequests / names.size()) << n;
+}
+
+TEST_F(Balancer, ConnectionsToAServerAreReused) {
+  join("a", start_instance());
+  constexpr int kRequests = 20;
+  http::BlockingClient client(frontend());
+  for (int i = 0; i < kRequests; ++i) {
+    auto r = client.get("/item", kRequestTimeout);
+    ASSERT_TRUE(r) << r.error().message;
+    ASSERT_EQ(r->status, 200u);
+  }
+  EXPECT_EQ(server("a").total_sessions, static_cast<std::uint64_t>(kRequests));
+  // One client connection, sequential requests: one server connection serves them.
+  EXPECT_LE(server("a").connections_opened, 2u);
 }
 
 TEST_F(Balancer, ARemovedServerLeavesWithoutAFailedRequest) {
