@@ -18,6 +18,8 @@ void add_wordcount_commands(CLI::App& app, int& exit_code);
 void add_load_commands(CLI::App& app, int& exit_code);
 // mq-bench.
 void add_mq_commands(CLI::App& app, int& exit_code);
+// autoscale (hw6 part III): a service behind HAProxy, scaled on CPU.
+void add_autoscale_commands(CLI::App& app, int& exit_code);
 
 // The services under `serve`, one per file.
 void add_albums_serve(CLI::App& serve, int& exit_code);     // albums (hw1)

@@ -14,6 +14,7 @@ void add_lab_commands(CLI::App& app, int& exit_code) {
   add_hw4_lab(*lab, exit_code);
   add_hw5_clients_lab(*lab, exit_code);
   add_hw6_bottleneck_lab(*lab, exit_code);
+  add_hw6_scaling_lab(*lab, exit_code);
   add_hw7_lab(*lab, exit_code);
   add_midterm_lab(*lab, exit_code);
 }

@@ -15,6 +15,7 @@ void add_hw3_lab(CLI::App& lab, int& exit_code);  // hw3 and hw3-load
 void add_hw4_lab(CLI::App& lab, int& exit_code);
 void add_hw5_clients_lab(CLI::App& lab, int& exit_code);
 void add_hw6_bottleneck_lab(CLI::App& lab, int& exit_code);
+void add_hw6_scaling_lab(CLI::App& lab, int& exit_code);
 void add_hw7_lab(CLI::App& lab, int& exit_code);
 void add_midterm_lab(CLI::App& lab, int& exit_code);
 

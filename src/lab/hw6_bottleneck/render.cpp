@@ -1,4 +1,3 @@
-#include <cmath>
 #include <functional>
 
 #include <boost/json/array.hpp>
@@ -6,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "lab/hw6_bottleneck/hw6_bottleneck.h"
+#include "report/charts.h"
 #include "report/output.h"
 
 namespace scalelab::lab {
@@ -24,25 +24,15 @@ constexpr double kQueued = 1.5;
 
 using Series = std::vector<std::pair<std::string, std::function<double(const Hw6Second&)>>>;
 
-json::object axis(const std::string& title) {
-  return json::object{{"title", json::object{{"display", true}, {"text", title}}}};
-}
-
 json::value line_chart(const std::vector<Hw6Second>& t, const Series& series, const std::string& y_label) {
-  json::array labels, datasets;
-  for (const auto& s : t) labels.emplace_back(s.second);
+  std::vector<double> seconds;
+  for (const auto& s : t) seconds.push_back(s.second);
+  std::vector<report::LineSeries> lines;
   for (const auto& [name, f] : series) {
-    json::array data;
-    for (const auto& s : t) data.emplace_back(std::round(f(s) * 100) / 100);
-    datasets.emplace_back(json::object{{"label", name}, {"data", data}, {"pointRadius", 0}, {"borderWidth", 2}});
+    lines.push_back({.label = name});
+    for (const auto& s : t) lines.back().values.push_back(f(s));
   }
-  auto y = axis(y_label);
-  y["beginAtZero"] = true;
-  return json::object{
-      {"type", "line"},
-      {"data", json::object{{"labels", labels}, {"datasets", datasets}}},
-      {"options", json::object{{"maintainAspectRatio", false}, {"animation", false},
-                               {"scales", json::object{{"x", axis("second")}, {"y", std::move(y)}}}}}};
+  return report::line_chart(seconds, lines, "second", y_label);
 }
 
 json::object phase_json(const Hw6PhaseSummary& p) {
