@@ -89,7 +89,8 @@ std::string render_config(const std::filesystem::path& dir, std::uint16_t port, 
   std::string cfg;
   cfg += "# Written by scalelab (infra haproxy); servers join and leave through the admin socket.\n";
   cfg += "global\n";
-  cfg += fmt::format("  stats socket {} mode 600 level admin\n", haproxy_admin_socket(dir).string());
+  // Quoted: a state directory may hold spaces.
+  cfg += fmt::format("  stats socket \"{}\" mode 600 level admin\n", haproxy_admin_socket(dir).string());
   cfg += "  stats timeout 10s\n";
   // Server state changes (UP/DOWN) and alerts only: no line per request.
   cfg += "  log stderr format raw daemon notice\n";

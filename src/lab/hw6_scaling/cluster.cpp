@@ -1,6 +1,7 @@
 #include "lab/hw6_scaling/cluster.h"
 
 #include <algorithm>
+#include <cctype>
 #include <thread>
 
 #include <fmt/format.h>
@@ -19,6 +20,18 @@ constexpr std::chrono::seconds kHealthyTimeout{30};
 
 std::chrono::milliseconds divided(std::chrono::milliseconds d, double k, std::chrono::milliseconds floor) {
   return std::max(floor, std::chrono::milliseconds(static_cast<long long>(d.count() / std::max(1.0, k))));
+}
+
+// A run's name as a directory name: letters, digits and dashes.
+std::string slug(const std::string& name) {
+  std::string out;
+  for (char c : name) {
+    const bool plain = std::isalnum(static_cast<unsigned char>(c)) != 0;
+    if (plain) out += c;
+    else if (!out.empty() && out.back() != '-') out += '-';
+  }
+  while (!out.empty() && out.back() == '-') out.pop_back();
+  return out.empty() ? "run" : out;
 }
 
 }  // namespace
@@ -41,7 +54,7 @@ BalancerState balancer_state(const infra::HaproxyAdmin& admin) {
 }
 
 Result<Cluster> start_cluster(const Hw6ScalingOptions& o, const std::string& name, double cores, int n) {
-  const auto dir = o.out_dir / "runs" / name;
+  const auto dir = o.out_dir / "runs" / slug(name);
   auto haproxy = infra::start_haproxy({.dir = dir / "haproxy"}, {.check_interval = check_interval(o)});
   if (!haproxy) return haproxy.error();
   const auto exe = o.scalelab.empty() ? infra::self_executable() : o.scalelab;

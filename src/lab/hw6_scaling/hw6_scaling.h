@@ -1,8 +1,8 @@
 // hw6 part III: the catalog search behind HAProxy, scaled by the autoscaler
 // (src/autoscale) on its instances' measured CPU, each a process under a
 // quarter-core quota. Four parts, each a real run:
-//  - scaling: a light load (an open-model rate half of what one instance
-//    serves), then the breaking load (20 closed-loop users, no wait), then
+//  - scaling: a light load (an open-model rate a quarter of what one
+//    instance serves), then the breaking load (20 closed-loop users, no wait), then
 //    the light load again: instances, healthy ones, average CPU, req/s,
 //    p50/p99 and failures per second, and every scale decision;
 //  - instance loss: three instances under steady load, one killed with
@@ -45,6 +45,7 @@ struct Hw6ScalingOptions {
   std::chrono::milliseconds loss_run{12'000};     // each instance-loss run
   std::chrono::milliseconds variant_run{30'000};  // each variant (light then breaking)
   std::chrono::milliseconds sizing_run{6'000};    // each horizontal/vertical point
+  std::chrono::milliseconds calibration{4'000};   // one instance's capacity, when the sizing part is off
   bool variants = true, loss = true, sizing = true;
   std::chrono::milliseconds timeout{10'000};  // per request
   bool progress = true;
@@ -104,7 +105,7 @@ struct Hw6ScalingResult {
   std::string limit;  // how the instances' CPU was limited, or why not
   double time_scale = 1;
   std::chrono::milliseconds sync{0}, check_interval{0}, cooldown{0};
-  double one_instance_rps = 0;  // measured first: the light load is half of it
+  double one_instance_rps = 0;  // measured first: the light load is a quarter of it
   int users = 0;                // the breaking load
   Hw6ScalingRun scaling;
   std::vector<Hw6ScalingRun> variants;

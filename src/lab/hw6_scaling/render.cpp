@@ -90,7 +90,7 @@ void add_scaling(report::HtmlReport& page, const Hw6ScalingResult& r) {
   const auto& s = r.scaling;
   page.heading("Scaling under the breaking load");
   page.paragraph(fmt::format(
-      "A light load (an open-model rate of half of one instance's measured {:.0f} req/s), then the breaking load "
+      "A light load (an open-model rate of a quarter of one instance's measured {:.0f} req/s), then the breaking load "
       "({} closed-loop users, no wait) from second {:.0f}, then the light load again.",
       r.one_instance_rps, r.users, s.step_at_s));
   page.table({"", "scalelab", "course"},

@@ -12,8 +12,6 @@ namespace {
 
 // The course's cooldowns, for the report's scaled figure.
 constexpr std::chrono::milliseconds kCourseCooldown{300'000};
-// A calibration run when the sizing part does not measure one instance.
-constexpr std::chrono::milliseconds kCalibration{4'000};
 // The vertical points beside the quarter core.
 constexpr double kVerticalCores[] = {0.5, 1.0};
 
@@ -57,7 +55,7 @@ Result<Hw6ScalingResult> run_hw6_scaling(const Hw6ScalingOptions& o) {
     r.one_instance_rps = r.sizing.front().rps;
   } else {
     auto calibration = o;
-    calibration.sizing_run = kCalibration;
+    calibration.sizing_run = o.calibration;
     auto one = hw6::run_sizing(calibration, 1, o.cpu_cores);
     if (!one) return one.error();
     r.one_instance_rps = one->rps;

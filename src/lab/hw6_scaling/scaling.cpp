@@ -18,8 +18,10 @@ namespace scalelab::lab::hw6 {
 namespace {
 
 // The light load: this share of what one instance serves (open model), so
-// that the minimum fleet idles well below any target.
-constexpr double kLightShareOfOne = 0.5;
+// that the minimum fleet idles well below any target (about 15-35% of each
+// instance's quota here, the balancer's and the generator's share of the
+// machine included).
+constexpr double kLightShareOfOne = 0.25;
 
 std::unique_ptr<autoscale::Policy> make_policy(const Hw6ScalingOptions& o, Hw6ScalingPolicy kind, double target) {
   const autoscale::Bounds bounds{o.min, o.max};
