@@ -79,6 +79,9 @@ std::string decisions_json(const std::vector<autoscale::DecisionRecord>& records
     w.key("cpu_percent");
     if (r.cpu_percent) w.number(*r.cpu_percent);
     else w.null();
+    w.key("rps");
+    if (r.rps) w.number(*r.rps);
+    else w.null();
     w.field("desired", r.desired).field("reason", r.reason).field("action", r.action).end_object();
   }
   w.end_array();

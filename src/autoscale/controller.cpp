@@ -46,13 +46,20 @@ DecisionRecord Controller::step(Millis now) {
       if (i.up) sum += i.percent, ++r.ready;
     if (r.ready > 0) r.cpu_percent = sum / r.ready;
   }
+  if (auto total = pool_.balancer().backend_requests()) {
+    if (last_requests_ && now > last_requests_->first)
+      r.rps = static_cast<double>(*total - last_requests_->second) * 1000.0 /
+              static_cast<double>((now - last_requests_->first).count());
+    last_requests_ = {now, *total};
+  }
   const auto decision = policy_->decide({.now = now, .current = r.current, .ready = r.ready,
                                          .cpu_percent = r.cpu_percent});
   r.desired = decision.desired;
   r.reason = cpu ? decision.reason : fmt::format("{} (balancer: {})", decision.reason, cpu.error().message);
   if (r.desired != r.current) r.action = act(r.current, r.desired);
-  spdlog::info("autoscale: {} instances ({} ready), cpu {}: {}{}{}", r.current, r.ready,
-               r.cpu_percent ? fmt::format("{:.1f}%", *r.cpu_percent) : std::string("n/a"), r.reason,
+  spdlog::info("autoscale: {} instances ({} ready), cpu {}, {} req/s: {}{}{}", r.current, r.ready,
+               r.cpu_percent ? fmt::format("{:.1f}%", *r.cpu_percent) : std::string("n/a"),
+               r.rps ? fmt::format("{:.0f}", *r.rps) : std::string("n/a"), r.reason,
                r.action.empty() ? "" : " -> ", r.action);
   export_metrics(r);
   if (options_.on_decision) options_.on_decision(r);
@@ -70,6 +77,7 @@ void Controller::export_metrics(const DecisionRecord& r) {
   if (r.cpu_percent)
     m->gauge("autoscale_cpu_percent", "Average CPU of the ready instances, % of each one's quota")
         .set(*r.cpu_percent);
+  if (r.rps) m->gauge("autoscale_requests_per_second", "Requests/s through the balancer since the previous sync").set(*r.rps);
   m->counter("autoscale_decisions_total", "Syncs, by what they decided",
              {{"action", r.desired > r.current ? "scale_out" : r.desired < r.current ? "scale_in" : "none"}})
       .inc();

@@ -14,6 +14,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,7 @@ struct DecisionRecord {
   Millis at{0};  // since the controller began
   int current = 0, ready = 0;
   std::optional<double> cpu_percent;  // average over the ready instances
+  std::optional<double> rps;          // requests/s through the balancer since the previous sync
   int desired = 0;
   std::string reason;
   std::string action;  // "" (none), "started i5", "stopped i4", or what failed
@@ -62,6 +64,7 @@ class Controller {
   InstancePool& pool_;
   std::unique_ptr<Policy> policy_;
   ControllerOptions options_;
+  std::optional<std::pair<Millis, std::uint64_t>> last_requests_;  // (at, backend total), step()'s thread only
   mutable core::Mutex mu_;
   std::vector<DecisionRecord> records_ GUARDED_BY(mu_);
 };

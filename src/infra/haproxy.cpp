@@ -315,8 +315,10 @@ bool takes_requests(const std::string& status, int weight) {
   return up && weight > 0;
 }
 
-// `show stat BACKEND 4 -1` (servers only) as CSV: "# pxname,svname,…" then one row per server.
-Result<std::vector<BackendServer>> parse_stat(const std::string& csv, const std::string& backend) {
+// `show stat BACKEND 4 -1` (servers only) as CSV: "# pxname,svname,…" then
+// one row per server; with want_backend_row, the backend's own row instead.
+Result<std::vector<BackendServer>> parse_stat(const std::string& csv, const std::string& backend,
+                                             bool want_backend_row = false) {
   std::stringstream in(csv);
   std::string header;
   std::getline(in, header);
@@ -337,7 +339,8 @@ Result<std::vector<BackendServer>> parse_stat(const std::string& csv, const std:
   for (std::string line; std::getline(in, line);) {
     auto f = split_csv(line);
     auto at = [&](std::size_t i) { return i < f.size() ? f[i] : std::string(); };
-    if (f.empty() || at(px) != backend || at(sv) == "BACKEND" || at(sv) == "FRONTEND") continue;
+    if (f.empty() || at(px) != backend || at(sv) == "FRONTEND") continue;
+    if ((at(sv) == "BACKEND") != want_backend_row) continue;
     out.push_back({.name = at(sv), .address = at(addr), .status = at(status),
                    .up = takes_requests(at(status), to_int(at(weight))), .current_sessions = to_int(at(scur)),
                    .total_sessions = to_u64(at(stot)), .connections_opened = to_u64(at(connect))});
@@ -352,6 +355,16 @@ Result<std::vector<BackendServer>> HaproxyAdmin::servers() const {
   auto csv = command(fmt::format("show stat {} 4 -1", backend_));
   if (!csv) return csv.error();
   return parse_stat(*csv, backend_);
+}
+
+Result<std::uint64_t> HaproxyAdmin::backend_requests() const {
+  // Type 2: the backend's own row, whose total outlives the servers that come and go.
+  auto csv = command(fmt::format("show stat {} 2 -1", backend_));
+  if (!csv) return csv.error();
+  auto rows = parse_stat(*csv, backend_, /*want_backend_row=*/true);
+  if (!rows) return rows.error();
+  if (rows->empty()) return Error{ErrorKind::kNotFound, fmt::format("show stat: no row for backend {}", backend_)};
+  return rows->front().total_sessions;
 }
 
 Status HaproxyAdmin::add_server(const std::string& name, const std::string& host, std::uint16_t port) const {

@@ -76,6 +76,9 @@ class HaproxyAdmin {
   Status remove_server(const std::string& name, std::chrono::milliseconds timeout) const;
   // The backend's servers as HAProxy sees them now (from `show stat`).
   Result<std::vector<BackendServer>> servers() const;
+  // Requests the backend has been given since HAProxy started (its own
+  // `show stat` row, so servers leaving do not take their counts along).
+  Result<std::uint64_t> backend_requests() const;
 
   const std::string& backend() const { return backend_; }
 

@@ -200,6 +200,22 @@ TEST_F(Balancer, RequestsAreSpreadOverEveryUpServer) {
   for (const auto& n : names) EXPECT_EQ(server(n).total_sessions, kRequests / names.size()) << n;
 }
 
+TEST_F(Balancer, TheBackendsRequestCountKeepsWhatALeavingServerServed) {
+  join("a", start_instance());
+  join("b", start_instance());
+  constexpr int kRequests = 10;
+  http::BlockingClient client(frontend());
+  for (int i = 0; i < kRequests; ++i) {
+    auto r = client.get("/item", kRequestTimeout);
+    ASSERT_TRUE(r) << r.error().message;
+  }
+  ASSERT_TRUE(admin_->remove_server("a", 5s));
+  auto total = admin_->backend_requests();
+  ASSERT_TRUE(total) << total.error().message;
+  EXPECT_EQ(*total, static_cast<std::uint64_t>(kRequests));  // health checks are not requests
+  EXPECT_LT(server("b").total_sessions, static_cast<std::uint64_t>(kRequests));
+}
+
 TEST_F(Balancer, ConnectionsToAServerAreReused) {
   join("a", start_instance());
   constexpr int kRequests = 20;
