@@ -120,22 +120,8 @@ wait_healthy "http://127.0.0.1:$haproxy_port$path" || die "no answer through HAP
 declare -A url=([direct]="http://127.0.0.1:$stub_port$path" [haproxy]="http://127.0.0.1:$haproxy_port$path")
 
 # ---- measurement -------------------------------------------------------------
-# Prints "rps p50_ms errors" for one wrk --latency output.
-parse_wrk() {
-  awk '
-    function ms(v,   n, u) {
-      n = v; sub(/[a-z]+$/, "", n); u = v; sub(/^[0-9.]+/, "", u)
-      if (u == "us") return n / 1000
-      if (u == "ms") return n
-      if (u == "s")  return n * 1000
-      return -1
-    }
-    /^Requests\/sec:/           { rps = $2 }
-    $1 == "50%"                 { p50 = ms($2) }
-    /Non-2xx or 3xx responses:/ { err += $NF }
-    /Socket errors:/ { for (i = 1; i <= NF; i++) if ($i ~ /^[0-9]+,?$/) { v = $i; sub(/,/, "", v); err += v } }
-    END { if (rps == "" || p50 == "") exit 1; printf "%s %.4f %d\n", rps, p50, err }' "$1"
-}
+# "rps p50_ms errors" for one wrk --latency output (lib.sh's wrk_figures).
+parse_wrk() { wrk_figures "$1" | awk '{print $1, $2, $4}'; }
 run_wrk() {  # SECS CONNECTIONS URL OUT
   local rc=0
   "${load_pin[@]}" wrk -t1 -c"$2" -d"${1}s" --latency "$3" >"$4" 2>&1 &

@@ -327,32 +327,6 @@ wait_ready() {
   server_failed "$peer" "did not answer $url within 20 s"
 }
 
-# ---- wrk output parsing ----------------------------------------------------
-# Prints "rps p50_ms p99_ms errors" for one wrk --latency output file.
-parse_wrk() {
-  awk '
-    function ms(v,   n, u) {
-      n = v; sub(/[a-z]+$/, "", n); u = v; sub(/^[0-9.]+/, "", u)
-      if (u == "us") return n / 1000
-      if (u == "ms") return n
-      if (u == "s")  return n * 1000
-      if (u == "m")  return n * 60000
-      if (u == "h")  return n * 3600000
-      return -1
-    }
-    /^Requests\/sec:/           { rps = $2 }
-    $1 == "50%"                 { p50 = ms($2) }
-    $1 == "99%"                 { p99 = ms($2) }
-    /Non-2xx or 3xx responses:/ { err += $NF }
-    /Socket errors:/ {
-      for (i = 1; i <= NF; i++) if ($i ~ /^[0-9]+,?$/) { v = $i; sub(/,/, "", v); err += v }
-    }
-    END {
-      if (rps == "" || p50 == "" || p99 == "") exit 1
-      printf "%s %.3f %.3f %d\n", rps, p50, p99, err
-    }' "$1"
-}
-
 # wrk runs in the background and is waited for, so a signal to this script
 # is handled at once (cleanup stops wrk too) instead of after the measurement.
 wrk_pid=""
@@ -415,7 +389,7 @@ for ((r = 1; r <= rounds; r++)); do
     run_wrk "$duration" "${url_of[$peer]}" "$raw" \
       || server_failed "$peer" "wrk failed in round $r: $(tail -n 3 "$raw")"
     kill -0 "${pid_of[$peer]}" 2>/dev/null || server_failed "$peer" "died during round $r"
-    fig=$(parse_wrk "$raw") || die "could not parse wrk output for $peer (see $raw)"
+    fig=$(wrk_figures "$raw") || die "could not parse wrk output for $peer (see $raw)"
     read -r rps p50 p99 errs <<<"$fig"
     err_note=""
     ((errs == 0)) || err_note="   errors/non-2xx $errs"

@@ -121,16 +121,12 @@ for p in "$p_mem" "$p_redis" "$p_fast" "$p_nginx"; do
   [[ $code == 200 ]] || die "port $p answered $code for $path"
 done
 
-# wrk: req/s, p50 ms, p99 ms
+# wrk: req/s, p50 ms, p99 ms, non-2xx and socket errors (lib.sh's wrk_figures).
 run_wrk() {
+  local out="$work/wrk.txt"
   "${load_pin[@]}" wrk -t1 -c"$connections" -d"${warmup}s" "http://127.0.0.1:$1$path" >/dev/null
-  "${load_pin[@]}" wrk -t1 -c"$connections" -d"${duration}s" --latency "http://127.0.0.1:$1$path" | awk '
-    function ms(v) { if (v ~ /us$/) return v/1000; if (v ~ /ms$/) return v+0; if (v ~ /s$/) return v*1000; return v }
-    /Requests\/sec/ { rps=$2 }
-    $1=="50%" { p50=ms($2) }
-    $1=="99%" { p99=ms($2) }
-    /Non-2xx/ { bad=$NF }
-    END { printf "%s %.3f %.3f %s\n", rps, p50, p99, bad+0 }'
+  "${load_pin[@]}" wrk -t1 -c"$connections" -d"${duration}s" --latency "http://127.0.0.1:$1$path" >"$out"
+  wrk_figures "$out"
 }
 # redis-benchmark GET with the same number of connections.
 # $1: commands pipelined per connection (1: none).

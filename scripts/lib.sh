@@ -77,3 +77,30 @@ bench_missing() {
 bench_smoke_note() {
   echo "$1: smoke run: one short round with tiny counts; it checks that the bench runs, its figures measure nothing (results go to a temp dir, removed at the end)"
 }
+
+# wrk_figures FILE: "rps p50_ms p99_ms errors" from one `wrk --latency`
+# output (errors: non-2xx/3xx responses plus socket errors); fails when
+# the output has no figures. Every bench script parses wrk through here.
+wrk_figures() {
+  awk '
+    function ms(v,   n, u) {
+      n = v; sub(/[a-z]+$/, "", n); u = v; sub(/^[0-9.]+/, "", u)
+      if (u == "us") return n / 1000
+      if (u == "ms") return n
+      if (u == "s")  return n * 1000
+      if (u == "m")  return n * 60000
+      if (u == "h")  return n * 3600000
+      return -1
+    }
+    /^Requests\/sec:/           { rps = $2 }
+    $1 == "50%"                 { p50 = ms($2) }
+    $1 == "99%"                 { p99 = ms($2) }
+    /Non-2xx or 3xx responses:/ { err += $NF }
+    /Socket errors:/ {
+      for (i = 1; i <= NF; i++) if ($i ~ /^[0-9]+,?$/) { v = $i; sub(/,/, "", v); err += v }
+    }
+    END {
+      if (rps == "" || p50 == "" || p99 == "") exit 1
+      printf "%s %.4f %.4f %d\n", rps, p50, p99, err
+    }' "$1"
+}
