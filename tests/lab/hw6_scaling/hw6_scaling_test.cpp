@@ -24,6 +24,11 @@ lab::Hw6ScalingOptions short_run(const std::string& dir) {
   o.scalelab = SCALELAB_BINARY;
   o.out_dir = testkit::fresh_dir(dir);
   o.time_scale = 60;  // sync 1 s, checks every 0.5 s, cooldowns 5 s
+  // A low target with HPA's one-sync reaction: on a machine busy with other
+  // tests the instances may not reach 70% of their quota, but any real load
+  // takes them past 25%.
+  o.policy = lab::Hw6ScalingPolicy::kHpa;
+  o.target_cpu = 25;
   o.calibration = 2s;
   o.light = 2s;
   o.breaking = 10s;
@@ -46,7 +51,7 @@ TEST(Hw6ScalingLab, ScalesOutUnderTheBreakingLoadAndLosesNoGetWhenAnInstanceStop
   EXPECT_LE(r->scaling.max_instances, o.max);
   ASSERT_TRUE(r->scaling.scale_out_reaction_s.has_value());
   EXPECT_FALSE(r->scaling.events.empty());
-  EXPECT_EQ(r->scaling.events.front().to, r->scaling.events.front().from + 1);
+  EXPECT_GT(r->scaling.events.front().to, r->scaling.events.front().from) << "the first decision is a scale-out";
   ASSERT_EQ(r->loss.size(), 2u);
   for (const auto& l : r->loss) {
     EXPECT_GT(l.requests, 0u) << l.how;
