@@ -42,7 +42,7 @@ struct AutoscaleArgs {
   double target_cpu = 70, cpu = 0.25, time_scale = 1;
   std::chrono::milliseconds sync{15'000}, check_interval{30'000}, scale_out_cooldown{300'000},
       scale_in_cooldown{300'000}, stabilization{300'000};
-  int rise = 2;
+  int rise = 2, fall = 2;
 };
 
 Result<std::pair<std::string, std::uint16_t>> host_port(const std::string& addr) {
@@ -104,6 +104,7 @@ int run_autoscale(const AutoscaleArgs& a) {
       {.dir = dir / "haproxy", .port = listen->second},
       {.check_interval = std::chrono::duration_cast<std::chrono::milliseconds>(a.check_interval / k),
        .rise = a.rise,
+       .fall = a.fall,
        .listen_address = listen->first});
   if (!balancer) return std::fprintf(stderr, "scalelab autoscale: %s\n", balancer.error().message.c_str()), 1;
   std::vector<std::string> argv{infra::self_executable().string(), "serve", a.service};
@@ -169,6 +170,7 @@ void add_autoscale_commands(CLI::App& app, int& exit_code) {
   add_duration_option(*cmd, "--sync", a->sync, "How often the controller measures and decides");
   add_duration_option(*cmd, "--check-interval", a->check_interval, "The balancer's health check interval");
   add_flag_option(*cmd, "--rise", a->rise, "Passed health checks before an instance takes requests");
+  add_flag_option(*cmd, "--fall", a->fall, "Failed health checks before an instance is taken out");
   add_duration_option(*cmd, "--scale-out-cooldown", a->scale_out_cooldown, "target-tracking: after a scale-out");
   add_duration_option(*cmd, "--scale-in-cooldown", a->scale_in_cooldown, "target-tracking: after any scaling");
   add_duration_option(*cmd, "--stabilization", a->stabilization, "hpa: the scale-down stabilization window");
