@@ -22,7 +22,9 @@ json::value bar_chart(const std::vector<std::string>& labels,
   for (const auto& [label, values] : series) {
     json::array data;
     for (double v : values) data.push_back(v);
-    datasets.push_back(json::object{{"label", label}, {"data", data}});
+    // One palette colour per phase: Chart.js 3 would draw every dataset grey.
+    const auto colour = report::chart_color(datasets.size());
+    datasets.push_back(json::object{{"label", label}, {"data", data}, {"backgroundColor", colour}, {"borderColor", colour}});
   }
   json::array ls;
   for (const auto& l : labels) ls.push_back(json::value(l));
