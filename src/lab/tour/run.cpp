@@ -28,6 +28,8 @@ constexpr std::chrono::milliseconds kPollInterval{1'000};
 // A child gets this many times its expected duration (and at least kMinBudget) before it is stopped.
 constexpr double kBudgetFactor = 4;
 constexpr std::chrono::seconds kMinBudget{120};
+// `lab NAME --help` answers at once; a binary that hangs on it is not usable.
+constexpr std::chrono::seconds kHelpTimeout{10};
 
 double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
@@ -65,6 +67,24 @@ boost::json::value read_summary(const fs::path& file) {
 bool ran_unlimited(const boost::json::value& summary) {
   const auto* limited = summary.is_object() ? summary.as_object().if_contains("limited") : nullptr;
   return limited && limited->is_bool() && !limited->get_bool();
+}
+
+// Whether `binary lab NAME --help` describes that experiment: for an unknown
+// name CLI11 prints the help of `lab` itself and still exits 0, so the usage
+// line is what tells.
+bool has_lab(const fs::path& binary, const std::string& name) {
+  const fs::path out = fs::temp_directory_path() / fmt::format("scalelab-tour-help-{}.txt", ::getpid());
+  fs::remove(out);
+  auto help = infra::Process::spawn({.argv = {binary.string(), "lab", name, "--help"}, .log_file = out});
+  bool ok = help && help->wait_for(kHelpTimeout).value_or(1) == 0;
+  std::ifstream in(out);
+  std::stringstream text;
+  text << in.rdbuf();
+  fs::remove(out);
+  const std::string usage = text.str(), want = " lab " + name;
+  const auto at = usage.find(want);
+  return ok && at != std::string::npos && at + want.size() < usage.size() &&
+         (usage[at + want.size()] == ' ' || usage[at + want.size()] == '\n');
 }
 
 std::string clock_text(double s) { return fmt::format("{}:{:02}", static_cast<int>(s) / 60, static_cast<int>(s) % 60); }
@@ -157,8 +177,7 @@ std::vector<std::string> child_argv(const fs::path& binary, const Experiment& e,
 }
 
 std::string missing_requirement(const fs::path& binary, const Experiment& e) {
-  auto help = infra::Process::spawn({.argv = {binary.string(), "lab", e.name, "--help"}, .log_file = "/dev/null"});
-  if (!help || help->wait_for(std::chrono::seconds(10)).value_or(1) != 0) return "not built in this binary";
+  if (!has_lab(binary, e.name)) return "not built in this binary";
   for (const auto& program : e.needs) {
     if (!on_path(program)) return fmt::format("needs {} (not found on PATH; scripts/setup.sh installs it)", program);
   }
