@@ -12,12 +12,12 @@ namespace {
 Experiment hw1() {
   return {"hw1", "The albums REST API: sequential GET /albums, the response-time distribution",
           {"--duration", "30s", "--no-progress"}, {"--duration", "5s", "--no-progress"}, 32, 6, {}, false,
-          {{"requests sent", "30 s of sequential GETs against EC2", "total_requests", ""},
-           {"median response time", "tens of ms (across the internet)", "median_ms", "ms"},
-           {"p95 response time", "well above the median: a long tail", "p95_ms", "ms"},
-           {"p99 response time", "the tail's end", "p99_ms", "ms"},
+          {{"requests sent", "as many as 30 s of sequential GETs allow", "total_requests", ""},
+           {"median response time", "network plus processing time (to AWS)", "median_ms", "ms"},
+           {"p95 response time", "the question: how far above the median (a long tail?)", "p95_ms", "ms"},
+           {"p99 response time", "reported with p95", "p99_ms", "ms"},
            {"failed requests", "0", "failed", ""}},
-          "The course measured over the internet, so network time dominated; here client and server share the "
+          "The course's client reached the service on AWS over the network, so network time was part of every request; here client and server share the "
           "loopback, so what is left is processing time: thousands of requests per second and sub-millisecond "
           "medians. The tail (p99 far above the median) is still there: it comes from scheduling, not the network."};
 }
@@ -39,25 +39,25 @@ Experiment hw3() {
            {"atomic counter", "always 50,000", "counter_atomic_final", ""},
            {"100,000 lines unbuffered", "much slower (a syscall per line)", "file_io.unbuffered_ms", "ms"},
            {"100,000 lines buffered", "one flush", "file_io.buffered_ms", "ms"},
-           {"context switch, pinned to one core", "a few hundred ns (Go channel)", "context_switch.pinned_ns", "ns"},
-           {"context switch, free on all cores", "slower than pinned", "context_switch.free_ns", "ns"}},
-          "The shapes match the course: the plain counter may lose updates (on a busy 2-core machine threads often "
+           {"context switch, pinned to one core", "time per switch, pinned vs free", "context_switch.pinned_ns", "ns"},
+           {"context switch, free on all cores", "time per switch, pinned vs free", "context_switch.free_ns", "ns"}},
+          "The course's shapes, here in C++: the plain counter may lose updates (on a busy 2-core machine threads often "
           "run one after another, so fewer are lost), buffered writes win by an order of magnitude, and a "
-          "thread hand-off costs microseconds where Go's goroutine switch costs hundreds of nanoseconds."};
+          "thread hand-off between OS threads costs microseconds (a coroutine switch far less)."};
 }
 
 Experiment hw3_load() {
   return {"hw3-load", "Load testing the albums service: 1 user, 50 users, 4 generator processes, slow vs fast client",
           {"--no-progress"}, {"--duration", "3s", "--no-progress"}, 130, 15, {}, false,
-          {{"1 user", "a few requests per second (waits between tasks)", "runs[name=1 user,client=fast,users=1].rps",
+          {{"1 user", "the baseline", "runs[name=1 user,client=fast,users=1].rps",
             "req/s"},
-           {"50 users spawned at 10/s", "about 50 times one user", "runs[name=50 users at 10/s,client=fast,users=50].rps",
+           {"50 users spawned at 10/s", "failures, percentiles, GET vs POST", "runs[name=50 users at 10/s,client=fast,users=50].rps",
             "req/s"},
-           {"50 users, 4 generator processes", "no gain: the users' waits bound throughput",
+           {"50 users, 4 generator processes", "asked: did more generator workers raise throughput?",
             "runs[name=50 users, 4 processes,client=fast,users=50].rps", "req/s"},
-           {"50 users, simple client", "no gain from the faster client", "runs[name=50 users, simple client,client=simple,users=50].rps",
+           {"50 users, simple client", "asked: did the faster client raise throughput?", "runs[name=50 users, simple client,client=simple,users=50].rps",
             "req/s"}},
-          "As in the course, throughput is set by the users and their waits, not by the generator: more generator "
+          "Throughput here is set by the users and their waits, not by the generator: more generator "
           "processes or a faster client change little until the generator itself is busy."};
 }
 
@@ -80,7 +80,8 @@ Experiment hw5_clients() {
            {"fast client, 32 users", "many saw no difference", "runs[client=fast,users=32].rps", "req/s"},
            {"fast client p99, 32 users", "", "runs[client=fast,users=32].p99_ms", "ms"}},
           "With no wait between requests the server answers in microseconds, so the generator is the bottleneck and "
-          "the fast client shows; the course's users waited between tasks, which hid the difference."};
+          "the fast client shows; users that wait between requests, or a slow server far away, hide it (a likely "
+          "reason many in the course saw none)."};
 }
 
 Experiment hw6_bottleneck() {
@@ -92,18 +93,19 @@ Experiment hw6_bottleneck() {
            {"CPU (of one core; the quota is 25%), 5 users", "~60% of the quarter core", "phase_1.cpu_percent", "%"},
            {"CPU (of one core), 20 users", "near 100% of the quarter core, slower responses", "phase_2.cpu_percent", "%"},
            {"p99, 20 users", "slower than with 5", "phase_2.p99_ms", "ms"}},
-          "The course's users waited between searches; scalelab's do not, so the bottleneck is reached with fewer "
-          "users. Without a cgroup CPU controller the service runs unlimited and the report says so."};
+          "scalelab's users send their next search at once (no wait), so a quarter of a core saturates with few "
+          "users. CPU is a percent of one core: 25% is the quota's ceiling. Without a cgroup CPU controller the "
+          "service runs unlimited and the report says so."};
 }
 
 Experiment hw6_scaling() {
   return {"hw6-scaling", "Behind HAProxy: target tracking at 70% CPU, 2 to 4 instances, instance loss",
           {"--no-progress"}, {"--quick", "--no-variants", "--no-sizing", "--no-progress"}, 600, 81, {"haproxy"}, true,
           {{"instances at most", "scaled out, up to the maximum of 4", "max_instances", ""},
-           {"scale-out reaction", "minutes (300 s cooldowns, 60 s alarms)", "scale_out_reaction_s", "s"},
-           {"failed GETs when an instance is killed (kill -9)", "the ALB routes around it after failed checks",
+           {"scale-out reaction", "minutes (cooldowns of 300 s)", "scale_out_reaction_s", "s"},
+           {"failed GETs when an instance is killed (kill -9)", "asked: what happens when one instance stops under load",
             "failed_requests_kill9", ""},
-           {"failed GETs on a graceful stop", "none expected", "failed_requests_graceful", ""}},
+           {"failed GETs on a graceful stop", "", "failed_requests_graceful", ""}},
           "Time is compressed (health checks and cooldowns divided by the time scale), so scaling decisions come in "
           "seconds, not minutes. In --quick the CPU-target variants and the horizontal-vs-vertical sizing are left "
           "out; the full tour runs them."};

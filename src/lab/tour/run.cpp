@@ -91,17 +91,23 @@ std::string clock_text(double s) { return fmt::format("{}:{:02}", static_cast<in
 
 struct Progress {
   bool on = true;
-  Clock::time_point start = Clock::now();
+  bool tty = ::isatty(STDERR_FILENO) != 0;
+  Clock::time_point start_time = Clock::now();
   double expected_left = 0;  // expected seconds of the experiments after the current one
 
+  void start(std::size_t k, std::size_t n, const Experiment& e, double expected) const {
+    if (on && !tty) fmt::print(stderr, "tour: [{}/{}] {} (about {:.0f}s; elapsed {}, about {} left)\n", k, n, e.name,
+                               expected, clock_text(since(start_time)), clock_text(expected_left + expected));
+  }
+  // A line rewritten in place each second on a terminal; nothing in a log.
   void show(std::size_t k, std::size_t n, const Experiment& e, double expected, double running_s) const {
-    if (!on) return;
+    if (!on || !tty) return;
     double left = expected_left + std::max(0.0, expected - running_s);
     fmt::print(stderr, "\rtour: [{}/{}] {} {:.0f}s | elapsed {} | about {} left   ", k, n, e.name, running_s,
-               clock_text(since(start)), clock_text(left));
+               clock_text(since(start_time)), clock_text(left));
   }
   void done(const ExperimentRun& r) const {
-    if (on) fmt::print(stderr, "\rtour: {} {} in {:.0f}s{}{}\n", r.name, to_string(r.status), r.seconds,
+    if (on) fmt::print(stderr, "{}tour: {} {} in {:.0f}s{}{}\n", tty ? "\r" : "", r.name, to_string(r.status), r.seconds,
                        r.reason.empty() ? "" : ": ", r.status == Status::kFailed ? "see below" : r.reason);
     if (r.status == Status::kFailed) fmt::print(stderr, "{}\n", r.reason);
   }
@@ -112,8 +118,10 @@ ExperimentRun run_one(const TourOptions& o, const Experiment& e, const Progress&
   const fs::path dir = o.out_dir / e.name;
   fs::create_directories(dir);
   const fs::path log = dir / "tour.log";
-  fs::remove(log);
+  // A previous run's files must not pass for this one's.
+  for (const char* stale : {"tour.log", "summary.json", "report.html"}) fs::remove(dir / stale);
   const double expected = o.quick ? e.quick_s : e.full_s;
+  p.start(k, n, e, expected);
   const auto t0 = Clock::now();
   auto child = infra::Process::spawn({.argv = child_argv(o.binary, e, o.quick, dir), .log_file = log});
   if (!child) return {.name = e.name, .status = Status::kFailed, .reason = child.error().message};
@@ -122,9 +130,10 @@ ExperimentRun run_one(const TourOptions& o, const Experiment& e, const Progress&
   while (!(code = child->wait_for(kPollInterval))) {
     p.show(k, n, e, expected, since(t0));
     if (since(t0) > budget) {
-      child->stop();
       r.reason = fmt::format("stopped after {:.0f}s (expected about {:.0f}s)\n", since(t0), expected);
+      child->stop();
       code = -1;
+      break;
     }
   }
   r.seconds = since(t0);
@@ -221,7 +230,7 @@ TourResult run_tour(const TourOptions& opts) {
     p.done(r);
     result.runs.push_back(std::move(r));
   }
-  result.seconds = since(p.start);
+  result.seconds = since(p.start_time);
   return result;
 }
 
