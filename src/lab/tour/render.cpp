@@ -70,7 +70,7 @@ void add_overview(report::HtmlReport& page, const TourResult& r) {
   for (const auto& run : r.runs) {
     rows.push_back({run.name, to_string(run.status),
                     run.status == Status::kOk || run.status == Status::kFailed ? fmt::format("{:.0f} s", run.seconds) : "",
-                    run.status == Status::kSkipped ? run.reason : ""});
+                    run.status == Status::kFailed ? "see its card below" : run.reason});
   }
   page.table({"experiment", "status", "time", "note"}, rows);
 }
