@@ -20,6 +20,10 @@ void add_load_commands(CLI::App& app, int& exit_code);
 void add_mq_commands(CLI::App& app, int& exit_code);
 // autoscale (hw6 part III): a service behind HAProxy, scaled on CPU.
 void add_autoscale_commands(CLI::App& app, int& exit_code);
+// compare: the deltas between two runs' summaries.
+void add_compare_commands(CLI::App& app, int& exit_code);
+// tour: every experiment in order, then reports/index.html.
+void add_tour_commands(CLI::App& app, int& exit_code);
 
 // The services under `serve`, one per file.
 void add_albums_serve(CLI::App& serve, int& exit_code);     // albums (hw1)

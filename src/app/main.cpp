@@ -35,6 +35,8 @@ int main(int argc, char** argv) {
   scalelab::app::add_load_commands(app, exit_code);
   scalelab::app::add_mq_commands(app, exit_code);
   scalelab::app::add_autoscale_commands(app, exit_code);
+  scalelab::app::add_compare_commands(app, exit_code);
+  scalelab::app::add_tour_commands(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
