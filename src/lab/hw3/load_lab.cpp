@@ -224,7 +224,7 @@ Result<Hw3LoadFiles> render_hw3_load(const Hw3LoadResult& r, const std::filesyst
   }
   report::Output out(out_dir);
   if (auto st = out.data("runs.csv", csv, "runs.csv (one row per run)"); !st) return st.error();
-  if (auto st = out.summary(json::object{{"runs", runs}, {"reading", json::value_from(r.reading)}}); !st)
+  if (auto st = out.summary(json::object{{"experiment", "hw3-load"}, {"runs", runs}, {"reading", json::value_from(r.reading)}}); !st)
     return st.error();
   report::HtmlReport page("hw3: load testing the albums service");
   page.paragraph("The course's Locust file with scalelab's generator: GET /albums/{id} and POST /albums at 3:1, each "

@@ -327,6 +327,7 @@ json::object headline(const Hw3Result& r, const char* lang) {
 
 json::object summary(const Hw3Result& r) {
   json::object o = headline(r, "C++");
+  o["experiment"] = "hw3";
   o["threads"] = r.atomicity.threads;
   o["increments_per_thread"] = r.atomicity.increments;
   o["machine"] = r.machine;

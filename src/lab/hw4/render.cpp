@@ -54,7 +54,7 @@ json::object summary_json(const Hw4Result& result) {
                                 {"speedup", r.speedup},     {"baseline_ms", r.baseline_ms},
                                 {"total_words", r.total_words}, {"unique_words", r.unique_words},
                                 {"exact", r.exact},         {"error", r.error}});
-  return json::object{{"runs", runs}, {"all_exact", result.all_exact}, {"seed", result.seed}};
+  return json::object{{"experiment", "hw4"}, {"runs", runs}, {"all_exact", result.all_exact}, {"seed", result.seed}};
 }
 
 void add_setup(report::HtmlReport& page, const Hw4Result& result) {

@@ -136,7 +136,8 @@ json::object cost_json(const Hw7Cost& c) {
 
 json::object summary_json(const Hw7Result& r) {
   const Hw7Options& o = r.options;
-  json::object summary{{"time_scale", o.time_scale},
+  json::object summary{{"experiment", "hw7"},
+                       {"time_scale", o.time_scale},
                        {"broker", r.broker},
                        {"payment_delay_s", seconds(o.payment_delay)},
                        {"sync_wait_s", seconds(o.sync_wait)},

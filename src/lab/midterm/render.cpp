@@ -66,7 +66,8 @@ json::object run_json(const MidtermRun& r) {
 json::object summary_json(const MidtermResult& r) {
   const MidtermOptions& o = r.options;
   const MidtermAcceptance& acc = r.acceptance;
-  return {{"phase_s", seconds(o.phase)},
+  return {{"experiment", "midterm"},
+          {"phase_s", seconds(o.phase)},
           {"users", o.users},
           {"breaker_wait_s", seconds(o.breaker_wait)},
           {"off", run_json(r.off)},
