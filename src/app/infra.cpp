@@ -1,5 +1,5 @@
 // `scalelab infra`: start and stop the real servers scalelab uses (Redis,
-// RabbitMQ), privately, for tests, experiments and users.
+// RabbitMQ, HAProxy), privately, for tests, experiments and users.
 #include <csignal>
 #include <cstdio>
 #include <memory>
@@ -44,7 +44,7 @@ Result<infra::Server> start(const InfraArgs& a, bool detached) {
 }  // namespace
 
 void add_infra_commands(CLI::App& app, int& exit_code) {
-  auto* infra = app.add_subcommand("infra", "Start and stop private Redis and RabbitMQ servers");
+  auto* infra = app.add_subcommand("infra", "Start and stop private Redis, RabbitMQ and HAProxy servers");
   infra->require_subcommand(1);
 
   auto up_args = std::make_shared<InfraArgs>();

@@ -79,6 +79,8 @@ struct HpaOptions {
   std::vector<RatePolicy> scale_down{{RatePolicy::Kind::kPercent, 100, Millis{15'000}}};
 };
 
+// Throw std::invalid_argument on options that cannot work (target ≤ 0,
+// min < 1 or max < min, datapoints < 1, a rate policy without value or period…).
 std::unique_ptr<Policy> make_target_tracking(const TargetTrackingOptions& options);
 std::unique_ptr<Policy> make_hpa(const HpaOptions& options);
 

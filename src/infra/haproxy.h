@@ -53,7 +53,11 @@ struct BackendServer {
 
 class HaproxyAdmin {
  public:
+  // The check parameters for servers it adds (inter, rise, fall) are read
+  // from the config start_haproxy wrote beside the socket (the defaults of
+  // HaproxyOptions when there is none); the second form takes them as given.
   HaproxyAdmin(std::filesystem::path socket, std::string backend = "app");
+  HaproxyAdmin(std::filesystem::path socket, const HaproxyOptions& options);
 
   // One runtime API command; the whole answer. kUnavailable when the socket
   // does not answer; kInvalidInput when HAProxy rejects the command.
@@ -64,7 +68,10 @@ class HaproxyAdmin {
   // once its health check has passed `rise` times.
   Status add_server(const std::string& name, const std::string& host, std::uint16_t port) const;
   // Leaves without failing a request: `state drain`, then waits (up to
-  // timeout) until it holds no session, `state maint`, `del server`.
+  // timeout) until it holds no session, `state maint`, `del server`. Past
+  // the timeout its remaining sessions are shut (as a load balancer's
+  // deregistration delay ends) and it is deleted anyway. kNotFound for a
+  // server the backend does not have.
   Status remove_server(const std::string& name, std::chrono::milliseconds timeout) const;
   // The backend's servers as HAProxy sees them now (from `show stat`).
   Result<std::vector<BackendServer>> servers() const;
@@ -74,6 +81,10 @@ class HaproxyAdmin {
  private:
   std::filesystem::path socket_;
   std::string backend_;
+  std::string check_params_;  // "inter 30000ms rise 2 fall 2"
 };
+
+// The server-check parameters `add server` gets for these options.
+std::string haproxy_check_params(const HaproxyOptions& options);
 
 }  // namespace scalelab::infra

@@ -1,4 +1,5 @@
 #include "infra/servers.h"
+#include "infra/haproxy.h"
 #include "infra/redis.h"
 
 #include <fstream>
@@ -15,6 +16,9 @@ const std::vector<Kind>& kinds() {
       // One line per kind, in the order `infra --help` lists them.
       {"redis", "a private redis-server (no persistence), ready when it answers PING", start_redis},
       rabbitmq_kind(),
+      {"haproxy",
+       "a private HAProxy: HTTP frontend on the port, an empty backend whose servers join through its admin socket",
+       [](const Options& o) { return start_haproxy(o); }},
   };
   return all;
 }
