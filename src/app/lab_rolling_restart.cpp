@@ -40,9 +40,13 @@ int run_rolling_restart_command(lab::RollingRestartOptions o, const std::vector<
     spdlog::error("rolling-restart: {}", files.error().message);
     return 1;
   }
-  for (const auto& v : r->variants)
+  for (const auto& v : r->variants) {
     fmt::print("{:<20} downtime {:3d} s  failed {:6d} of {:7d}  seconds with failures {:3d}  p99 {:8.2f} ms\n",
                v.variant.name, v.downtime_s, v.failed, v.requests, v.error_seconds, v.p99_ms);
+    if (v.down_detection_s > 0)
+      fmt::print("{:<20} a killed instance was marked down after {:.2f} s ({:.0f} s at the course's timing)\n", "",
+                 v.down_detection_s, v.down_detection_s * r->time_scale);
+  }
   fmt::print("health checks every {} ms (the course's 30 s / {:g}); limit: {}\nreport: {}\n",
              r->check_interval.count(), r->time_scale, r->limit, files->report.string());
   return 0;

@@ -63,7 +63,7 @@ json::value variant_chart(const RollingVariantResult& v) {
                                                        {"healthy", std::move(right)}}}}}};
 }
 
-json::object variant_json(const RollingVariantResult& v) {
+json::object variant_json(const RollingVariantResult& v, double time_scale) {
   json::object row{{"name", v.variant.name}, {"title", v.variant.title},
                    {"strategy", std::string(to_string(v.variant.strategy))},
                    {"instances", v.variant.instances}, {"min_healthy_percent", v.variant.min_healthy_percent},
@@ -71,7 +71,9 @@ json::object variant_json(const RollingVariantResult& v) {
                    {"balancer_retries", v.variant.balancer_retries}, {"downtime_s", v.downtime_s},
                    {"error_seconds", v.error_seconds}, {"failed_requests", v.failed}, {"requests", v.requests},
                    {"seconds", v.seconds}, {"p50_ms", v.p50_ms}, {"p99_ms", v.p99_ms}, {"max_ms", v.max_ms},
-                   {"min_healthy_seen", v.min_healthy_seen}, {"rollout_s", v.rollout_s}};
+                   {"min_healthy_seen", v.min_healthy_seen}, {"rollout_s", v.rollout_s},
+                   {"down_detection_s", v.down_detection_s},
+                   {"down_detection_course_s", v.down_detection_s * time_scale}};
   if (auto c = course_downtime(v.variant)) row["course_downtime_s"] = *c;
   else row["course_downtime_s"] = nullptr;
   return row;
@@ -79,7 +81,7 @@ json::object variant_json(const RollingVariantResult& v) {
 
 json::object summary_json(const RollingRestartResult& r) {
   json::array variants;
-  for (const auto& v : r.variants) variants.emplace_back(variant_json(v));
+  for (const auto& v : r.variants) variants.emplace_back(variant_json(v, r.time_scale));
   return {{"experiment", "rolling-restart"}, {"cpu_cores", r.cpu_cores}, {"limit", r.limit},
           {"rate", r.rate}, {"time_scale", r.time_scale},
           {"health_check", json::object{{"interval_ms", r.check_interval.count()}, {"rise", r.rise},
@@ -120,28 +122,40 @@ void add_table(report::HtmlReport& page, const RollingRestartResult& r) {
                     fmt::format("{} (at least {})", v.min_healthy_seen,
                                 min_healthy_instances(v.variant.instances, v.variant.min_healthy_percent)),
                     fmt::format("{:.1f} s", v.rollout_s),
+                    v.down_detection_s > 0 ? fmt::format("{:.1f} s (x{:g}: {:.0f} s)", v.down_detection_s,
+                                                         r.time_scale, v.down_detection_s * r.time_scale)
+                                           : "-",
                     c ? (*c == 0 ? "none" : fmt::format("~{} s", *c)) : "(not run)"});
   }
   page.table({"variant", "downtime", "failed requests", "seconds with failures", "requests", "p99",
-              "fewest healthy", "rollout", "course's downtime"},
+              "fewest healthy", "rollout", "a killed instance marked down after", "course's downtime"},
              rows);
 }
 
-// What the naive variant says about the course's figure, from this run's numbers.
+// What the drained variants and the naive one say, from this run's numbers.
 void add_reading(report::HtmlReport& page, const RollingRestartResult& r) {
-  const double interval_s = static_cast<double>(r.check_interval.count()) / 1000.0;
+  std::uint64_t drained_failed = 0;
+  const RollingVariantResult* naive = nullptr;
+  for (const auto& v : r.variants) {
+    if (v.variant.strategy == RolloutStrategy::kKillFirst) naive = &v;
+    else drained_failed += v.failed;
+  }
   page.paragraph(fmt::format(
-      "Reading: a balancer that is told before an instance leaves (drain, then stop) loses no request, whether the "
-      "replacement comes first (surge) or one instance leaves first (66%); HAProxy also retries a GET whose "
-      "connection failed on another instance. The naive variant is not what an ECS deployment does (ECS "
-      "deregisters a task from its target group before stopping it); it is a hypothesis for the course's ~35 s: an "
-      "instance that dies while still registered keeps receiving requests until the health checks fail {} times "
-      "({} to {} check intervals after the death, here {:.1f}-{:.1f} s; with the course's 30 s checks {}-{} s, "
-      "where its ~35 s falls), and a balancer that does not retry passes those requests' failures on to the "
-      "client. With 2 instances, half the requests of that window fail: seconds with failures, not downtime by "
-      "this page's measure, unless the course counted any failure as down.",
-      r.fall, r.fall - 1, r.fall, (r.fall - 1) * interval_s, r.fall * interval_s, (r.fall - 1) * kCourseCheckIntervalS,
-      r.fall * kCourseCheckIntervalS));
+      "Reading: the rollouts that drain an instance in the balancer before stopping it lost {} request(s), whether "
+      "the replacement came first (surge) or one instance left first (66%). HAProxy also retries a GET whose "
+      "connection failed on another instance.",
+      drained_failed));
+  if (!naive) return;
+  page.paragraph(fmt::format(
+      "The naive variant is not what an ECS deployment does (ECS deregisters a task from its target group before "
+      "stopping it); it is a hypothesis for the course's ~35 s. A killed instance stays registered and keeps "
+      "receiving requests until its health checks fail {} times in a row: here that took {:.1f} s on average "
+      "(checks every {} ms), during which {} requests failed, about half of them with 2 instances and round robin, "
+      "over {} second(s) ({} s of full downtime by this page's measure). At the course's 30 s checks the same window "
+      "is {:.0f} s ({:.1f} s x {:g}), the order of the ~35 s it reported, and a balancer that does not retry (an "
+      "ALB does not) passes every one of those failures on to the client.",
+      r.fall, naive->down_detection_s, r.check_interval.count(), naive->failed, naive->error_seconds,
+      naive->downtime_s, naive->down_detection_s * r.time_scale, naive->down_detection_s, r.time_scale));
 }
 
 void add_variant(report::HtmlReport& page, const RollingVariantResult& v) {

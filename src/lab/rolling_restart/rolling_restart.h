@@ -93,6 +93,9 @@ struct RollingVariantResult {
   int error_seconds = 0;  // whole seconds with at least one failed request
   int min_healthy_seen = 0;  // the fewest healthy instances at the end of a second
   double rollout_s = 0;      // the first replacement step began → the last one ended
+  // Kill first: the mean time from a kill to the balancer marking the dead
+  // instance down (it kept receiving requests meanwhile); 0 for the others.
+  double down_detection_s = 0;
   std::vector<RollingSecond> timeline;
   std::vector<RollingEvent> events;
 };

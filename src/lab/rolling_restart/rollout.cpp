@@ -119,8 +119,10 @@ Status Rollout::kill_first(const std::string& old) {
   if (!pid) return Error{ErrorKind::kNotFound, fmt::format("no instance {}", old)};
   ::kill(*pid, SIGKILL);
   event(fmt::format("{} killed (kill -9, no drain)", old));
+  const double killed_at = events_.back().at_s;
   if (auto down = wait_for_health(pool_.balancer(), old, false, options_.health_timeout); !down) return down;
   event(fmt::format("{} marked down by the health checks", old));
+  down_detections_s_.push_back(events_.back().at_s - killed_at);
   if (auto s = pool_.stop_one(old, autoscale::StopMode::kKill); !s) return s;
   return replace(old);
 }

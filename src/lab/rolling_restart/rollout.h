@@ -41,6 +41,8 @@ class Rollout {
   const std::vector<RollingEvent>& events() const { return events_; }
   double first_step_s() const { return first_step_s_; }
   double last_step_s() const { return last_step_s_; }
+  // Kill first: each kill's time until the balancer marked the instance down.
+  const std::vector<double>& down_detections_s() const { return down_detections_s_; }
 
  private:
   Status surge(const std::string& old);
@@ -54,6 +56,7 @@ class Rollout {
   RolloutOptions options_;
   std::vector<RollingEvent> events_;
   double first_step_s_ = 0, last_step_s_ = 0;
+  std::vector<double> down_detections_s_;
 };
 
 }  // namespace scalelab::lab

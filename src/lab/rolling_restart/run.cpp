@@ -2,6 +2,7 @@
 #include <atomic>
 #include <cmath>
 #include <cstdio>
+#include <numeric>
 #include <optional>
 #include <thread>
 
@@ -158,6 +159,8 @@ Result<RollingVariantResult> load_and_roll(const RollingRestartOptions& o, const
   if (!*report) return report->error();
   r.events = rollout.events();
   r.rollout_s = rollout.last_step_s() - rollout.first_step_s();
+  if (const auto& d = rollout.down_detections_s(); !d.empty())
+    r.down_detection_s = std::accumulate(d.begin(), d.end(), 0.0) / static_cast<double>(d.size());
   summarize(**report, r);
   return r;
 }

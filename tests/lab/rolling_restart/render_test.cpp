@@ -23,6 +23,7 @@ RollingRestartResult small_result() {
                          .check_interval = std::chrono::milliseconds(300), .rise = 2, .fall = 2};
   const auto variants = default_rolling_variants();
   r.variants = {variant(variants[0], 0, 0), variant(variants[1], 0, 0), variant(variants[2], 30, 0)};
+  r.variants[2].down_detection_s = 0.6;
   return r;
 }
 
@@ -42,6 +43,7 @@ TEST(RollingRestartRender, WritesOneRowPerVariantWithTheCourseFigureBesideIt) {
   EXPECT_EQ(rows[1].at("course_downtime_s").to_number<int>(), 0);
   EXPECT_TRUE(rows[2].at("course_downtime_s").is_null());
   EXPECT_EQ(rows[2].at("failed_requests").to_number<int>(), 30);
+  EXPECT_DOUBLE_EQ(rows[2].at("down_detection_course_s").to_number<double>(), 60);
 
   const auto csv = testkit::read_file(files->csv);
   EXPECT_TRUE(contains(csv, "naive-kill-first-2,2,100,30,4.500,1,2\n"));
@@ -49,6 +51,9 @@ TEST(RollingRestartRender, WritesOneRowPerVariantWithTheCourseFigureBesideIt) {
   const auto html = testkit::read_file(files->report);
   EXPECT_TRUE(contains(html, "about 35 s of downtime"));
   EXPECT_TRUE(contains(html, "i3 started (replaces i1)"));
+  EXPECT_TRUE(contains(html, "lost 0 request(s)"));
+  EXPECT_TRUE(contains(html, "here that took 0.6 s on average"));
+  EXPECT_TRUE(contains(html, "is 60 s (0.6 s x 100)"));
   std::filesystem::remove_all(dir);
 }
 
