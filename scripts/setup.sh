@@ -30,6 +30,7 @@ packages=(
 )
 bench_packages=(
   wrk nginx-light
+  socat                             # bench/haproxy.sh joins its instance through the admin socket
   golang-go golang-github-gin-gonic-gin-dev
   python3 python3-fastapi python3-uvicorn
   jq time                           # orders_accept reads load's JSON; load_generators times each generator

@@ -129,8 +129,10 @@ Decision Hpa::recommend(const Observation& o, double cpu) const {
   std::string reason = fmt::format("cpu {}% vs target {}%: ceil({} × {} / {}) = {}", cpu_text(cpu),
                                    threshold_text(target), o.ready, cpu_text(cpu), threshold_text(target), wanted);
   if (ratio > 1 && o.ready < o.current) {
-    const double diluted = ratio * o.ready / o.current;  // the unready instances at 0%
-    if (within(diluted) || diluted < 1 || wanted < o.current)
+    // Counting the unready instances at 0%: if the fleet is then not clearly
+    // over the target (inside the band, or under it), the HPA holds.
+    const double diluted = ratio * o.ready / o.current;
+    if (diluted < 1 || within(diluted))
       return {o.current, fmt::format("{}; with {} not ready at 0% cpu is {}% of target: stay at {}", reason,
                                      o.current - o.ready, cpu_text(diluted * 100), o.current)};
   }

@@ -3,6 +3,7 @@
 // Internal to the autoscale library. Thread-safety: pure functions.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "autoscale/policy.h"

@@ -11,7 +11,8 @@
 //    during the cooldown the metric still describes the fleet before the
 //    scale-out (its new instances barely contribute yet), so the
 //    proportional rule is applied to that fleet's size and goes ahead only
-//    if it asks for more than is running now.
+//    if it asks for more than is running now; the cooldown then restarts and
+//    the base stays that fleet until a scale-out outside a cooldown.
 //  - Scale-in cooldown: no scale-in until it has passed since the last
 //    scaling activity of either kind (conservative: AWS states it from the
 //    last scale-in; scale-in right after a scale-out is what flaps). A

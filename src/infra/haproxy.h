@@ -48,7 +48,8 @@ struct BackendServer {
   std::string status;      // as HAProxy says: "UP", "DOWN", "MAINT", "DRAIN", "UP 1/2", "no check", …
   bool up = false;         // receives new requests (UP, not draining or in maintenance)
   int current_sessions = 0;
-  std::uint64_t total_sessions = 0;
+  std::uint64_t total_sessions = 0;      // requests it was given
+  std::uint64_t connections_opened = 0;  // to it; fewer than requests when idle connections are reused
 };
 
 class HaproxyAdmin {
