@@ -64,20 +64,26 @@ void add_rolling_restart_lab(CLI::App& lab, int& exit_code) {
       "Catalog instances behind HAProxy replaced one at a time under steady load: 2 at 100% (surge), 3 at 66%, "
       "and a naive kill-first; downtime and failed requests");
   add_flag_option(*cmd, "--out", *out_dir, "Directory for report.html, timeline.csv, summary.json and the logs");
-  cmd->add_flag("--quick", *quick, "Shorter settles and pauses, 100 req/s (well under a minute)");
+  cmd->add_flag("--quick", *quick,
+                "Settles of 2 s, pauses of 0.5 s, 100 req/s (under a minute); explicit flags still win");
   add_flag_option(*cmd, "--cpu", opts->cpu_cores, "Each instance's CPU quota in cores (0: none)");
-  add_flag_option(*cmd, "--rate", opts->rate, "GET requests per second (open model)");
+  auto* rate = add_flag_option(*cmd, "--rate", opts->rate, "GET requests per second (open model)");
   add_flag_option(*cmd, "--time-scale", opts->time_scale,
                   "Divide the course's health check timing (every 30 s, 2 to healthy) by K");
-  add_duration_option(*cmd, "--settle", opts->settle, "Steady load before the first replacement and after the last");
-  add_duration_option(*cmd, "--pause", opts->pause, "Between two replacements");
+  auto* settle = add_duration_option(*cmd, "--settle", opts->settle,
+                                     "Steady load before the first replacement and after the last");
+  auto* pause = add_duration_option(*cmd, "--pause", opts->pause, "Between two replacements");
   add_duration_option(*cmd, "--timeout", opts->timeout, "Per-request timeout");
   cmd->add_option("--variant", *only,
                   "Run only these variants (surge-2-at-100, stop-first-3-at-66, naive-kill-first-2); repeatable");
   cmd->add_flag("--progress,!--no-progress", opts->progress, "Print progress each second on stderr");
-  cmd->callback([opts, out_dir, quick, only, &exit_code] {
+  cmd->callback([opts, out_dir, quick, only, rate, settle, pause, &exit_code] {
     opts->out_dir = *out_dir;
-    exit_code = run_rolling_restart_command(*quick ? lab::quick_rolling_restart(*opts) : *opts, *only);
+    auto o = *quick ? lab::quick_rolling_restart(*opts) : *opts;
+    if (rate->count() > 0) o.rate = opts->rate;
+    if (settle->count() > 0) o.settle = opts->settle;
+    if (pause->count() > 0) o.pause = opts->pause;
+    exit_code = run_rolling_restart_command(std::move(o), *only);
   });
 }
 
