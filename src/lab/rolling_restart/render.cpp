@@ -122,7 +122,7 @@ void add_table(report::HtmlReport& page, const RollingRestartResult& r) {
                     fmt::format("{} (at least {})", v.min_healthy_seen,
                                 min_healthy_instances(v.variant.instances, v.variant.min_healthy_percent)),
                     fmt::format("{:.1f} s", v.rollout_s),
-                    v.down_detection_s > 0 ? fmt::format("{:.1f} s (x{:g}: {:.0f} s)", v.down_detection_s,
+                    v.down_detection_s > 0 ? fmt::format("{:.2f} s (x{:g}: {:.0f} s)", v.down_detection_s,
                                                          r.time_scale, v.down_detection_s * r.time_scale)
                                            : "-",
                     c ? (*c == 0 ? "none" : fmt::format("~{} s", *c)) : "(not run)"});
@@ -149,10 +149,10 @@ void add_reading(report::HtmlReport& page, const RollingRestartResult& r) {
   page.paragraph(fmt::format(
       "The naive variant is not what an ECS deployment does (ECS deregisters a task from its target group before "
       "stopping it); it is a hypothesis for the course's ~35 s. A killed instance stays registered and keeps "
-      "receiving requests until its health checks fail {} times in a row: here that took {:.1f} s on average "
+      "receiving requests until its health checks fail {} times in a row: here that took {:.2f} s on average "
       "(checks every {} ms), during which {} requests failed, about half of them with 2 instances and round robin, "
       "over {} second(s) ({} s of full downtime by this page's measure). At the course's 30 s checks the same window "
-      "is {:.0f} s ({:.1f} s x {:g}), the order of the ~35 s it reported, and a balancer that does not retry (an "
+      "is {:.0f} s ({:.2f} s x {:g}), the order of the ~35 s it reported, and a balancer that does not retry (an "
       "ALB does not) passes every one of those failures on to the client.",
       r.fall, naive->down_detection_s, r.check_interval.count(), naive->failed, naive->error_seconds,
       naive->downtime_s, naive->down_detection_s * r.time_scale, naive->down_detection_s, r.time_scale));

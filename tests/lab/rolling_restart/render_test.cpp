@@ -52,8 +52,8 @@ TEST(RollingRestartRender, WritesOneRowPerVariantWithTheCourseFigureBesideIt) {
   EXPECT_TRUE(contains(html, "about 35 s of downtime"));
   EXPECT_TRUE(contains(html, "i3 started (replaces i1)"));
   EXPECT_TRUE(contains(html, "lost 0 request(s)"));
-  EXPECT_TRUE(contains(html, "here that took 0.6 s on average"));
-  EXPECT_TRUE(contains(html, "is 60 s (0.6 s x 100)"));
+  EXPECT_TRUE(contains(html, "here that took 0.60 s on average"));
+  EXPECT_TRUE(contains(html, "is 60 s (0.60 s x 100)"));
   std::filesystem::remove_all(dir);
 }
 
