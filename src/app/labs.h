@@ -18,5 +18,6 @@ void add_hw6_bottleneck_lab(CLI::App& lab, int& exit_code);
 void add_hw6_scaling_lab(CLI::App& lab, int& exit_code);
 void add_hw7_lab(CLI::App& lab, int& exit_code);
 void add_midterm_lab(CLI::App& lab, int& exit_code);
+void add_rolling_restart_lab(CLI::App& lab, int& exit_code);
 
 }  // namespace scalelab::app
