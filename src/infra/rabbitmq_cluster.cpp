@@ -113,8 +113,9 @@ Status await_nodes(const std::vector<NodePlan>& plan, std::vector<Process>& node
     const auto log = plan[i].dir / "server.log";
     while (!amqp_answers(plan[i].port)) {
       if (!nodes[i].running()) {
-        return Error{ErrorKind::kUnavailable, fmt::format("{} exited during start (exit {}); log {}:\n{}", plan[i].name,
-                                                          nodes[i].exit_code().value_or(-1), log.string(), tail_of(log))};
+        return Error{ErrorKind::kUnavailable,
+                     fmt::format("{} exited during start (exit {}); log {}:\n{}", plan[i].name,
+                                 nodes[i].exit_code().value_or(-1), log.string(), tail_of(log))};
       }
       if (Clock::now() > deadline) {
         return Error{ErrorKind::kTimeout, fmt::format("{} did not answer AMQP on port {} within {}s; log {}:\n{}",
@@ -130,7 +131,9 @@ Status await_nodes(const std::vector<NodePlan>& plan, std::vector<Process>& node
 Status write_nodes_file(const std::filesystem::path& dir, const std::vector<NodePlan>& plan,
                         const std::vector<Process>& nodes) {
   std::ofstream out(dir / "nodes", std::ios::trunc);
-  for (std::size_t i = 0; i < plan.size(); ++i) out << plan[i].name << ' ' << plan[i].port << ' ' << nodes[i].pid() << '\n';
+  for (std::size_t i = 0; i < plan.size(); ++i) {
+    out << plan[i].name << ' ' << plan[i].port << ' ' << nodes[i].pid() << '\n';
+  }
   if (!out) return Error{ErrorKind::kUnavailable, fmt::format("cannot write {}", (dir / "nodes").string())};
   return {};
 }
