@@ -24,6 +24,7 @@ struct InfraArgs {
   std::string kind;
   std::string dir;
   std::uint16_t port = 0;
+  int nodes = 1;
 };
 
 void add_start_options(CLI::App& cmd, InfraArgs& a) {
@@ -31,6 +32,9 @@ void add_start_options(CLI::App& cmd, InfraArgs& a) {
   cmd.add_option("--dir", a.dir, "State directory: data, logs, and the url and pid files")->required();
   // No SCALELAB_PORT here: that one belongs to `serve`.
   cmd.add_option("--port", a.port, "Port on 127.0.0.1 (0: pick a free one)")->capture_default_str();
+  cmd.add_option("--nodes", a.nodes, "rabbitmq: a cluster of this many nodes (the url lists them all)")
+      ->check(CLI::Range(1, 7))
+      ->capture_default_str();
 }
 
 Result<infra::Server> start(const InfraArgs& a, bool detached) {
@@ -38,7 +42,8 @@ Result<infra::Server> start(const InfraArgs& a, bool detached) {
   if (!kind) {
     return Error{ErrorKind::kInvalidInput, fmt::format("unknown kind '{}'; known:{}", a.kind, kind_list())};
   }
-  return kind->start({.dir = a.dir, .port = a.port, .detached = detached});
+  if (a.nodes > 1 && a.kind != "rabbitmq") return Error{ErrorKind::kInvalidInput, "--nodes: only rabbitmq clusters"};
+  return kind->start({.dir = a.dir, .port = a.port, .detached = detached, .nodes = a.nodes});
 }
 
 }  // namespace

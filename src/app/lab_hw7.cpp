@@ -52,6 +52,9 @@ void add_hw7_lab(CLI::App& lab, int& exit_code) {
   cmd->add_flag("--quick", *quick, "Shorthand for --time-scale 0.1 (a few minutes)")->excludes(scale);
   add_broker_option(*cmd, o->broker_url);
   cmd->add_flag("--rabbitmq", o->rabbitmq, "Start a private RabbitMQ (under --out) and use it as the broker");
+  add_flag_option(*cmd, "--rabbitmq-nodes", o->rabbitmq_nodes,
+                  "With --rabbitmq: a cluster of this many nodes (the orders queue is a quorum queue on all of them)")
+      ->check(CLI::Range(1, 7));
   add_duration_option(*cmd, "--payment-delay", o->payment_delay, "Payment verification time (course units)");
   add_duration_option(*cmd, "--sync-wait", o->sync_wait, "Longest a sync order waits for the payment slot, then 503");
   cmd->add_flag("--sync,!--no-sync", o->sync, "Part 1: sync normal and flash load");

@@ -67,7 +67,9 @@ CLI::Option* add_store_option(CLI::App& app, std::string& url) {
 }
 
 CLI::Option* add_broker_option(CLI::App& app, std::string& url) {
-  return add_flag_option(app, "--broker", url, "Message bus URL: memory:// or amqp://user:pass@host:port/vhost");
+  return add_flag_option(app, "--broker", url,
+                         "Message bus URL: memory:// or amqp://user:pass@host:port/vhost (a cluster: its nodes' "
+                         "URLs joined by commas)");
 }
 
 }  // namespace scalelab::app

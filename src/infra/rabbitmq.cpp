@@ -1,4 +1,5 @@
-// The `rabbitmq` kind: a private RabbitMQ node from Debian's rabbitmq-server.
+// The `rabbitmq` kind: a private RabbitMQ node from Debian's rabbitmq-server
+// (with Options::nodes > 1, a cluster: rabbitmq_cluster.cpp).
 //
 // Why it is started this way:
 //  - /usr/sbin/rabbitmq-server (the Debian wrapper) drops to the `rabbitmq`
@@ -25,14 +26,13 @@
 
 #include <fmt/format.h>
 
-#include "infra/servers.h"
+#include "infra/rabbitmq.h"
 
 namespace scalelab::infra {
-namespace {
 
-using Clock = std::chrono::steady_clock;
+Result<Server> start_rabbitmq_cluster(const Options& o);  // rabbitmq_cluster.cpp
 
-constexpr const char* kServerScript = "/usr/lib/rabbitmq/bin/rabbitmq-server";
+namespace rabbit {
 
 bool in_rabbitmqctl_range(std::uint16_t port) { return port >= 35672 && port <= 35682; }
 
@@ -45,7 +45,6 @@ Result<std::uint16_t> pick_port_outside_ctl_range() {
   return Error{ErrorKind::kUnavailable, "no free port outside 35672-35682"};
 }
 
-// True when an AMQP 0-9-1 login and channel open succeed.
 bool amqp_answers(std::uint16_t port) {
   amqp_connection_state_t conn = amqp_new_connection();
   bool ok = false;
@@ -64,6 +63,8 @@ bool amqp_answers(std::uint16_t port) {
   return ok;
 }
 
+namespace {
+
 Status write_text(const std::filesystem::path& p, const std::string& text) {
   std::ofstream out(p, std::ios::trunc);
   out << text;
@@ -71,55 +72,29 @@ Status write_text(const std::filesystem::path& p, const std::string& text) {
   return {};
 }
 
-Result<Server> start_rabbitmq(const Options& o) {
-  if (!std::filesystem::exists(kServerScript)) {
-    return Error{ErrorKind::kUnavailable,
-                 fmt::format("{} not found: install rabbitmq-server (scripts/setup.sh)", kServerScript)};
-  }
-  if (o.port != 0 && in_rabbitmqctl_range(o.port)) {
-    return Error{ErrorKind::kInvalidInput, "ports 35672-35682 belong to rabbitmqctl; pick another"};
-  }
-  const auto dir = std::filesystem::absolute(o.dir);
-  if (auto s = prepare_dir(dir / "mnesia"); !s) return s.error();
-  if (auto s = prepare_dir(dir / "log"); !s) return s.error();
+}  // namespace
 
-  std::uint16_t port = o.port;
-  if (port == 0) {
-    auto p = pick_port_outside_ctl_range();
-    if (!p) return p.error();
-    port = *p;
-  }
-  auto dist_port = pick_port_outside_ctl_range();
-  if (!dist_port) return dist_port.error();
-  auto epmd_port = pick_port_outside_ctl_range();
-  if (!epmd_port) return epmd_port.error();
+Status write_node_files(const NodePlan& node) {
+  if (auto s = prepare_dir(node.dir / "mnesia"); !s) return s;
+  if (auto s = prepare_dir(node.dir / "log"); !s) return s;
+  if (auto s = write_text(node.dir / "enabled_plugins", "[].\n"); !s) return s;
+  if (auto s = write_text(node.dir / "rabbitmq-env.conf", ""); !s) return s;
+  return write_text(node.dir / "rabbitmq.conf", fmt::format("listeners.tcp.1 = 127.0.0.1:{}\n"
+                                                            "disk_free_limit.absolute = 50MB\n",
+                                                            node.port));
+}
 
-  if (auto s = write_text(dir / "enabled_plugins", "[].\n"); !s) return s.error();
-  if (auto s = write_text(dir / "rabbitmq-env.conf", ""); !s) return s.error();
-  if (auto s = write_text(dir / "rabbitmq.conf",
-                          fmt::format("listeners.tcp.1 = 127.0.0.1:{}\n"
-                                      "disk_free_limit.absolute = 50MB\n",
-                                      port));
-      !s) {
-    return s.error();
-  }
-
-  const std::string node = fmt::format("scalelab-{}@localhost", port);
-  const std::filesystem::path log = dir / "server.log";
-  ProcessOptions po;
-  // epmd first, in our process group; the node waits until it answers.
-  po.argv = {"/bin/sh", "-c",
-             "epmd -address 127.0.0.1 -port \"$ERL_EPMD_PORT\" & "
-             "i=0; until epmd -names >/dev/null 2>&1 || [ $i -ge 100 ]; do sleep 0.1; i=$((i+1)); done; "
-             "exec " + std::string(kServerScript)};
-  po.env = {
-      {"HOME", dir.string()},
-      {"ERL_EPMD_PORT", std::to_string(*epmd_port)},
+std::vector<std::pair<std::string, std::string>> node_env(const NodePlan& node, const std::filesystem::path& home,
+                                                          std::uint16_t epmd_port) {
+  const auto& dir = node.dir;
+  return {
+      {"HOME", home.string()},
+      {"ERL_EPMD_PORT", std::to_string(epmd_port)},
       {"ERL_EPMD_ADDRESS", "127.0.0.1"},
-      {"RABBITMQ_NODENAME", node},
+      {"RABBITMQ_NODENAME", node.name},
       {"RABBITMQ_NODE_IP_ADDRESS", "127.0.0.1"},
-      {"RABBITMQ_NODE_PORT", std::to_string(port)},
-      {"RABBITMQ_DIST_PORT", std::to_string(*dist_port)},
+      {"RABBITMQ_NODE_PORT", std::to_string(node.port)},
+      {"RABBITMQ_DIST_PORT", std::to_string(node.dist_port)},
       {"RABBITMQ_BASE", dir.string()},
       {"RABBITMQ_MNESIA_BASE", (dir / "mnesia").string()},
       {"RABBITMQ_LOG_BASE", (dir / "log").string()},
@@ -130,6 +105,50 @@ Result<Server> start_rabbitmq(const Options& o) {
       {"RABBITMQ_CONF_ENV_FILE", (dir / "rabbitmq-env.conf").string()},
       {"RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS", "-kernel inet_dist_use_interface {127,0,0,1}"},
   };
+}
+
+std::string node_url(std::uint16_t port) { return fmt::format("amqp://guest:guest@127.0.0.1:{}", port); }
+
+}  // namespace rabbit
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using namespace rabbit;
+
+Result<Server> start_rabbitmq(const Options& o) {
+  if (o.nodes > 1) return start_rabbitmq_cluster(o);
+  if (!std::filesystem::exists(kServerScript)) {
+    return Error{ErrorKind::kUnavailable,
+                 fmt::format("{} not found: install rabbitmq-server (scripts/setup.sh)", kServerScript)};
+  }
+  if (o.port != 0 && in_rabbitmqctl_range(o.port)) {
+    return Error{ErrorKind::kInvalidInput, "ports 35672-35682 belong to rabbitmqctl; pick another"};
+  }
+  NodePlan node{.port = o.port, .dir = std::filesystem::absolute(o.dir)};
+  if (node.port == 0) {
+    auto p = pick_port_outside_ctl_range();
+    if (!p) return p.error();
+    node.port = *p;
+  }
+  auto dist_port = pick_port_outside_ctl_range();
+  if (!dist_port) return dist_port.error();
+  node.dist_port = *dist_port;
+  auto epmd_port = pick_port_outside_ctl_range();
+  if (!epmd_port) return epmd_port.error();
+  node.name = fmt::format("scalelab-{}@localhost", node.port);
+  if (auto s = write_node_files(node); !s) return s.error();
+
+  const auto& dir = node.dir;
+  const auto port = node.port;
+  const std::filesystem::path log = dir / "server.log";
+  ProcessOptions po;
+  // epmd first, in our process group; the node waits until it answers.
+  po.argv = {"/bin/sh", "-c",
+             "epmd -address 127.0.0.1 -port \"$ERL_EPMD_PORT\" & "
+             "i=0; until epmd -names >/dev/null 2>&1 || [ $i -ge 100 ]; do sleep 0.1; i=$((i+1)); done; "
+             "exec " + std::string(kServerScript)};
+  po.env = node_env(node, dir, *epmd_port);
   po.log_file = log;
   po.working_dir = dir;
   po.die_with_parent = !o.detached;
@@ -150,7 +169,7 @@ Result<Server> start_rabbitmq(const Options& o) {
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(250));
   }
-  return Server("rabbitmq", fmt::format("amqp://guest:guest@127.0.0.1:{}", port), port, dir,
+  return Server("rabbitmq", node_url(port), port, dir,
                 std::move(*process));
 }
 

@@ -2,6 +2,7 @@
 #include "infra/haproxy.h"
 #include "infra/redis.h"
 
+#include <csignal>
 #include <fstream>
 #include <sstream>
 
@@ -58,42 +59,53 @@ Status write_text(const std::filesystem::path& p, const std::string& text) {
   return {};
 }
 
-std::string read_line(const std::filesystem::path& p) {
-  std::ifstream in(p);
-  std::string line;
-  std::getline(in, line);
-  return line;
-}
 
 }  // namespace
 
+void Server::stop() {
+  // Every member is told at once, so a cluster's nodes shut down together.
+  for (auto& m : members_) m.signal(SIGTERM);
+  for (auto& m : members_) m.stop(std::chrono::seconds(15));
+  process_.stop(std::chrono::seconds(15));
+}
+
 Status record_detached(Server& server) {
-  pid_t pid = server.process().pid();
-  if (auto s = write_text(server.dir() / "pid", std::to_string(pid)); !s) return s;
+  std::string pids = std::to_string(server.process().pid());
+  for (auto& m : server.members()) pids += "\n" + std::to_string(m.pid());
+  if (auto s = write_text(server.dir() / "pid", pids); !s) return s;
   if (auto s = write_text(server.dir() / "kind", server.kind()); !s) return s;
   // url last: a fixture that sees it knows the server is up.
   if (auto s = write_text(server.dir() / "url", server.url()); !s) return s;
   server.process().release();
+  for (auto& m : server.members()) m.release();
   return {};
 }
 
 Status stop_detached(const std::filesystem::path& dir) {
-  std::string pid_text = read_line(dir / "pid");
-  if (pid_text.empty()) {
+  std::vector<pid_t> groups;
+  std::ifstream in(dir / "pid");
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty()) continue;
+    try {
+      groups.push_back(static_cast<pid_t>(std::stol(line)));
+    } catch (const std::exception&) {
+      return Error{ErrorKind::kInvalidInput, fmt::format("{}/pid does not hold a pid: '{}'", dir.string(), line)};
+    }
+  }
+  if (groups.empty()) {
     return Error{ErrorKind::kNotFound, fmt::format("no server recorded in {} (no pid file)", dir.string())};
   }
-  pid_t pid = 0;
-  try {
-    pid = static_cast<pid_t>(std::stol(pid_text));
-  } catch (const std::exception&) {
-    return Error{ErrorKind::kInvalidInput, fmt::format("{}/pid does not hold a pid: '{}'", dir.string(), pid_text)};
-  }
-  if (!stop_process_group(pid, std::chrono::seconds(15))) {
-    return Error{ErrorKind::kInternal, fmt::format("process group {} did not stop", pid)};
+  // Members (a cluster's nodes) first and all at once; the first group last.
+  for (std::size_t i = 1; i < groups.size(); ++i) ::kill(-groups[i], SIGTERM);
+  for (std::size_t i = groups.size(); i-- > 0;) {
+    if (!stop_process_group(groups[i], std::chrono::seconds(15))) {
+      return Error{ErrorKind::kInternal, fmt::format("process group {} did not stop", groups[i])};
+    }
   }
   std::error_code ec;
   std::filesystem::remove(dir / "pid", ec);
   std::filesystem::remove(dir / "url", ec);
+  std::filesystem::remove(dir / "nodes", ec);  // a cluster's
   return {};
 }
 

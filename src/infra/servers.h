@@ -30,6 +30,7 @@ struct Options {
   std::uint16_t port = 0;             // 0: a free port is picked
   std::chrono::seconds start_timeout{90};
   bool detached = false;              // survives this process (for `infra up`)
+  int nodes = 1;                      // > 1: a cluster of that many nodes (kinds that cluster)
 };
 
 class Server {
@@ -39,11 +40,15 @@ class Server {
         process_(std::move(process)) {}
 
   const std::string& kind() const { return kind_; }
-  const std::string& url() const { return url_; }    // e.g. redis://127.0.0.1:41234
+  // e.g. redis://127.0.0.1:41234; a cluster's node URLs joined by commas.
+  const std::string& url() const { return url_; }
   std::uint16_t port() const { return port_; }
   const std::filesystem::path& dir() const { return dir_; }
   Process& process() { return process_; }
-  void stop() { process_.stop(std::chrono::seconds(15)); }
+  // A cluster's further processes (its nodes), stopped before process().
+  void add_member(Process p) { members_.push_back(std::move(p)); }
+  std::vector<Process>& members() { return members_; }
+  void stop();
 
  private:
   std::string kind_;
@@ -51,6 +56,7 @@ class Server {
   std::uint16_t port_;
   std::filesystem::path dir_;
   Process process_;
+  std::vector<Process> members_;  // destroyed (stopped) before process_
 };
 
 using Launcher = std::function<Result<Server>(const Options&)>;
@@ -71,7 +77,8 @@ Status prepare_dir(const std::filesystem::path& dir);
 std::string tail_of(const std::filesystem::path& log_file, std::size_t max_lines = 20);
 
 // `infra up` / `infra down`: detach a started server, recording D/url,
-// D/pid (its process group) and D/kind; stop it again from those files.
+// D/pid (its process group, then its members' groups, one per line) and
+// D/kind; stop it again from those files.
 Status record_detached(Server& server);
 Status stop_detached(const std::filesystem::path& dir);
 

@@ -30,8 +30,8 @@ class AmqpSubscription final : public Subscription {
     if (async_handler) pool_ = std::make_unique<HandlerPool>(std::move(async_handler), options.threads);
   }
 
-  Status start(AmqpAddress address, BrokerOptions broker_options, std::shared_ptr<AmqpBroker::Declared> declared,
-               const std::string& queue, Topology own) {
+  Status start(std::vector<AmqpAddress> addresses, BrokerOptions broker_options,
+               std::shared_ptr<AmqpBroker::Declared> declared, const std::string& queue, Topology own) {
     AmqpConnection::ConsumerSetup setup;
     setup.queue = queue;
     setup.own = std::move(own);
@@ -41,7 +41,8 @@ class AmqpSubscription final : public Subscription {
       core::MutexLock lock(mutex_);
       work_.clear();
     };
-    connection_ = std::make_unique<AmqpConnection>(std::move(address), broker_options, std::move(declared), std::move(setup));
+    connection_ = std::make_unique<AmqpConnection>(std::move(addresses), broker_options, std::move(declared),
+                                                   std::move(setup));
     if (!pool_) {
       for (int i = 0; i < options_.concurrency; ++i) workers_.emplace_back([this] { work(); });
     }
@@ -162,26 +163,29 @@ class AmqpSubscription final : public Subscription {
 
 }  // namespace
 
-AmqpBroker::AmqpBroker(AmqpAddress address, BrokerOptions options)
-    : address_(std::move(address)), options_(options), declared_(std::make_shared<Declared>()) {}
+AmqpBroker::AmqpBroker(std::vector<AmqpAddress> addresses, BrokerOptions options)
+    : addresses_(std::move(addresses)), options_(options), declared_(std::make_shared<Declared>()) {}
 
 AmqpBroker::~AmqpBroker() {
   if (publisher_) publisher_->stop();
 }
 
 Result<std::unique_ptr<AmqpBroker>> AmqpBroker::connect(const std::string& url, const BrokerOptions& options) {
-  auto address = parse_amqp_url(url);
-  if (!address) return address.error();
-  std::unique_ptr<AmqpBroker> broker(new AmqpBroker(*address, options));
-  broker->publisher_ = std::make_unique<AmqpConnection>(*address, options, broker->declared_, std::nullopt);
+  auto addresses = parse_amqp_urls(url);
+  if (!addresses) return addresses.error();
+  std::unique_ptr<AmqpBroker> broker(new AmqpBroker(*addresses, options));
+  broker->publisher_ = std::make_unique<AmqpConnection>(*addresses, options, broker->declared_, std::nullopt);
   if (auto s = broker->publisher_->start(); !s) return s.error();
   return broker;
 }
 
+std::string AmqpBroker::connected_node() const { return publisher_->address().display(); }
+
 Status AmqpBroker::declare(const Topology& topology) {
-  auto r = publisher_->call<bool>([topology](amqp_connection_state_t c) -> Result<bool> {
+  const bool replicated = addresses_.size() > 1;
+  auto r = publisher_->call<bool>([topology, replicated](amqp_connection_state_t c) -> Result<bool> {
     if (!c) return Error{ErrorKind::kUnavailable, "connection lost"};
-    if (auto s = declare_on(c, topology); !s) return s.error();
+    if (auto s = declare_on(c, topology, replicated); !s) return s.error();
     return true;
   });
   if (!r) return r.error();
@@ -231,7 +235,7 @@ Result<std::unique_ptr<Subscription>> AmqpBroker::start_subscription(const std::
       declared_->transient.erase(tq);
     }
   }
-  if (auto s = sub->start(address_, options_, declared_, queue, std::move(own)); !s) return s.error();
+  if (auto s = sub->start(addresses_, options_, declared_, queue, std::move(own)); !s) return s.error();
   return std::unique_ptr<Subscription>(std::move(sub));
 }
 

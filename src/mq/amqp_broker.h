@@ -1,5 +1,6 @@
 // The AMQP 0-9-1 broker (amqp://user:pass@host:port/vhost) on Debian's
-// rabbitmq-c, against a real RabbitMQ.
+// rabbitmq-c, against a real RabbitMQ node or cluster (a list of node URLs
+// joined by commas: amqp://h:1,amqp://h:2,…).
 // rabbitmq-c is blocking and not thread-safe, so every connection has its own
 // thread and nothing else touches it: one connection for publishing and
 // declaring, and one per subscription (its handlers run on `concurrency`
@@ -11,10 +12,18 @@
 // - Publishes are queued to the connection thread, which sends all it has and
 //   then reads the confirms (basic.ack, often `multiple`), so concurrent
 //   publishers are confirmed in batches.
-// - A lost connection is logged at warn with the reason; publishes in flight
-//   and publishes while disconnected fail with kUnavailable; the thread
-//   reconnects with exponential backoff, declares the recorded topology again
-//   and resumes consuming.
+// - A lost connection is logged at warn with the reason; publishes sent and
+//   not yet confirmed fail with kUnavailable (the message may or may not be
+//   in the queue); publishes queued while disconnected wait up to
+//   connect_timeout for a connection, then fail with kUnavailable; none is
+//   dropped without its callback. The thread reconnects with exponential
+//   backoff (reconnect_min_backoff doubling up to reconnect_max_backoff),
+//   declares the recorded topology again and resumes consuming.
+// - A cluster: every connection starts with the first node that answers and,
+//   on loss, moves to the next node of the list (round robin), so a killed
+//   node's clients go on through the others. Durable queues are then quorum
+//   queues (replicated on the cluster's nodes; a classic queue lives on one
+//   node and is gone with it, and declaring it again would fail).
 // - A publish sent but not confirmed within confirm_timeout fails with
 //   kTimeout; the connection is kept (a frozen broker never closes it).
 // - Delivery limits: queues with max_deliveries > 0 are quorum queues with
@@ -27,6 +36,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <vector>
 
 #include "core/thread_annotations.h"
 #include "mq/broker.h"
@@ -43,6 +53,9 @@ struct AmqpAddress {
 };
 
 Result<AmqpAddress> parse_amqp_url(const std::string& url);
+// One URL or several joined by commas (a cluster's nodes, in the order they
+// are tried). A ',' inside a user or password must be percent-encoded.
+Result<std::vector<AmqpAddress>> parse_amqp_urls(const std::string& urls);
 
 class AmqpConnection;
 
@@ -60,6 +73,9 @@ class AmqpBroker final : public Broker {
                                                   AsyncHandler handler) override;
   Result<std::uint64_t> queue_depth(const std::string& queue) override;
 
+  // The node the publishing connection uses now (amqp://host:port/vhost).
+  std::string connected_node() const;
+
   // Everything declared so far, shared with every connection for redeclaring.
   // Auto-delete queues are not in it: the subscription on one declares it
   // (and its bindings) itself, taking it from `transient`.
@@ -70,11 +86,11 @@ class AmqpBroker final : public Broker {
   };
 
  private:
-  AmqpBroker(AmqpAddress address, BrokerOptions options);
+  AmqpBroker(std::vector<AmqpAddress> addresses, BrokerOptions options);
   Result<std::unique_ptr<Subscription>> start_subscription(const std::string& queue, SubscribeOptions options,
                                                            Handler handler, AsyncHandler async_handler);
 
-  AmqpAddress address_;
+  std::vector<AmqpAddress> addresses_;
   BrokerOptions options_;
   std::shared_ptr<Declared> declared_;
   std::unique_ptr<AmqpConnection> publisher_;

@@ -13,9 +13,9 @@ namespace scalelab::mq {
 
 using namespace detail;
 
-AmqpConnection::AmqpConnection(AmqpAddress address, BrokerOptions options, std::shared_ptr<AmqpBroker::Declared> declared,
-               std::optional<ConsumerSetup> consumer)
-    : address_(std::move(address)), options_(options), declared_(std::move(declared)),
+AmqpConnection::AmqpConnection(std::vector<AmqpAddress> addresses, BrokerOptions options,
+                               std::shared_ptr<AmqpBroker::Declared> declared, std::optional<ConsumerSetup> consumer)
+    : addresses_(std::move(addresses)), options_(options), declared_(std::move(declared)),
       consumer_(std::move(consumer)) {
   wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 }
@@ -55,7 +55,7 @@ void AmqpConnection::publish(std::string exchange, Message message, PublishCallb
       return;
     }
   }
-  done(Error{ErrorKind::kUnavailable, fmt::format("broker connection to {} is closed", address_.display())});
+  done(Error{ErrorKind::kUnavailable, fmt::format("broker connection to {} is closed", address().display())});
 }
 
 void AmqpConnection::ack(AckRequest a) {
@@ -88,14 +88,14 @@ Status AmqpConnection::open() {
   if (!socket) return Error{ErrorKind::kInternal, "cannot create a socket"};
   auto ms = options_.connect_timeout.count();
   timeval tv{static_cast<time_t>(ms / 1000), static_cast<suseconds_t>((ms % 1000) * 1000)};
-  int rc = amqp_socket_open_noblock(socket, address_.host.c_str(), address_.port, &tv);
+  int rc = amqp_socket_open_noblock(socket, address().host.c_str(), address().port, &tv);
   if (rc != AMQP_STATUS_OK) {
-    return Error{ErrorKind::kUnavailable, fmt::format("cannot connect to {}: {}", address_.display(), amqp_error_string2(rc))};
+    return Error{ErrorKind::kUnavailable, fmt::format("cannot connect to {}: {}", address().display(), amqp_error_string2(rc))};
   }
-  auto r = amqp_login(conn_, address_.vhost.c_str(), 0, 131072, 0, AMQP_SASL_METHOD_PLAIN, address_.user.c_str(),
-                      address_.password.c_str());
+  auto r = amqp_login(conn_, address().vhost.c_str(), 0, 131072, 0, AMQP_SASL_METHOD_PLAIN, address().user.c_str(),
+                      address().password.c_str());
   if (r.reply_type != AMQP_RESPONSE_NORMAL) {
-    return Error{ErrorKind::kUnavailable, fmt::format("login to {} failed: {}", address_.display(), describe(r))};
+    return Error{ErrorKind::kUnavailable, fmt::format("login to {} failed: {}", address().display(), describe(r))};
   }
   for (amqp_channel_t ch : {kPublishChannel, kRpcChannel}) {
     amqp_channel_open(conn_, ch);
@@ -109,7 +109,7 @@ Status AmqpConnection::open() {
     core::MutexLock lock(declared_->mutex);
     topology = declared_->topology;
   }
-  if (auto s = declare_on(conn_, topology); !s) return s;
+  if (auto s = declare_on(conn_, topology, addresses_.size() > 1); !s) return s;
   if (consumer_) {
     if (auto s = declare_on(conn_, consumer_->own); !s) return s;
     amqp_basic_qos(conn_, kPublishChannel, 0, consumer_->prefetch, 0);
@@ -156,7 +156,7 @@ void AmqpConnection::fail_pending(const std::string& reason) {
     tasks.swap(tasks_);
     acks_.clear();
   }
-  Error e{ErrorKind::kUnavailable, fmt::format("connection to {} lost before the confirm: {}", address_.display(), reason)};
+  Error e{ErrorKind::kUnavailable, fmt::format("connection to {} lost before the confirm: {}", address().display(), reason)};
   for (auto& cb : failed) cb(e);
   for (auto& t : tasks) t(nullptr);  // tasks see a null connection and fail
   if (consumer_ && consumer_->lost) consumer_->lost();
@@ -264,7 +264,7 @@ Status AmqpConnection::send_outgoing() {
   Status failure;
   for (auto& p : publishes) {
     if (!failure) {
-      p.done(Error{ErrorKind::kUnavailable, fmt::format("connection to {} lost: {}", address_.display(), failure.error().message)});
+      p.done(Error{ErrorKind::kUnavailable, fmt::format("connection to {} lost: {}", address().display(), failure.error().message)});
       continue;
     }
     Table headers;
@@ -281,7 +281,7 @@ Status AmqpConnection::send_outgoing() {
                                 amqp_bytes_t{p.message.body.size(), p.message.body.data()});
     if (rc != AMQP_STATUS_OK) {
       failure = Error{ErrorKind::kUnavailable, amqp_error_string2(rc)};
-      p.done(Error{ErrorKind::kUnavailable, fmt::format("publish to {} failed: {}", address_.display(), amqp_error_string2(rc))});
+      p.done(Error{ErrorKind::kUnavailable, fmt::format("publish to {} failed: {}", address().display(), amqp_error_string2(rc))});
       continue;
     }
     unconfirmed_.emplace(next_publish_tag_++, Unconfirmed{std::move(p.done), Clock::now() + options_.confirm_timeout});
@@ -315,9 +315,9 @@ void AmqpConnection::expire_unconfirmed() {
     unconfirmed_.erase(unconfirmed_.begin());
   }
   if (expired.empty()) return;
-  spdlog::warn("amqp: {} publish(es) to {} not confirmed within {} ms", expired.size(), address_.display(),
+  spdlog::warn("amqp: {} publish(es) to {} not confirmed within {} ms", expired.size(), address().display(),
                options_.confirm_timeout.count());
-  Error e{ErrorKind::kTimeout, fmt::format("{} did not confirm the message within {} ms", address_.display(),
+  Error e{ErrorKind::kTimeout, fmt::format("{} did not confirm the message within {} ms", address().display(),
                                            options_.confirm_timeout.count())};
   for (auto& cb : expired) cb(e);
 }
@@ -335,7 +335,7 @@ void AmqpConnection::expire_queued_publishes() {
     reason = last_error_;
   }
   for (auto& p : expired) {
-    p.done(Error{ErrorKind::kUnavailable, fmt::format("not connected to {}: {}", address_.display(), reason)});
+    p.done(Error{ErrorKind::kUnavailable, fmt::format("not connected to {}: {}", address().display(), reason)});
   }
 }
 
@@ -357,9 +357,18 @@ void AmqpConnection::wait(int timeout_ms, bool skip_if_work) {
   drain_wake();
 }
 
+void AmqpConnection::pause(std::chrono::milliseconds how_long) {
+  auto until = Clock::now() + how_long;
+  while (!stopping_ && Clock::now() < until) {
+    expire_queued_publishes();
+    wait(static_cast<int>(std::min<std::chrono::milliseconds>(how_long, std::chrono::milliseconds(100)).count()));
+  }
+}
+
 void AmqpConnection::run(std::promise<Status>* first) {
   auto backoff = options_.reconnect_min_backoff;
   int attempts = 0;
+  std::size_t first_tries = 0;
   while (!stopping_) {
     if (!conn_) {
       Status s = open();
@@ -367,6 +376,11 @@ void AmqpConnection::run(std::promise<Status>* first) {
       if (!s) {
         close_connection(false);
         if (first) {
+          // The first connection tries each address once before giving up.
+          if (++first_tries < addresses_.size()) {
+            next_address();
+            continue;
+          }
           first->set_value(s);
           return;
         }
@@ -374,12 +388,9 @@ void AmqpConnection::run(std::promise<Status>* first) {
           core::MutexLock lock(mutex_);
           last_error_ = s.error().message;
         }
-        spdlog::debug("amqp: reconnect attempt {} to {} failed: {}", attempts, address_.display(), s.error().message);
-        auto next_attempt = Clock::now() + backoff;
-        while (!stopping_ && Clock::now() < next_attempt) {
-          expire_queued_publishes();
-          wait(100);
-        }
+        spdlog::debug("amqp: reconnect attempt {} to {} failed: {}", attempts, address().display(), s.error().message);
+        next_address();
+        pause(backoff);
         backoff = std::min(backoff * 2, options_.reconnect_max_backoff);
         continue;
       }
@@ -392,7 +403,7 @@ void AmqpConnection::run(std::promise<Status>* first) {
         first->set_value(Status{});
         first = nullptr;
       } else {
-        spdlog::warn("amqp: reconnected to {} after {} attempt(s); topology declared again", address_.display(), attempts);
+        spdlog::warn("amqp: reconnected to {} after {} attempt(s); topology declared again", address().display(), attempts);
       }
       attempts = 0;
       backoff = options_.reconnect_min_backoff;
@@ -401,9 +412,13 @@ void AmqpConnection::run(std::promise<Status>* first) {
     if (s) s = read_incoming();
     if (s) expire_unconfirmed();
     if (!s) {
-      spdlog::warn("amqp: connection to {} lost: {}; reconnecting", address_.display(), s.error().message);
+      spdlog::warn("amqp: connection to {} lost: {}; reconnecting", address().display(), s.error().message);
       close_connection(false);
       fail_pending(s.error().message);
+      if (addresses_.size() > 1) {
+        next_address();  // a cluster: go on through another node
+        pause(options_.failover_delay);
+      }
       continue;
     }
     bool pending_input = amqp_frames_enqueued(conn_) || amqp_data_in_buffer(conn_);

@@ -3,7 +3,8 @@
 // The publisher connection sends queued publishes and reads their confirms;
 // a consumer connection (with a ConsumerSetup) also consumes one queue and
 // sends the acks its subscription queues. A lost connection is reopened with
-// exponential backoff and the recorded topology declared again.
+// exponential backoff and the recorded topology declared again; with several
+// addresses (a cluster's nodes) each new attempt goes to the next one.
 // Internal to src/mq (amqp_broker.cpp).
 // Thread-safety: publish, call, ack and stop may be called from any thread.
 #pragma once
@@ -46,13 +47,18 @@ class AmqpConnection {
     std::function<void()> lost;
   };
 
-  AmqpConnection(AmqpAddress address, BrokerOptions options, std::shared_ptr<AmqpBroker::Declared> declared,
-                 std::optional<ConsumerSetup> consumer);
+  // REQUIRES: addresses is not empty.
+  AmqpConnection(std::vector<AmqpAddress> addresses, BrokerOptions options,
+                 std::shared_ptr<AmqpBroker::Declared> declared, std::optional<ConsumerSetup> consumer);
 
   ~AmqpConnection();
 
-  // Starts the thread; returns the first connection attempt's outcome.
+  // Starts the thread; returns the first connection's outcome (each address
+  // tried once, in order, until one answers).
   Status start();
+
+  // The address in use (or being tried) now.
+  const AmqpAddress& address() const { return addresses_[current_.load()]; }
 
   void stop();
 
@@ -71,7 +77,7 @@ class AmqpConnection {
       while (!connected_ && !stopping_ && connected_cv_.wait_until(mutex_, until) == std::cv_status::no_timeout) {
       }
       if (!connected_ || stopping_) {
-        return Error{ErrorKind::kUnavailable, fmt::format("not connected to {}: {}", address_.display(), last_error_)};
+        return Error{ErrorKind::kUnavailable, fmt::format("not connected to {}: {}", address().display(), last_error_)};
       }
       tasks_.push_back([promise, fn = std::move(fn)](amqp_connection_state_t c) -> bool {
         Result<T> r = fn(c);
@@ -129,9 +135,17 @@ class AmqpConnection {
   // is lost between the last look and the poll).
   void wait(int timeout_ms, bool skip_if_work = false);
 
+  // Waits before the next connection attempt, failing queued publishes
+  // whose connect_timeout passes meanwhile.
+  void pause(std::chrono::milliseconds how_long);
+
   void run(std::promise<Status>* first);
 
-  AmqpAddress address_;
+  // Moves to the next address (round robin).
+  void next_address() { current_ = (current_.load() + 1) % addresses_.size(); }
+
+  const std::vector<AmqpAddress> addresses_;
+  std::atomic<std::size_t> current_{0};  // written by the connection thread only
   BrokerOptions options_;
   std::shared_ptr<AmqpBroker::Declared> declared_;
   std::optional<ConsumerSetup> consumer_;

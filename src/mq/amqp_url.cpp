@@ -76,4 +76,17 @@ Result<AmqpAddress> parse_amqp_url(const std::string& url) {
   return a;
 }
 
+Result<std::vector<AmqpAddress>> parse_amqp_urls(const std::string& urls) {
+  std::vector<AmqpAddress> out;
+  std::string_view rest = urls;
+  for (;;) {
+    auto comma = rest.find(',');
+    auto one = parse_amqp_url(std::string(rest.substr(0, comma)));
+    if (!one) return one.error();
+    out.push_back(std::move(*one));
+    if (comma == std::string_view::npos) return out;
+    rest = rest.substr(comma + 1);
+  }
+}
+
 }  // namespace scalelab::mq

@@ -68,7 +68,7 @@ Headers read_headers(const amqp_basic_properties_t& p, std::uint32_t& delivery_c
   return h;
 }
 
-Status declare_on(amqp_connection_state_t c, const Topology& t) {
+Status declare_on(amqp_connection_state_t c, const Topology& t, bool replicated) {
   for (const auto& e : t.exchanges) {
     amqp_exchange_declare(c, kRpcChannel, amqp_cstring_bytes(e.name.c_str()), amqp_cstring_bytes(exchange_type(e.type)),
                           0, 1, 0, 0, amqp_empty_table);
@@ -79,10 +79,8 @@ Status declare_on(amqp_connection_state_t c, const Topology& t) {
   }
   for (const auto& q : t.queues) {
     Table args;
-    if (q.max_deliveries > 0) {
-      args.add_string("x-queue-type", "quorum");
-      args.add_int("x-delivery-limit", q.max_deliveries - 1);
-    }
+    if (q.max_deliveries > 0 || (replicated && !q.auto_delete)) args.add_string("x-queue-type", "quorum");
+    if (q.max_deliveries > 0) args.add_int("x-delivery-limit", q.max_deliveries - 1);
     if (!q.dead_letter_exchange.empty()) args.add_string("x-dead-letter-exchange", q.dead_letter_exchange);
     if (!q.dead_letter_routing_key.empty()) args.add_string("x-dead-letter-routing-key", q.dead_letter_routing_key);
     amqp_queue_declare(c, kRpcChannel, amqp_cstring_bytes(q.name.c_str()), 0, q.auto_delete ? 0 : 1, 0,

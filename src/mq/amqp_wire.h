@@ -31,7 +31,8 @@ const char* exchange_type(ExchangeType t);
 Headers read_headers(const amqp_basic_properties_t& p, std::uint32_t& delivery_count);
 // Declares exchanges, queues (quorum with a delivery limit when
 // max_deliveries > 0) and bindings on the RPC channel.
-Status declare_on(amqp_connection_state_t c, const Topology& t);
+// With replicated (a cluster), every durable queue is a quorum queue.
+Status declare_on(amqp_connection_state_t c, const Topology& t, bool replicated = false);
 
 // An amqp_table_t that owns its strings.
 class Table {

@@ -189,6 +189,12 @@ struct BrokerOptions {
   // The longest a sent publish waits for the broker's confirm before it
   // fails with kTimeout (a broker that froze without closing the connection).
   std::chrono::milliseconds confirm_timeout{10'000};
+  // A cluster (several node URLs): how long a client that lost its node
+  // waits before connecting to the next one. RabbitMQ 3.10 was seen to nack
+  // every publish, for as long as the channel lived, on a channel opened
+  // before the surviving nodes had elected a new leader for a quorum queue
+  // whose leader was on the lost node; a second lets them.
+  std::chrono::milliseconds failover_delay{1'000};
 };
 
 // "memory://" (a new in-process broker) or "amqp://user:pass@host:port/vhost"

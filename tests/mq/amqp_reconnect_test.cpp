@@ -48,6 +48,21 @@ TEST(AmqpUrl, ParsesUserPasswordHostPortVhost) {
   EXPECT_FALSE(parse_amqp_url("http://h/"));
 }
 
+TEST(AmqpUrl, ParsesACommaSeparatedListOfNodeUrlsInOrder) {
+  auto list = parse_amqp_urls("amqp://a:b@127.0.0.1:5701,amqp://127.0.0.1:5702/shop,amqp://h3");
+  ASSERT_TRUE(list) << list.error().message;
+  ASSERT_EQ(list->size(), 3u);
+  EXPECT_EQ((*list)[0].port, 5701);
+  EXPECT_EQ((*list)[0].user, "a");
+  EXPECT_EQ((*list)[1].port, 5702);
+  EXPECT_EQ((*list)[1].vhost, "shop");
+  EXPECT_EQ((*list)[2].host, "h3");
+  EXPECT_EQ((*list)[2].port, 5672);
+  EXPECT_EQ(parse_amqp_urls("amqp://u:p%2Cq@h:1")->front().password, "p,q");
+  EXPECT_FALSE(parse_amqp_urls("amqp://h:1,"));
+  EXPECT_FALSE(parse_amqp_urls("amqp://h:1,http://h:2"));
+}
+
 TEST(AmqpBroker, ReconnectsAndResumesConsumingAfterABrokerRestart) {
   testkit::PrivateNode server("rabbitmq", "restart");
   auto started = server.start();

@@ -37,6 +37,7 @@ Status validate(const Hw7Options& o) {
   if (!(o.time_scale > 0) || o.time_scale > 1) return bad("--time-scale must be in (0, 1]");
   if (o.payment_delay.count() * o.time_scale < 1) return bad("--payment-delay x --time-scale must be at least 1 ms");
   if (o.sync_wait.count() < 0) return bad("--sync-wait must be >= 0");
+  if (o.rabbitmq_nodes > 1 && !o.rabbitmq) return bad("--rabbitmq-nodes needs --rabbitmq");
   if (o.normal_users < 1 || o.flash_users < 1) return bad("--normal-users and --flash-users must be >= 1");
   if (!(o.flash_spawn_rate > 0)) return bad("--spawn-rate must be > 0");
   if (o.wait_min > o.wait_max) return bad("--wait-min must be <= --wait-max");
@@ -66,8 +67,8 @@ Result<BrokerSetup> open_broker(const Hw7Options& o) {
   BrokerSetup setup;
   std::string url = o.broker_url;
   if (o.rabbitmq) {
-    if (o.progress) fmt::print(stderr, "hw7: starting a private RabbitMQ…\n");
-    auto s = infra::find_kind("rabbitmq")->start({.dir = o.out_dir / "rabbitmq"});
+    if (o.progress) fmt::print(stderr, "hw7: starting a private RabbitMQ ({} node(s))…\n", o.rabbitmq_nodes);
+    auto s = infra::find_kind("rabbitmq")->start({.dir = o.out_dir / "rabbitmq", .nodes = o.rabbitmq_nodes});
     if (!s) return Error{s.error().kind, "starting RabbitMQ: " + s.error().message};
     setup.rabbit.emplace(std::move(*s));
     url = setup.rabbit->url();

@@ -45,6 +45,7 @@ struct Hw7Options {
   double time_scale = 1.0;                  // K, in (0, 1]; e.g. 0.1 for a run of a few minutes
   std::string broker_url = "memory://";     // or amqp://user:pass@host:port/vhost
   bool rabbitmq = false;                    // start a private RabbitMQ (under out_dir) and use it
+  int rabbitmq_nodes = 1;                   // with rabbitmq: > 1 starts a cluster of that many nodes
   // The service (course units).
   std::chrono::milliseconds payment_delay{3'000};  // one verification
   // The longest a sync order waits for the payment slot, then 503. Between

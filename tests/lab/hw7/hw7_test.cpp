@@ -168,6 +168,15 @@ TEST(LabHw7, RejectsATimeScaleOutsideZeroToOne) {
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.error().message.find("--wait-min"), std::string::npos);
 }
+
+TEST(LabHw7, RejectsRabbitmqNodesWithoutRabbitmq) {
+  lab::Hw7Options o;
+  o.out_dir = temp_dir("scalelab_hw7_bad_");
+  o.rabbitmq_nodes = 3;
+  auto r = lab::run_hw7(o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("--rabbitmq-nodes"), std::string::npos);
+}
 #endif
 
 }  // namespace
