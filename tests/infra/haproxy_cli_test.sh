@@ -17,7 +17,7 @@ url=$("$bin" infra up haproxy --dir "$dir" --port "$port") || fail "infra up hap
 [[ $(cat "$dir/url") == "$url" ]] || fail "recorded url: $(cat "$dir/url")"
 pgid=$(cat "$dir/pid")
 kill -0 -- "-$pgid" 2>/dev/null || fail "no process group $pgid"
-grep -q "stats socket $dir/admin.sock" "$dir/haproxy.cfg" || fail "config: $(cat "$dir/haproxy.cfg")"
+grep -qF "stats socket \"$dir/admin.sock\"" "$dir/haproxy.cfg" || fail "config: $(cat "$dir/haproxy.cfg")"
 [[ -S $dir/admin.sock ]] || fail "no admin socket"
 
 code=$(curl -s -o /dev/null -w '%{http_code}' "$url/")
