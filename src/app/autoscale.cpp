@@ -82,6 +82,9 @@ std::string decisions_json(const std::vector<autoscale::DecisionRecord>& records
     w.key("rps");
     if (r.rps) w.number(*r.rps);
     else w.null();
+    w.key("instances_cpu").begin_object();
+    for (const auto& i : r.instances) w.dynamic_key(i.name).number(i.percent);
+    w.end_object();
     w.field("desired", r.desired).field("reason", r.reason).field("action", r.action).end_object();
   }
   w.end_array();

@@ -41,6 +41,7 @@ DecisionRecord Controller::step(Millis now) {
   DecisionRecord r{.at = now, .current = pool_.size()};
   auto cpu = pool_.sample_cpu();
   if (cpu) {
+    r.instances = *cpu;
     double sum = 0;
     for (const auto& i : *cpu)
       if (i.up) sum += i.percent, ++r.ready;

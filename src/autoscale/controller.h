@@ -30,6 +30,7 @@ struct DecisionRecord {
   int current = 0, ready = 0;
   std::optional<double> cpu_percent;  // average over the ready instances
   std::optional<double> rps;          // requests/s through the balancer since the previous sync
+  std::vector<InstanceCpu> instances;  // each instance's CPU since the previous sync, oldest first
   int desired = 0;
   std::string reason;
   std::string action;  // "" (none), "started i5", "stopped i4", or what failed

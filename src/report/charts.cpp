@@ -25,7 +25,10 @@ json::value line_chart(const std::vector<double>& x_labels, const std::vector<Li
   for (double x : x_labels) labels.emplace_back(x);
   for (std::size_t i = 0; i < series.size(); ++i) {
     json::array data;
-    for (double v : series[i].values) data.emplace_back(std::round(v * 100) / 100);
+    for (double v : series[i].values) {
+      if (std::isfinite(v)) data.emplace_back(std::round(v * 100) / 100);
+      else data.emplace_back(nullptr);  // a gap in the line
+    }
     datasets.emplace_back(json::object{{"label", series[i].label}, {"data", std::move(data)}, {"pointRadius", 0},
                                        {"borderWidth", 2}, {"borderColor", chart_color(i)},
                                        {"backgroundColor", chart_color(i)}, {"stepped", series[i].stepped}});

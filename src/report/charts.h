@@ -12,7 +12,7 @@ namespace scalelab::report {
 
 struct LineSeries {
   std::string label;
-  std::vector<double> values;  // one per x label
+  std::vector<double> values;  // one per x label; NaN: no value there (a gap)
   bool stepped = false;        // a count that changes in steps (instances, breaker state)
 };
 

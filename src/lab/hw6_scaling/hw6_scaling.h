@@ -23,6 +23,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/result.h"
@@ -62,6 +63,7 @@ struct Hw6ScalingSecond {
   double p50_ms = 0, p99_ms = 0;
   int instances = 0, ready = 0;
   std::optional<double> cpu_percent;  // average of the ready instances, % of their quota
+  std::vector<std::pair<std::string, double>> instance_cpu;  // each instance's, % of its quota
 };
 
 struct Hw6ScaleEvent {

@@ -1,3 +1,5 @@
+#include <cmath>
+
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <fmt/format.h>
@@ -53,10 +55,13 @@ json::object summary_json(const Hw6ScalingResult& r) {
 }
 
 std::string timeline_csv(const Hw6ScalingRun& run) {
-  std::string csv = "second,phase,rps,failures,p50_ms,p99_ms,instances,ready,cpu_percent\n";
-  for (const auto& s : run.timeline)
-    csv += fmt::format("{},{},{:.1f},{},{:.3f},{:.3f},{},{},{}\n", s.second, s.phase, s.rps, s.failures, s.p50_ms,
-                       s.p99_ms, s.instances, s.ready, s.cpu_percent ? fmt::format("{:.1f}", *s.cpu_percent) : "");
+  std::string csv = "second,phase,rps,failures,p50_ms,p99_ms,instances,ready,cpu_percent,instance_cpu\n";
+  for (const auto& s : run.timeline) {
+    std::string each;  // "i1:45.2;i2:50.1"
+    for (const auto& [name, percent] : s.instance_cpu) each += fmt::format("{}{}:{:.1f}", each.empty() ? "" : ";", name, percent);
+    csv += fmt::format("{},{},{:.1f},{},{:.3f},{:.3f},{},{},{},{}\n", s.second, s.phase, s.rps, s.failures, s.p50_ms,
+                       s.p99_ms, s.instances, s.ready, s.cpu_percent ? fmt::format("{:.1f}", *s.cpu_percent) : "", each);
+  }
   return csv;
 }
 
@@ -73,6 +78,20 @@ std::string decisions_csv(const Hw6ScalingResult& r) {
       csv += fmt::format("{},{:.1f},{},{},{},{}\n", quoted(run->name), e.at_s, e.from, e.to, quoted(e.reason),
                          quoted(e.action));
   return csv;
+}
+
+// A series per instance that ever ran; NaN (a gap) where it was not running.
+std::vector<report::LineSeries> per_instance_cpu(const std::vector<Hw6ScalingSecond>& timeline) {
+  std::vector<report::LineSeries> out;
+  auto series_of = [&](const std::string& name) -> report::LineSeries& {
+    for (auto& s : out)
+      if (s.label == name) return s;
+    out.push_back({name, std::vector<double>(timeline.size(), std::nan(""))});
+    return out.back();
+  };
+  for (std::size_t t = 0; t < timeline.size(); ++t)
+    for (const auto& [name, percent] : timeline[t].instance_cpu) series_of(name).values[t] = percent;
+  return out;
 }
 
 void add_setup(report::HtmlReport& page, const Hw6ScalingResult& r) {
@@ -117,6 +136,8 @@ void add_scaling(report::HtmlReport& page, const Hw6ScalingResult& r) {
   page.chart("Instances (registered, healthy): each step is a scale event",
              report::line_chart(x, {instances, ready}, "second", "instances"));
   page.chart("Average CPU of the healthy instances", report::line_chart(x, {cpu}, "second", "% of quota"));
+  page.chart("CPU of each instance (gaps: not running)",
+             report::line_chart(x, per_instance_cpu(s.timeline), "second", "% of its quota"));
   page.chart("Throughput and failures", report::line_chart(x, {rps, failures}, "second", "per second"));
   page.chart("Latency", report::line_chart(x, {p50, p99}, "second", "ms"));
   std::vector<std::vector<std::string>> rows;

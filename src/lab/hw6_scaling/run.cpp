@@ -35,9 +35,9 @@ Hw6ScalingOptions hw6_scaling_quick(Hw6ScalingOptions o) {
   o.time_scale = 60;
   o.light = std::chrono::seconds(6);
   o.breaking = std::chrono::seconds(24);
-  o.after = std::chrono::seconds(24);
+  o.after = std::chrono::seconds(20);
   o.loss_run = std::chrono::seconds(6);
-  o.variant_run = std::chrono::seconds(12);
+  o.variant_run = std::chrono::seconds(10);
   o.sizing_run = std::chrono::seconds(3);
   return o;
 }

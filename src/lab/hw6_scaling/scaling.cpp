@@ -71,7 +71,10 @@ class Recorder {
                        .failures = p.last->failures, .p50_ms = p.last->p50_ms, .p99_ms = p.last->p99_ms,
                        .instances = b.registered, .ready = b.ready};
     const auto records = controller_.records();
-    if (!records.empty()) s.cpu_percent = records.back().cpu_percent;
+    if (!records.empty()) {
+      s.cpu_percent = records.back().cpu_percent;
+      for (const auto& i : records.back().instances) s.instance_cpu.emplace_back(i.name, i.percent);
+    }
     run_.timeline.push_back(s);
     if (progress_)
       std::fprintf(stderr, "  [%s] t=%3ds %-11s %7.0f req/s  p99 %7.2f ms  fail %4llu | instances %d ready %d cpu %s\n",

@@ -52,6 +52,10 @@ TEST(Hw6ScalingLab, ScalesOutUnderTheBreakingLoadAndLosesNoGetWhenAnInstanceStop
   ASSERT_TRUE(r->scaling.scale_out_reaction_s.has_value());
   EXPECT_FALSE(r->scaling.events.empty());
   EXPECT_GT(r->scaling.events.front().to, r->scaling.events.front().from) << "the first decision is a scale-out";
+  // Each instance's own CPU is kept beside the average, once the controller has synced.
+  ASSERT_FALSE(r->scaling.timeline.empty());
+  EXPECT_EQ(r->scaling.timeline.back().instance_cpu.size(),
+            static_cast<std::size_t>(r->scaling.timeline.back().instances));
   ASSERT_EQ(r->loss.size(), 2u);
   for (const auto& l : r->loss) {
     EXPECT_GT(l.requests, 0u) << l.how;
