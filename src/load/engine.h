@@ -23,6 +23,7 @@
 #include <string>
 
 #include "core/result.h"
+#include "load/live.h"
 #include "load/scenario.h"
 #include "load/schedule.h"
 #include "load/stats.h"
@@ -51,6 +52,11 @@ struct RunOptions {
   std::function<void(const Progress&)> on_progress;  // each second, on the calling thread
   std::function<void(const Sample&)> on_sample;      // every request, on a generator thread
   const std::atomic<bool>* stop = nullptr;           // set to end the run early (Ctrl-C)
+  // Edits (users, spawn rate, arrival rate) and stop while the run goes,
+  // polled each second; null: the scenario's load as written. With it, users
+  // that the profile leaves out stay parked until the end, so an edit can
+  // bring them back. REQUIRES: its model is the scenario's.
+  LiveControl* live = nullptr;
 };
 
 // Fails before any load when the scenario is invalid or the host cannot be
