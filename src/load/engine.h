@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "core/result.h"
 #include "load/live.h"
@@ -35,6 +36,7 @@ struct Progress {
   unsigned users = 0;
   std::uint64_t total_requests = 0, total_failures = 0, late_starts = 0;
   const SecondPoint* last = nullptr;  // the second that just ended
+  const std::vector<LiveEdit>* edits = nullptr;  // every live edit applied so far
 };
 
 // One finished request, for experiments that keep every sample (hw1).

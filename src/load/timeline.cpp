@@ -75,6 +75,7 @@ void Timeline::take(Clock::time_point at, unsigned users, double arrival_rate, s
     pr.total_requests = total_req_;
     pr.total_failures = total_fail_;
     pr.last = &rep.series.back();
+    pr.edits = &rep.edits;
     opts_.on_progress(pr);
   }
 }
