@@ -157,12 +157,15 @@ asio::awaitable<std::optional<Clock::time_point>> Engine::next_arrival(Worker& w
   }
 }
 
-// With live control: keeps the Worker's thread running until the end or a
-// stop, so users or arrivals an edit adds have a thread to run on.
+// With live control: keeps the Worker's thread (and its deadline watchdog,
+// which runs while anything is live) going until the end or a stop, so users
+// an edit adds have both.
 asio::awaitable<void> Engine::keep_alive_until_end(Worker& w) {
+  w.live++;
   asio::steady_timer timer(w.io);
   while (!stopping_.load(std::memory_order_relaxed) && Clock::now() < end_)
     co_await sleep_until(timer, std::min(end_, Clock::now() + kLiveRecheck));
+  w.live--;
 }
 
 // A free slot, a new one while under max_slots, or none. None while earlier

@@ -546,3 +546,31 @@ TEST(LoadEngine, LiveStopEndsTheRunEarly) {
   EXPECT_LT(r->elapsed_s, 5);
   EXPECT_GT(r->aggregate.count, 0u);
 }
+
+// Users an edit adds may land on a Worker that had none: its deadline
+// watchdog must still be running, or their requests could outlast --timeout.
+TEST(LoadEngine, LiveUsersAddedToAnIdleWorkerStillTimeOut) {
+  StubOptions so;
+  so.delay = 2s;
+  Stub stub(so);
+  auto server = stub_server(stub);
+  Scenario s = one_request(host_of(server), "/x");
+  s.users = 1;
+  s.threads = 2;  // the second Worker starts with no user
+  s.timeout = 300ms;
+  s.duration = 4500ms;
+  LiveControl live(Model::kClosed);
+  RunOptions o;
+  o.live = &live;
+  int second = 0;
+  o.on_progress = [&](const Progress&) {
+    if (++second == 1) {
+      EXPECT_TRUE(live.set_users(2, 0).ok());
+    }
+  };
+  auto r = run(s, o);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->peak_users, 2u);
+  EXPECT_GT(r->aggregate.failures_by_reason["timeout"], 0u);
+  EXPECT_LT(r->aggregate.quantile_ms(1.0), 1000) << "a request outlasted the 300 ms timeout";
+}
