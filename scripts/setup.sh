@@ -4,6 +4,7 @@
 #   scripts/setup.sh          build + test toolchain and libraries
 #   scripts/setup.sh --bench  also the peers and load tools used by bench/
 #   scripts/setup.sh --deploy also podman, podman-compose and mmdebstrap (deploy/)
+#   scripts/setup.sh --browser also Chromium, for the browser tests (ctest -L browser)
 #   scripts/setup.sh --build-only  only what a release build of the binary
 #                             needs (the container image's build stage)
 set -euo pipefail
@@ -41,13 +42,17 @@ deploy_packages=(
   podman-compose                    # deploy/compose.yaml
   mmdebstrap                        # the image's Debian base, from Debian's own packages
 )
+browser_packages=(
+  chromium                          # headless, driven by playwright-core (tests/browser); never a downloaded browser
+)
 
 for arg in "$@"; do
   case "$arg" in
     --bench) packages+=("${bench_packages[@]}") ;;
     --deploy) packages+=("${deploy_packages[@]}") ;;
+    --browser) packages+=("${browser_packages[@]}") ;;
     --build-only) packages=("${build_packages[@]}") ;;
-    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
     *) echo "setup.sh: unknown option '$arg'" >&2; exit 2 ;;
   esac
 done

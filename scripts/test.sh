@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 preset=${SCALELAB_TEST_PRESET:-asan}
 fuzz_seconds=${SCALELAB_FUZZ_SECONDS:-60}
 
-bash scripts/setup.sh --bench --deploy
+bash scripts/setup.sh --bench --deploy --browser
 
 fuzzer=""
 if [[ $fuzz_seconds -gt 0 ]]; then

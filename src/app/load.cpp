@@ -14,6 +14,7 @@
 #include "app/commands.h"
 #include "app/load_hosts.h"
 #include "app/load_processes.h"
+#include "app/load_web.h"
 #include "app/options.h"
 #include "core/duration.h"
 #include "http/server.h"
@@ -47,6 +48,7 @@ struct LoadArgs {
   unsigned expect_workers = 0;
   std::string listen = "0.0.0.0:5557", worker;  // worker: the coordinator's HOST:PORT
   std::string join_timeout = "5m";              // coordinator: fail when fewer workers joined by then
+  WebArgs web;                                  // --web: the live dashboard
 };
 
 Result<load::Micros> duration_arg(const std::string& flag, const std::string& text) {
@@ -146,7 +148,15 @@ int run_load(const LoadArgs& a, CLI::App& cmd) {
     };
   const double start_unix = static_cast<double>(std::time(nullptr));
   std::optional<ProcessRun> processes;
+  std::optional<LiveWeb> web;
   Result<load::Report> report = Error{ErrorKind::kInternal, "not run"};
+  if (!a.web.listen.empty() && (a.coordinator || a.processes > 1))
+    return std::fprintf(stderr, "scalelab load: --web runs in one process: not with --processes or --coordinator\n"), 1;
+  if (!a.web.listen.empty()) {
+    auto started = start_live_web(s, a.web, opts);
+    if (!started) return std::fprintf(stderr, "scalelab load: %s\n", started.error().message.c_str()), 1;
+    web = std::move(*started);
+  }
   if (a.coordinator) {
     if (a.expect_workers == 0) return std::fprintf(stderr, "scalelab load: --coordinator needs --expect-workers N\n"), 1;
     auto join_timeout = duration_arg("--join-timeout", a.join_timeout);
@@ -203,6 +213,16 @@ int run_load(const LoadArgs& a, CLI::App& cmd) {
     }
     std::printf("report: %s\n", a.html.c_str());
   }
+  if (web) {
+    std::vector<load::web::ReportFile> files;
+    if (!a.html.empty()) files.push_back({"HTML report", a.html});
+    if (!a.json.empty()) files.push_back({"JSON", a.json});
+    if (!a.csv.empty())
+      for (const char* part : {"stats", "stats_history", "failures"})
+        files.push_back({fmt::format("CSV ({})", part), fmt::format("{}_{}.csv", a.csv, part)});
+    if (auto st = linger_live_web(*web, std::move(files), a.web, g_stop); !st)
+      return std::fprintf(stderr, "scalelab load: %s\n", st.error().message.c_str()), 1;
+  }
   if (processes && !processes->lost.empty()) {
     for (const auto& l : processes->lost) std::fprintf(stderr, "scalelab load: lost %s\n", l.c_str());
     if (code == 0) code = 3;
@@ -257,11 +277,27 @@ void add_load_commands(CLI::App& app, int& exit_code) {
   add_flag_option(*cmd, "--worker", a->worker,
                   "Be a worker: connect to the coordinator at HOST:PORT (retrying for 60 s until it listens), run the "
                   "share it sends, send the result");
+  add_flag_option(*cmd, "--web", a->web.listen,
+                  "Serve a live dashboard at ADDR:PORT while the run goes (charts each second; change users, "
+                  "spawn rate or arrival rate; stop); the reports default to reports/load-web/")
+      ->type_name("ADDR:PORT");
+  add_flag_option(*cmd, "--web-percentiles", a->web.percentiles,
+                  "Latency percentiles the dashboard charts, from 50,66,75,80,90,95,98,99,99.9,99.99,100");
+  add_flag_option(*cmd, "--web-linger", a->web.linger,
+                  "Keep the dashboard up this long after the run (default: until Ctrl-C)")
+      ->type_name("DURATION");
   // Internal: how --processes starts its children.
   cmd->add_option("--share", a->share)->group("");
   cmd->add_option("--share-out", a->share_out)->group("");
   cmd->add_option("--start-at", a->start_at_unix_ms)->group("");
-  cmd->callback([a, cmd, &exit_code] { exit_code = run_load(*a, *cmd); });
+  cmd->callback([a, cmd, &exit_code] {
+    if (!a->web.listen.empty()) {  // the page links the final reports: write them somewhere
+      if (a->html.empty()) a->html = "reports/load-web/report.html";
+      if (a->json.empty()) a->json = "reports/load-web/report.json";
+      if (a->csv.empty()) a->csv = "reports/load-web/report";
+    }
+    exit_code = run_load(*a, *cmd);
+  });
 }
 
 // scalelab serve stub: the fixed-answer target with a known delay and an optional stall.

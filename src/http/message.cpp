@@ -51,6 +51,14 @@ Response Response::error(unsigned status, std::string_view code, std::string_vie
   return json(status, o);
 }
 
+Response Response::event_stream(BodyStream next) {
+  Response r;
+  r.content_type = "text/event-stream";
+  r.headers.emplace_back("Cache-Control", "no-cache");
+  r.stream = std::move(next);
+  return r;
+}
+
 Response Response::no_content() {
   Response r;
   r.status = 204;

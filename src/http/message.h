@@ -13,6 +13,9 @@
 #include <utility>
 #include <vector>
 
+#include <functional>
+
+#include <boost/asio/awaitable.hpp>
 #include <boost/json/value.hpp>
 
 namespace scalelab::http {
@@ -57,6 +60,15 @@ class HttpError : public std::runtime_error {
   std::string code_;
 };
 
+// A response body sent piece by piece while it is produced (Server-Sent
+// Events). The server sends the head (no Content-Length, Connection: close),
+// then awaits next() and writes each piece until next() returns nullopt, a
+// write fails (the client went away) or the server drains. An empty piece
+// writes nothing: it lets the server check for shutdown, so next() should
+// return at least every second or so. next() runs on the connection's thread
+// and should hold no unbounded per-client state.
+using BodyStream = std::function<boost::asio::awaitable<std::optional<std::string>>()>;
+
 struct Response {
   unsigned status = 200;
   std::string body;
@@ -64,6 +76,7 @@ struct Response {
   // built on every request and this keeps them free of an allocation.
   std::string_view content_type = "application/json";
   std::vector<std::pair<std::string, std::string>> headers;  // extra headers
+  BodyStream stream;  // when set, the body is streamed from it (body is sent first)
 
   static Response json(unsigned status, const boost::json::value& value);
   // For a body that is already serialized JSON.
@@ -73,6 +86,8 @@ struct Response {
                        std::string_view content_type = "text/plain; charset=utf-8");
   static Response error(unsigned status, std::string_view code, std::string_view message);
   static Response no_content();
+  // 200 text/event-stream, not cached, the body produced by `next`.
+  static Response event_stream(BodyStream next);
 };
 
 class Router;

@@ -330,6 +330,20 @@ class Server::Impl {
     }
   }
 
+  // Writes the pieces of a streamed body until it ends, the client goes away
+  // (a write fails or times out) or the server drains. While the producer
+  // waits no deadline runs: it bounds its own time.
+  asio::awaitable<void> stream_body(Connection& conn, const BodyStream& next) {
+    while (!draining_.load()) {
+      conn.expires_never();
+      std::optional<std::string> piece = co_await next();
+      if (!piece) break;
+      if (piece->empty()) continue;
+      conn.expires_after(options_.write_timeout);
+      if (co_await write_all(conn, *piece)) break;
+    }
+  }
+
   // A connection's life: registered for the sweeper and for shutdown while it
   // runs. Beyond max_connections it only gets a 503.
   asio::awaitable<void> session(std::shared_ptr<Connection> conn, bool reject) {
@@ -412,7 +426,8 @@ class Server::Impl {
                                  req.method() == bhttp::verb::head, request_id);
       conn.expires_after(options_.write_timeout);
       if (co_await write_all(conn, out)) co_return;
-      if (!keep_alive) break;
+      if (res.stream && req.method() != bhttp::verb::head) co_await stream_body(conn, res.stream);
+      if (!keep_alive || res.stream) break;
     }
     beast::error_code ignored;
     conn.socket.shutdown(tcp::socket::shutdown_send, ignored);

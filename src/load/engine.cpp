@@ -11,6 +11,7 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
 #include <fmt/format.h>
 
 #include "load/detail/engine.h"
@@ -163,21 +164,31 @@ Clock::time_point Engine::end_of_run() const {
 // the Worker by reference: it owns the io_context they run on, so it
 // outlives them.
 void Engine::spawn_load() {
-  const std::size_t nworkers = workers_.size();
   if (sc_.model == Model::kClosed) {
-    for (std::size_t u = 0; u < profile_.peak(); ++u) {
-      Worker& w = *workers_[u % nworkers];
-      asio::co_spawn(w.io, user(w, u), asio::detached);
-    }
+    live_profile_ = std::make_shared<const UserProfile>(profile_);
+    for (auto& w : workers_) w->profile = live_profile_;
+    spawn_users(profile_.peak());
   } else {
+    live_schedule_ = std::make_unique<ArrivalSchedule>(sc_, 1.0);
     for (auto& w : workers_) {
-      w->schedule = std::make_unique<ArrivalSchedule>(sc_, 1.0 / static_cast<double>(nworkers));
-      w->max_slots = std::max<std::size_t>(1, sc_.max_in_flight / nworkers);
+      w->schedule = std::make_unique<ArrivalSchedule>(sc_, 1.0 / static_cast<double>(workers_.size()));
+      w->max_slots = std::max<std::size_t>(1, sc_.max_in_flight / workers_.size());
       asio::co_spawn(w->io, dispatcher(*w), asio::detached);
     }
   }
   if (sc_.client != ClientKind::kSimple)
     for (auto& w : workers_) asio::co_spawn(w->io, watch_deadlines(*w), asio::detached);
+  if (opts_.live)
+    for (auto& w : workers_) asio::co_spawn(w->io, keep_alive_until_end(*w), asio::detached);
+}
+
+// Closed model: starts user coroutines up to `upto`, spread over the Workers.
+// Safe while the Workers run: co_spawn posts to the Worker's thread.
+void Engine::spawn_users(std::size_t upto) {
+  for (; users_spawned_ < upto; ++users_spawned_) {
+    Worker& w = *workers_[users_spawned_ % workers_.size()];
+    asio::co_spawn(w.io, user(w, users_spawned_), asio::detached);
+  }
 }
 
 void Engine::start_threads() {
@@ -225,7 +236,8 @@ Clock::time_point Engine::supervise(Timeline& timeline, Report& rep) {
   for (;;) {
     if (wait_workers(std::min(next_tick, hard_end))) return Clock::now();
     const auto now = Clock::now();
-    if (opts_.stop && opts_.stop->load() && !stopping_) {
+    const bool stop_asked = (opts_.stop && opts_.stop->load()) || (opts_.live && opts_.live->stop_requested());
+    if (stop_asked && !stopping_) {
       stopping_ = true;  // nothing new starts
       hard_end = std::min(hard_end, now + kEndGrace);
     }
@@ -236,6 +248,8 @@ Clock::time_point Engine::supervise(Timeline& timeline, Report& rep) {
       return std::min(now, end_);
     }
     if (now >= next_tick) {
+      if (opts_.live && !stopping_)
+        if (auto edit = opts_.live->take_edit()) apply_edit(*edit, now, rep);
       take_point(timeline, next_tick, rep);
       next_tick += kTick;
     }
@@ -246,7 +260,27 @@ void Engine::take_point(Timeline& timeline, Clock::time_point at, Report& rep) {
   const unsigned users = sc_.model == Model::kClosed ? active_users_.load() : in_flight_iterations_.load();
   std::uint64_t late = 0;
   for (auto& w : workers_) late += w->late.load(std::memory_order_relaxed);
-  timeline.take(at, users, late, sinks_, rep);
+  const double rate = live_schedule_ ? live_schedule_->rate_at(std::chrono::duration<double>(at - t0_).count()) : 0;
+  timeline.take(at, users, rate, late, sinks_, rep);
+}
+
+// A live edit from `now` on: the new profile or schedule goes to each Worker
+// on its own thread (its users and dispatcher read it there, unlocked); more
+// users than ever ran start as new coroutines.
+void Engine::apply_edit(LiveEdit edit, Clock::time_point now, Report& rep) {
+  edit.t_s = std::chrono::duration<double>(now - t0_).count();
+  if (sc_.model == Model::kClosed) {
+    live_profile_ = std::make_shared<const UserProfile>(live_profile_->edited(edit.t_s, edit.users, edit.spawn_rate));
+    for (auto& w : workers_) asio::post(w->io, [w = w.get(), p = live_profile_] { w->profile = p; });
+    spawn_users(edit.users);
+  } else {
+    live_schedule_ = std::make_unique<ArrivalSchedule>(live_schedule_->edited(edit.t_s, edit.rate));
+    for (auto& w : workers_)
+      asio::post(w->io, [w = w.get(), t = edit.t_s, r = edit.rate] {
+        w->schedule = std::make_unique<ArrivalSchedule>(w->schedule->edited(t, r));
+      });
+  }
+  rep.edits.push_back(edit);
 }
 
 // Open-model slots own sockets of their worker's io_context: they must go

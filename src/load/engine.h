@@ -21,8 +21,10 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "core/result.h"
+#include "load/live.h"
 #include "load/scenario.h"
 #include "load/schedule.h"
 #include "load/stats.h"
@@ -34,6 +36,7 @@ struct Progress {
   unsigned users = 0;
   std::uint64_t total_requests = 0, total_failures = 0, late_starts = 0;
   const SecondPoint* last = nullptr;  // the second that just ended
+  const std::vector<LiveEdit>* edits = nullptr;  // every live edit applied so far
 };
 
 // One finished request, for experiments that keep every sample (hw1).
@@ -51,6 +54,11 @@ struct RunOptions {
   std::function<void(const Progress&)> on_progress;  // each second, on the calling thread
   std::function<void(const Sample&)> on_sample;      // every request, on a generator thread
   const std::atomic<bool>* stop = nullptr;           // set to end the run early (Ctrl-C)
+  // Edits (users, spawn rate, arrival rate) and stop while the run goes,
+  // polled each second; null: the scenario's load as written. With it, users
+  // that the profile leaves out stay parked until the end, so an edit can
+  // bring them back. REQUIRES: its model is the scenario's.
+  LiveControl* live = nullptr;
 };
 
 // Fails before any load when the scenario is invalid or the host cannot be

@@ -135,6 +135,17 @@ void add_load_sections(report::HtmlReport& page, const load::Report& r, const st
         "the intended time, so waiting for the server is not hidden); the largest start lag was {:.1f} ms; {} "
         "were unfinished or never started when the run ended.",
         r.arrivals, r.late_starts, r.max_start_lag_ms, r.unfinished));
+  if (!r.edits.empty()) {
+    std::vector<std::vector<std::string>> e;
+    for (const auto& x : r.edits)
+      e.push_back({fmt::format("{:.1f} s", x.t_s),
+                   r.model == load::Model::kClosed
+                       ? fmt::format("{} users, spawn rate {:g}/s{}", x.users, x.spawn_rate,
+                                     x.spawn_rate > 0 ? "" : " (at once)")
+                       : fmt::format("arrival rate {:g}/s", x.rate)});
+    page.heading("Changes during the run");
+    page.table({"at", "load from then on"}, e);
+  }
   if (!thresholds.empty()) {
     std::vector<std::vector<std::string>> t;
     for (const auto& x : thresholds)

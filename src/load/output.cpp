@@ -142,7 +142,13 @@ std::string report_json(const Report& r, const std::vector<ThresholdResult>& thr
                                   {"p50_ms", p.p50_ms},
                                   {"p95_ms", p.p95_ms},
                                   {"p99_ms", p.p99_ms},
-                                  {"max_ms", p.max_ms}});
+                                  {"max_ms", p.max_ms},
+                                  {"arrival_rate", p.arrival_rate}});
+  json::array edits;  // changes made while it ran (the live dashboard)
+  for (const auto& e : r.edits)
+    edits.push_back(r.model == Model::kClosed
+                        ? json::object{{"t_s", e.t_s}, {"users", e.users}, {"spawn_rate", e.spawn_rate}}
+                        : json::object{{"t_s", e.t_s}, {"rate", e.rate}});
   json::array reasons;
   for (const auto& why : r.check.reasons) reasons.emplace_back(why);
   json::array th;
@@ -174,6 +180,7 @@ std::string report_json(const Report& r, const std::vector<ThresholdResult>& thr
                                              {"generator_cpu_s", r.check.generator_cpu_s},
                                              {"reasons", reasons}}},
                  {"thresholds", th},
+                 {"edits", edits},
                  {"series", series}};
   return to_json(o) + "\n";
 }

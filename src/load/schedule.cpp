@@ -54,7 +54,21 @@ double UserProfile::next_active(std::size_t index, double t) const {
   return -1;
 }
 
-ArrivalSchedule::ArrivalSchedule(const Scenario& s, double share) {
+UserProfile UserProfile::edited(double t_s, unsigned users, double spawn_rate) const {
+  UserProfile p = *this;
+  const double from = users_at(t_s);
+  p.points_.clear();
+  for (const auto& pt : points_)
+    if (pt.t < t_s) p.points_.push_back(pt);
+  const double target = static_cast<double>(users);
+  const double ramp_s = spawn_rate > 0 ? std::abs(target - from) / spawn_rate : 0;
+  p.points_.push_back({t_s, from});
+  p.points_.push_back({t_s + ramp_s, target});
+  p.peak_ = std::max(peak_, users);
+  return p;
+}
+
+ArrivalSchedule::ArrivalSchedule(const Scenario& s, double share) : share_(share) {
   double t = 0, n = 0, r = s.rate * share;
   for (const auto& st : s.stages) {
     const double d = std::chrono::duration<double>(st.duration).count();
@@ -73,6 +87,30 @@ double ArrivalSchedule::rate_at(double t) const {
   for (const auto& g : segments_)
     if (t < g.t1) return g.t1 > g.t0 ? g.r0 + (g.r1 - g.r0) * (t - g.t0) / (g.t1 - g.t0) : g.r1;
   return tail_rate_;
+}
+
+double ArrivalSchedule::arrivals_before(double t) const {
+  for (const auto& g : segments_)
+    if (t < g.t1) return g.n0 + 0.5 * (g.r0 + rate_at(t)) * std::max(0.0, t - g.t0);
+  return tail_n_ + tail_rate_ * std::max(0.0, t - tail_t_);
+}
+
+ArrivalSchedule ArrivalSchedule::edited(double t_s, double rate) const {
+  ArrivalSchedule s = *this;
+  s.segments_.clear();
+  for (auto g : segments_) {
+    if (g.t0 >= t_s) break;
+    if (g.t1 > t_s) {  // cut at t_s
+      g.r1 = rate_at(t_s);
+      g.t1 = t_s;
+    }
+    s.segments_.push_back(g);
+  }
+  if (t_s > tail_t_) s.segments_.push_back({tail_t_, t_s, tail_rate_, tail_rate_, tail_n_});  // the old tail
+  s.tail_t_ = t_s;
+  s.tail_n_ = arrivals_before(t_s);
+  s.tail_rate_ = rate * share_;
+  return s;
 }
 
 double ArrivalSchedule::time_of(std::uint64_t k) const {

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/result.h"
+#include "load/live.h"
 #include "load/scenario.h"
 #include "load/threshold.h"
 #include "obs/histogram.h"
@@ -38,6 +39,7 @@ struct SecondPoint {
   double t_s = 0;       // end of the second, since the start
   double interval_s = 1;  // its length: 1, or less for the last, partial one
   unsigned users = 0;   // active users (closed) or iterations in flight (open) at the end
+  double arrival_rate = 0;  // open model: the intended arrival rate at the end, iterations/s
   std::uint64_t requests = 0, failures = 0, late_starts = 0;  // in the interval
   double rps() const { return interval_s > 0 ? static_cast<double>(requests) / interval_s : 0; }
   double p50_ms = 0, p95_ms = 0, p99_ms = 0, max_ms = 0;
@@ -68,6 +70,7 @@ struct Report {
   RequestStats aggregate;              // name "Aggregated"
   std::vector<SecondPoint> series;
   unsigned peak_users = 0;
+  std::vector<LiveEdit> edits;  // changes of the load while it ran, in order
   // Open model accounting.
   std::uint64_t arrivals = 0;        // iterations started
   std::uint64_t late_starts = 0;     // started more than 1 ms after their intended time

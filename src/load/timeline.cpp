@@ -35,7 +35,7 @@ bool has_pending(std::span<const std::unique_ptr<Sink>> sinks) {
   return pending > 0;
 }
 
-void Timeline::take(Clock::time_point at, unsigned users, std::uint64_t late_total,
+void Timeline::take(Clock::time_point at, unsigned users, double arrival_rate, std::uint64_t late_total,
                     std::span<const std::unique_ptr<Sink>> sinks, Report& rep) {
   Interval sec;
   for (const auto& s : sinks) collect_interval(*s, sec);
@@ -48,6 +48,7 @@ void Timeline::take(Clock::time_point at, unsigned users, std::uint64_t late_tot
   p.t_s = std::chrono::duration<double>(at - t0_).count();
   p.interval_s = rep.series.empty() ? p.t_s : p.t_s - rep.series.back().t_s;
   p.users = users;
+  p.arrival_rate = arrival_rate;
   p.requests = sec.requests;
   p.failures = sec.failures;
   p.p50_ms = ms(sec.latency_us.quantile(0.5));
@@ -74,6 +75,7 @@ void Timeline::take(Clock::time_point at, unsigned users, std::uint64_t late_tot
     pr.total_requests = total_req_;
     pr.total_failures = total_fail_;
     pr.last = &rep.series.back();
+    pr.edits = &rep.edits;
     opts_.on_progress(pr);
   }
 }

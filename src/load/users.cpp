@@ -23,6 +23,9 @@ namespace {
 
 // An iteration that starts later than this after its intended start is late.
 constexpr auto kLateThreshold = std::chrono::milliseconds(1);
+// With live control, a waiting user or dispatcher looks at least this often
+// whether an edit changed its turn.
+constexpr auto kLiveRecheck = std::chrono::milliseconds(250);
 
 asio::awaitable<void> sleep_until(asio::steady_timer& timer, Clock::time_point t) {
   timer.expires_at(t);
@@ -67,15 +70,18 @@ asio::awaitable<void> Engine::user(Worker& w, std::size_t index) {
     const auto now = Clock::now();
     if (now >= end_) break;
     const double t = std::chrono::duration<double>(now - t0_).count();
-    if (profile_.users_at(t) <= static_cast<double>(index)) {
+    if (w.profile->users_at(t) <= static_cast<double>(index)) {
       if (active) {
         active = false;
         active_users_--;
         conn->close();
       }
-      const double next = profile_.next_active(index, t);
-      if (next < 0 || at_offset(next) >= end_) break;
-      co_await sleep_until(timer, at_offset(next));
+      const double next = w.profile->next_active(index, t);
+      const bool never = next < 0 || at_offset(next) >= end_;
+      if (never && !opts_.live) break;
+      // Parked (live control): an edit may bring this user back.
+      const auto wake = never ? end_ : at_offset(next);
+      co_await sleep_until(timer, opts_.live ? std::min(wake, now + kLiveRecheck) : wake);
       continue;
     }
     if (!active) {
@@ -111,22 +117,54 @@ asio::awaitable<void> Engine::dispatcher(Worker& w) {
   w.live++;
   asio::steady_timer timer(w.io);
   for (std::uint64_t k = 0; !stopping_.load(std::memory_order_relaxed); ++k) {
-    const double t = w.schedule->time_of(k);
-    if (t < 0) break;
-    const auto intended = at_offset(t);
-    if (intended >= end_) break;
-    if (Clock::now() < intended) {
-      co_await sleep_until(timer, intended);
-      if (Clock::now() - intended > kSlipThreshold) w.slips++;
-    }
+    const auto intended = co_await next_arrival(w, timer, k);
+    if (!intended) break;
     w.arrivals++;
     if (Worker::Slot* slot = take_slot(w)) {
-      asio::co_spawn(w.io, open_iterations(w, slot, intended), asio::detached);
+      asio::co_spawn(w.io, open_iterations(w, slot, *intended), asio::detached);
     } else {
       if (w.pending == 0) w.pending_first = k;
       w.pending++;
     }
   }
+  w.live--;
+}
+
+// Waits for the intended start of arrival k and returns it; nullopt when the
+// schedule or the run ends first. With live control it looks again every
+// kLiveRecheck, as an edit may move the arrival.
+asio::awaitable<std::optional<Clock::time_point>> Engine::next_arrival(Worker& w, asio::steady_timer& timer,
+                                                                      std::uint64_t k) {
+  for (;;) {
+    const double t = w.schedule->time_of(k);
+    if (t < 0 && !opts_.live) co_return std::nullopt;
+    if (t < 0) {  // the rate is 0 for good, unless an edit raises it
+      co_await sleep_until(timer, std::min(end_, Clock::now() + kLiveRecheck));
+      if (stopping_.load(std::memory_order_relaxed) || Clock::now() >= end_) co_return std::nullopt;
+      continue;
+    }
+    const auto intended = at_offset(t);
+    if (intended >= end_) co_return std::nullopt;
+    const auto now = Clock::now();
+    if (now >= intended) co_return intended;
+    const auto wake = opts_.live ? std::min(intended, now + kLiveRecheck) : intended;
+    co_await sleep_until(timer, wake);
+    if (wake == intended) {
+      if (Clock::now() - intended > kSlipThreshold) w.slips++;
+      co_return intended;
+    }
+    if (stopping_.load(std::memory_order_relaxed)) co_return std::nullopt;
+  }
+}
+
+// With live control: keeps the Worker's thread (and its deadline watchdog,
+// which runs while anything is live) going until the end or a stop, so users
+// an edit adds have both.
+asio::awaitable<void> Engine::keep_alive_until_end(Worker& w) {
+  w.live++;
+  asio::steady_timer timer(w.io);
+  while (!stopping_.load(std::memory_order_relaxed) && Clock::now() < end_)
+    co_await sleep_until(timer, std::min(end_, Clock::now() + kLiveRecheck));
   w.live--;
 }
 

@@ -4,7 +4,11 @@
 #include <future>
 #include <thread>
 
+#include <sys/socket.h>
+
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <gtest/gtest.h>
@@ -470,4 +474,75 @@ TEST(Server, RouterAndRegistryOutliveTheServerSafely) {
     server.wait();
   }
   EXPECT_NE(registry.render().find("http_connections_accepted_total 2"), std::string::npos);
+}
+
+namespace {
+
+// Everything the server sends on one connection until it closes it (or 5 s).
+std::string read_until_close(std::uint16_t port, const std::string& request) {
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::socket sock(io);
+  sock.connect({boost::asio::ip::make_address("127.0.0.1"), port});
+  boost::asio::write(sock, boost::asio::buffer(request));
+  timeval tv{5, 0};
+  setsockopt(sock.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  std::string all;
+  char buf[4096];
+  for (;;) {
+    const ssize_t n = ::recv(sock.native_handle(), buf, sizeof buf, 0);
+    if (n <= 0) break;
+    all.append(buf, static_cast<std::size_t>(n));
+  }
+  return all;
+}
+
+// A stream of `count` events ("data: i"), or endless when count is 0; `alive`
+// counts the streams whose producer still exists.
+Handler event_stream(int count, std::shared_ptr<std::atomic<int>> alive) {
+  return [count, alive](Request&) -> boost::asio::awaitable<Response> {
+    alive->fetch_add(1);
+    auto guard = std::shared_ptr<void>(nullptr, [alive](void*) { alive->fetch_sub(1); });
+    auto sent = std::make_shared<int>(0);
+    co_return Response::event_stream([count, sent, guard]() -> boost::asio::awaitable<std::optional<std::string>> {
+      if (count > 0 && *sent == count) co_return std::nullopt;
+      co_await sleep_for(5ms);
+      co_return "data: " + std::to_string((*sent)++) + "\n\n";
+    });
+  };
+}
+
+}  // namespace
+
+TEST(Server, EventStreamSendsEachPieceThenCloses) {
+  auto alive = std::make_shared<std::atomic<int>>(0);
+  TestServer s([&](Router& r) { r.get("/events", event_stream(3, alive)); });
+  const std::string all = read_until_close(s.port(), get("/events"));
+  EXPECT_NE(all.find("HTTP/1.1 200"), std::string::npos) << all;
+  EXPECT_NE(all.find("Content-Type: text/event-stream"), std::string::npos) << all;
+  EXPECT_NE(all.find("Connection: close"), std::string::npos) << all;
+  EXPECT_EQ(all.find("Content-Length"), std::string::npos) << all;
+  EXPECT_TRUE(all.ends_with("\r\n\r\ndata: 0\n\ndata: 1\n\ndata: 2\n\n")) << all;
+}
+
+TEST(Server, EventStreamEndsWhenTheClientGoesAway) {
+  auto alive = std::make_shared<std::atomic<int>>(0);
+  TestServer s([&](Router& r) { r.get("/events", event_stream(0, alive)); });
+  {
+    RawConnection c(s.port());
+    c.send(get("/events"));
+    ASSERT_TRUE(testkit::eventually([&] { return alive->load() == 1; }, 5s));
+  }  // the client closes mid-stream
+  EXPECT_TRUE(testkit::eventually([&] { return alive->load() == 0; }, 5s)) << alive->load();
+}
+
+TEST(Server, EventStreamEndsOnShutdown) {
+  auto alive = std::make_shared<std::atomic<int>>(0);
+  TestServer s([&](Router& r) { r.get("/events", event_stream(0, alive)); });
+  RawConnection c(s.port());
+  c.send(get("/events"));
+  ASSERT_TRUE(testkit::eventually([&] { return alive->load() == 1; }, 5s));
+  s.server().stop();
+  s.server().wait();
+  EXPECT_EQ(alive->load(), 0);
+  EXPECT_TRUE(c.closed_by_peer());
 }

@@ -438,3 +438,139 @@ TEST(LoadStub, AnswersWithoutADelayRecordNoLateness) {
   EXPECT_EQ(stub.answered(), 5u);
   EXPECT_EQ(stub.lateness().count(), 0u);
 }
+
+// Edits made from on_progress (the controller thread, once a second) are
+// applied at the next second: an edit asked at t=1 shows from the point at t=3.
+TEST(LoadEngine, LiveEditsChangeTheUsersWhileTheRunGoes) {
+  Stub stub({});
+  auto server = stub_server(stub);
+  Scenario s = one_request(host_of(server), "/x");
+  s.users = 1;
+  s.duration = 5500ms;
+  s.wait = {WaitSpec::Kind::kConstant, 10ms};
+  LiveControl live(Model::kClosed);
+  RunOptions o;
+  o.live = &live;
+  int second = 0;
+  o.on_progress = [&](const Progress&) {
+    ++second;
+    if (second == 1) {
+      EXPECT_TRUE(live.set_users(4, 0).ok());
+    }
+    if (second == 3) {
+      EXPECT_TRUE(live.set_users(2, 0).ok());
+    }
+  };
+  auto r = run(s, o);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  ASSERT_GE(r->series.size(), 5u);
+  EXPECT_EQ(r->series[0].users, 1u);
+  EXPECT_EQ(r->series[2].users, 4u);
+  EXPECT_EQ(r->series[4].users, 2u);
+  ASSERT_EQ(r->edits.size(), 2u);
+  EXPECT_EQ(r->edits[0].users, 4u);
+  EXPECT_NEAR(r->edits[0].t_s, 2.0, 0.5);
+  EXPECT_EQ(r->edits[1].users, 2u);
+  EXPECT_EQ(r->peak_users, 4u);
+}
+
+TEST(LoadEngine, LiveUsersParkedByAnEditComeBackWithTheNext) {
+  Stub stub({});
+  auto server = stub_server(stub);
+  Scenario s = one_request(host_of(server), "/x");
+  s.users = 3;
+  s.duration = 5500ms;
+  s.wait = {WaitSpec::Kind::kConstant, 10ms};
+  LiveControl live(Model::kClosed);
+  RunOptions o;
+  o.live = &live;
+  int second = 0;
+  o.on_progress = [&](const Progress&) {
+    ++second;
+    if (second == 1) {
+      EXPECT_TRUE(live.set_users(0, 0).ok());
+    }
+    if (second == 3) {
+      EXPECT_TRUE(live.set_users(3, 0).ok());
+    }
+  };
+  auto r = run(s, o);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  ASSERT_GE(r->series.size(), 5u);
+  EXPECT_EQ(r->series[2].users, 0u);
+  EXPECT_EQ(r->series[2].requests, 0u);
+  EXPECT_EQ(r->series[4].users, 3u);
+  EXPECT_GT(r->series[4].requests, 0u);
+}
+
+TEST(LoadEngine, LiveRateEditChangesTheArrivals) {
+  Stub stub({});
+  auto server = stub_server(stub);
+  Scenario s = one_request(host_of(server), "/x");
+  s.model = Model::kOpen;
+  s.rate = 20;
+  s.duration = 3500ms;
+  LiveControl live(Model::kOpen);
+  RunOptions o;
+  o.live = &live;
+  int second = 0;
+  o.on_progress = [&](const Progress&) {
+    if (++second == 1) {
+      EXPECT_TRUE(live.set_rate(100).ok());
+    }
+  };
+  auto r = run(s, o);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  ASSERT_GE(r->series.size(), 3u);
+  EXPECT_NEAR(static_cast<double>(r->series[0].requests), 20, 3);
+  EXPECT_NEAR(static_cast<double>(r->series[2].requests), 100, 10);
+  EXPECT_DOUBLE_EQ(r->series[0].arrival_rate, 20);
+  EXPECT_DOUBLE_EQ(r->series[2].arrival_rate, 100);
+  ASSERT_EQ(r->edits.size(), 1u);
+  EXPECT_DOUBLE_EQ(r->edits[0].rate, 100);
+}
+
+TEST(LoadEngine, LiveStopEndsTheRunEarly) {
+  Stub stub({});
+  auto server = stub_server(stub);
+  Scenario s = one_request(host_of(server), "/x");
+  s.users = 2;
+  s.duration = 60s;
+  s.wait = {WaitSpec::Kind::kConstant, 10ms};
+  LiveControl live(Model::kClosed);
+  RunOptions o;
+  o.live = &live;
+  o.on_progress = [&](const Progress&) { live.stop(); };
+  auto r = run(s, o);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_LT(r->elapsed_s, 5);
+  EXPECT_GT(r->aggregate.count, 0u);
+}
+
+// Users an edit adds may land on a Worker that had none: its deadline
+// watchdog must still be running, or their requests could outlast --timeout.
+TEST(LoadEngine, LiveUsersAddedToAnIdleWorkerStillTimeOut) {
+  StubOptions so;
+  so.delay = 2s;
+  Stub stub(so);
+  auto server = stub_server(stub);
+  Scenario s = one_request(host_of(server), "/x");
+  s.users = 1;
+  s.threads = 2;  // the second Worker starts with no user
+  s.timeout = 300ms;
+  s.duration = 4500ms;
+  LiveControl live(Model::kClosed);
+  RunOptions o;
+  o.live = &live;
+  int second = 0;
+  o.on_progress = [&](const Progress&) {
+    if (++second == 1) {
+      EXPECT_TRUE(live.set_users(2, 0).ok());
+    }
+  };
+  auto r = run(s, o);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->peak_users, 2u);
+  EXPECT_GT(r->aggregate.failures_by_reason["timeout"], 0u);
+  EXPECT_LT(r->aggregate.quantile_ms(1.0), 1000) << "a request outlasted the 300 ms timeout";
+}

@@ -154,3 +154,19 @@ TEST(LoadOutput, TableAndHtmlReport) {
   EXPECT_NE(html.find("logarithmic"), std::string::npos);
   std::filesystem::remove_all(dir);
 }
+
+TEST(LoadOutput, LiveEditsShowInTheJsonAndTheHtmlReport) {
+  Report r = sample_report();
+  r.edits.push_back(LiveEdit{.t_s = 2.0, .users = 5, .spawn_rate = 1});
+  auto j = boost::json::parse(report_json(r, {}));
+  const auto& edits = j.at("edits").as_array();
+  ASSERT_EQ(edits.size(), 1u);
+  EXPECT_EQ(edits[0].at("users").to_number<unsigned>(), 5u);
+  EXPECT_DOUBLE_EQ(edits[0].at("t_s").to_number<double>(), 2.0);
+  const auto dir = temp_dir("html-edits");
+  ASSERT_TRUE(load::write_load_report(r, dir / "r.html").ok());
+  const std::string html = read_file(dir / "r.html");
+  EXPECT_NE(html.find("Changes during the run"), std::string::npos);
+  EXPECT_NE(html.find("<td>2.0 s</td><td>5 users, spawn rate 1/s</td>"), std::string::npos);
+  std::filesystem::remove_all(dir);
+}

@@ -147,7 +147,8 @@ void serialize_response(std::string& out, const Response& res, unsigned version,
     out += res.content_type;
   }
   // 1xx and 204 carry no body and no Content-Length.
-  if (res.status >= 200 && res.status != 204 && res.status != 304) {
+  // A streamed body ends when the connection closes: no length.
+  if (res.status >= 200 && res.status != 204 && res.status != 304 && !res.stream) {
     out += "\r\nContent-Length: "sv;
     append_uint(out, res.body.size());
   }
@@ -164,7 +165,7 @@ void serialize_response(std::string& out, const Response& res, unsigned version,
     out += ": "sv;
     out += value;
   }
-  if (!keep_alive) out += "\r\nConnection: close"sv;
+  if (!keep_alive || res.stream) out += "\r\nConnection: close"sv;
   else if (version == 10) out += "\r\nConnection: keep-alive"sv;
   out += "\r\n\r\n"sv;
   if (!head && res.status != 204 && res.status != 304) out += res.body;

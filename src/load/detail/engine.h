@@ -39,9 +39,10 @@ class Timeline {
 
   // Swaps each sink's interval out and appends the point of the interval
   // that ends at `at` to rep.series; `users` is the active users (closed
-  // model) or iterations in flight (open model), `late_total` the late starts
+  // model) or iterations in flight (open model), `arrival_rate` the open
+  // model's intended rate (0 in the closed one), `late_total` the late starts
   // so far. Calls on_progress.
-  void take(Clock::time_point at, unsigned users, std::uint64_t late_total,
+  void take(Clock::time_point at, unsigned users, double arrival_rate, std::uint64_t late_total,
             std::span<const std::unique_ptr<Sink>> sinks, Report& rep);
 
  private:
@@ -77,6 +78,8 @@ class Engine {
   bool wait_workers(Clock::time_point until) EXCLUDES(done_mu_);
   Clock::time_point supervise(Timeline& timeline, Report& rep);
   void take_point(Timeline& timeline, Clock::time_point at, Report& rep);
+  void apply_edit(LiveEdit edit, Clock::time_point now, Report& rep);
+  void spawn_users(std::size_t upto);
   void release_slots();
   void finish_report(Report& rep) const;
   void judge_generator(Report& rep, std::size_t nworkers) const;
@@ -85,7 +88,10 @@ class Engine {
   // users.cpp: the coroutines on the Workers.
   asio::awaitable<void> user(Worker& w, std::size_t index);
   asio::awaitable<void> think(asio::steady_timer& timer, Clock::time_point started, UserContext& ctx);
+  asio::awaitable<void> keep_alive_until_end(Worker& w);
   asio::awaitable<void> dispatcher(Worker& w);
+  asio::awaitable<std::optional<Clock::time_point>> next_arrival(Worker& w, asio::steady_timer& timer,
+                                                                 std::uint64_t k);
   Worker::Slot* take_slot(Worker& w);
   asio::awaitable<void> open_iterations(Worker& w, Worker::Slot* slot, Clock::time_point intended);
   asio::awaitable<bool> iteration(Worker& w, Conn& conn, UserContext& ctx, Rendered& r,
@@ -124,6 +130,11 @@ class Engine {
   core::Mutex done_mu_;
   core::CondVar done_cv_;
   std::size_t workers_running_ GUARDED_BY(done_mu_) = 0;
+
+  // The controller's side of live edits (its thread only).
+  std::shared_ptr<const UserProfile> live_profile_;  // closed model, as last edited
+  std::unique_ptr<ArrivalSchedule> live_schedule_;   // open model, the whole rate
+  std::size_t users_spawned_ = 0;                    // closed model: user coroutines started
 };
 
 }  // namespace scalelab::load::detail

@@ -109,8 +109,9 @@ struct Worker {
   std::vector<Slot*> free_slots;
   std::size_t max_slots = 0;
   std::uint64_t pending = 0, pending_first = 0;  // arrivals waiting for a slot, the oldest
-  std::unique_ptr<ArrivalSchedule> schedule;
-  unsigned live = 0;  // running users, dispatcher, iterations
+  std::unique_ptr<ArrivalSchedule> schedule;  // open model
+  std::shared_ptr<const UserProfile> profile;  // closed model; replaced on this thread by an edit
+  unsigned live = 0;  // running users, dispatcher, iterations, the live keeper
   std::uint64_t arrivals = 0, slips = 0;
   std::atomic<std::uint64_t> late{0};  // read by the controller each second
   double max_lag_ms = 0;

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Runs one browser test (a Node script under tests/browser/) against Debian's
+# Chromium. playwright-core (pinned by tests/browser/package-lock.json) is
+# installed once under TOOLS_DIR, in the build tree, never into the sources;
+# no browser is ever downloaded. Exits 77 (skipped) where chromium, node or
+# npm is missing (scripts/setup.sh --browser installs chromium).
+#   run.sh TOOLS_DIR SCRIPT ARGS...
+set -euo pipefail
+tools_dir=$1
+script=$2
+shift 2
+src=$(cd "$(dirname "$0")" && pwd)
+command -v node >/dev/null && command -v npm >/dev/null ||
+  { echo "SKIP: node and npm are needed for the browser tests" >&2; exit 77; }
+[[ -x /usr/bin/chromium ]] ||
+  { echo "SKIP: /usr/bin/chromium is missing (scripts/setup.sh --browser installs Debian's chromium)" >&2; exit 77; }
+
+mkdir -p "$tools_dir"
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
+# Two tests may start at once (ctest -j): one installs, the other waits.
+exec 9>"$tools_dir/.install.lock"
+flock 9
+if ! cmp -s "$src/package-lock.json" "$tools_dir/package-lock.json" || [[ ! -d $tools_dir/node_modules ]]; then
+  cp "$src/package.json" "$src/package-lock.json" "$tools_dir/"
+  (cd "$tools_dir" && npm ci --no-audit --no-fund --loglevel=error) >&2
+fi
+flock -u 9
+# Node resolves packages next to the script: run a copy placed by node_modules.
+cp "$src/$script" "$tools_dir/"
+exec node "$tools_dir/$script" "$@"

@@ -1,0 +1,204 @@
+// The live dashboard over loopback: its event JSON, the progress and event
+// stream endpoints, the control endpoint's answers, the report files.
+#include "load/web/dashboard.h"
+
+#include <sys/socket.h>
+
+#include <fstream>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/json/parse.hpp>
+#include <gtest/gtest.h>
+
+#include "support/test_server.h"
+
+using namespace scalelab;
+using namespace scalelab::load;
+using namespace scalelab::load::web;
+using testkit::RawConnection;
+
+namespace {
+
+std::string get(const std::string& target) { return "GET " + target + " HTTP/1.1\r\nHost: t\r\n\r\n"; }
+
+std::string post_json(const std::string& target, const std::string& body) {
+  return "POST " + target + " HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: " +
+         std::to_string(body.size()) + "\r\n\r\n" + body;
+}
+
+testkit::RawResponse ask(std::uint16_t port, const std::string& request) {
+  RawConnection c(port);
+  c.send(request);
+  auto r = c.read_response();
+  EXPECT_TRUE(r);
+  return r ? *r : testkit::RawResponse{};
+}
+
+// Everything the server sends on one connection until it closes it (or 5 s).
+std::string read_until_close(std::uint16_t port, const std::string& request) {
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::socket sock(io);
+  sock.connect({boost::asio::ip::make_address("127.0.0.1"), port});
+  boost::asio::write(sock, boost::asio::buffer(request));
+  timeval tv{5, 0};
+  setsockopt(sock.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  std::string all;
+  char buf[4096];
+  for (ssize_t n; (n = ::recv(sock.native_handle(), buf, sizeof buf, 0)) > 0;) all.append(buf, static_cast<std::size_t>(n));
+  return all;
+}
+
+SecondPoint second(double t, unsigned users, std::uint64_t requests, std::uint64_t failures) {
+  SecondPoint p;
+  p.t_s = t;
+  p.users = users;
+  p.requests = requests;
+  p.failures = failures;
+  for (std::size_t i = 0; i < std::size(kLocustPercentiles); ++i) p.percentiles_ms.push_back(10.0 * (i + 1));
+  return p;
+}
+
+struct Running {
+  explicit Running(Model model) : control(model), dashboard(options(), control) {
+    EXPECT_TRUE(dashboard.start().ok());
+  }
+  static DashboardOptions options() {
+    DashboardOptions o;
+    o.port = 0;
+    o.percentiles = {0.5, 0.99};
+    return o;
+  }
+  void publish(const SecondPoint& p, const std::vector<LiveEdit>& edits = {}) {
+    Progress pr;
+    pr.last = &p;
+    pr.edits = &edits;
+    dashboard.publish(pr);
+  }
+  LiveControl control;
+  Dashboard dashboard;
+};
+
+}  // namespace
+
+TEST(LiveDashboard, PercentilesMustBeOnesTheEngineKeeps) {
+  auto ok = parse_percentiles("50,90,99.9");
+  ASSERT_TRUE(ok.ok());
+  EXPECT_EQ(*ok, (std::vector<double>{0.5, 0.9, 0.999}));
+  EXPECT_FALSE(parse_percentiles("50,97").ok());
+  EXPECT_FALSE(parse_percentiles("").ok());
+  EXPECT_FALSE(parse_percentiles("p50").ok());
+}
+
+TEST(LiveDashboard, ListenAddressIsAddressColonPort) {
+  DashboardOptions o;
+  ASSERT_TRUE(parse_listen("0.0.0.0:9000", o).ok());
+  EXPECT_EQ(o.address, "0.0.0.0");
+  EXPECT_EQ(o.port, 9000);
+  EXPECT_FALSE(parse_listen("9000", o).ok());
+  EXPECT_FALSE(parse_listen("127.0.0.1:70000", o).ok());
+  EXPECT_FALSE(parse_listen(":80", o).ok());
+}
+
+TEST(LiveDashboard, APointCarriesRatesUsersAndTheChosenPercentiles) {
+  SecondPoint p = second(3, 7, 200, 10);
+  p.interval_s = 0.5;
+  const auto j = boost::json::parse(point_event(p, {0.5, 0.99})).as_object();
+  EXPECT_EQ(j.at("type").as_string(), "point");
+  EXPECT_DOUBLE_EQ(j.at("rps").to_number<double>(), 400);
+  EXPECT_DOUBLE_EQ(j.at("fps").to_number<double>(), 20);
+  EXPECT_EQ(j.at("users").to_number<unsigned>(), 7u);
+  const auto& ms = j.at("p").as_array();
+  ASSERT_EQ(ms.size(), 2u);
+  EXPECT_DOUBLE_EQ(ms[0].to_number<double>(), 10);  // p50: the first of Locust's percentiles
+  EXPECT_DOUBLE_EQ(ms[1].to_number<double>(), 80);  // p99: the eighth
+}
+
+TEST(LiveDashboard, ProgressListsEventsFromTheAskedIndexWithEditsInOrder) {
+  Running r(Model::kClosed);
+  r.publish(second(1, 2, 10, 0));
+  r.publish(second(2, 4, 20, 0), {LiveEdit{.t_s = 1.5, .users = 4, .spawn_rate = 0}});
+  auto all = boost::json::parse(ask(r.dashboard.port(), get("/progress?after=0")).body).as_array();
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_EQ(all[1].at("type").as_string(), "edit");
+  EXPECT_EQ(all[1].at("users").to_number<unsigned>(), 4u);
+  auto later = boost::json::parse(ask(r.dashboard.port(), get("/progress?after=2")).body).as_array();
+  ASSERT_EQ(later.size(), 1u);
+  EXPECT_DOUBLE_EQ(later[0].at("t").to_number<double>(), 2);
+  EXPECT_EQ(ask(r.dashboard.port(), get("/progress?after=x")).status, 400);
+}
+
+TEST(LiveDashboard, EventStreamSendsEveryEventThenEndsWithTheRun) {
+  Running r(Model::kClosed);
+  r.publish(second(1, 2, 10, 0));
+  r.dashboard.finish({});
+  const std::string all = read_until_close(r.dashboard.port(), get("/events"));
+  EXPECT_NE(all.find("Content-Type: text/event-stream"), std::string::npos) << all;
+  EXPECT_NE(all.find("id: 1\ndata: {\"type\":\"point\""), std::string::npos) << all;
+  EXPECT_NE(all.find("id: 2\ndata: {\"type\":\"end\""), std::string::npos) << all;
+}
+
+TEST(LiveDashboard, AReconnectingWatcherResumesAfterItsLastEventId) {
+  Running r(Model::kClosed);
+  r.publish(second(1, 2, 10, 0));
+  r.publish(second(2, 2, 10, 0));
+  r.dashboard.finish({});
+  const std::string all = read_until_close(
+      r.dashboard.port(), "GET /events HTTP/1.1\r\nHost: t\r\nLast-Event-ID: 1\r\n\r\n");
+  EXPECT_EQ(all.find("id: 1\n"), std::string::npos) << all;
+  EXPECT_NE(all.find("id: 2\n"), std::string::npos) << all;
+}
+
+TEST(LiveDashboard, ControlChangesUsersAndAnswersBadInputWithJsonErrors) {
+  Running r(Model::kClosed);
+  const auto port = r.dashboard.port();
+  EXPECT_EQ(ask(port, post_json("/control", R"({"users":5,"spawn_rate":2})")).status, 202);
+  auto edit = r.control.take_edit();
+  ASSERT_TRUE(edit);
+  EXPECT_EQ(edit->users, 5u);
+  EXPECT_DOUBLE_EQ(edit->spawn_rate, 2);
+  for (const char* bad : {R"({"users":-1})", R"({"users":2.5})", R"({"users":"many"})", R"({"users":3,"spawn_rate":-1})",
+                          R"({"what":1})", "[1]"}) {
+    auto res = ask(port, post_json("/control", bad));
+    EXPECT_EQ(res.status, 400) << bad;
+    EXPECT_NE(res.body.find("\"error\":\"INVALID_INPUT\""), std::string::npos) << bad << res.body;
+  }
+  EXPECT_EQ(ask(port, post_json("/control", R"({"rate":10})")).status, 409);  // closed model
+  EXPECT_FALSE(r.control.take_edit());
+  EXPECT_EQ(ask(port, post_json("/control", R"({"stop":true})")).status, 202);
+  EXPECT_TRUE(r.control.stop_requested());
+}
+
+TEST(LiveDashboard, ControlChangesTheRateOfAnOpenModelRun) {
+  Running r(Model::kOpen);
+  EXPECT_EQ(ask(r.dashboard.port(), post_json("/control", R"({"rate":50})")).status, 202);
+  auto edit = r.control.take_edit();
+  ASSERT_TRUE(edit);
+  EXPECT_DOUBLE_EQ(edit->rate, 50);
+  EXPECT_EQ(ask(r.dashboard.port(), post_json("/control", R"({"users":3})")).status, 409);
+}
+
+TEST(LiveDashboard, ReportFilesAreServedOnceTheRunEnded) {
+  Running r(Model::kClosed);
+  const auto dir = testkit::fresh_dir("dashboard-files");
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "run.json") << R"({"ok":true})";
+  EXPECT_EQ(ask(r.dashboard.port(), get("/files/run.json")).status, 404);
+  r.dashboard.finish({{"JSON", dir / "run.json"}});
+  auto res = ask(r.dashboard.port(), get("/files/run.json"));
+  EXPECT_EQ(res.status, 200);
+  EXPECT_EQ(res.body, R"({"ok":true})");
+  EXPECT_EQ(ask(r.dashboard.port(), get("/files/other.json")).status, 404);
+  EXPECT_EQ(ask(r.dashboard.port(), post_json("/control", R"({"users":1})")).status, 409);  // ended
+  std::filesystem::remove_all(dir);
+}
+
+TEST(LiveDashboard, ThePageInlinesChartJsAndAsksNothingElsewhere) {
+  Running r(Model::kClosed);
+  auto res = ask(r.dashboard.port(), get("/"));
+  EXPECT_EQ(res.status, 200);
+  EXPECT_NE(res.body.find("new EventSource('/events')"), std::string::npos);
+  EXPECT_NE(res.body.find("Chart"), std::string::npos);
+  EXPECT_EQ(res.body.find("src=\"http"), std::string::npos);
+  EXPECT_EQ(res.body.find("cdn"), std::string::npos);
+}
