@@ -24,6 +24,10 @@ struct InfraArgs {
   std::string kind;
   std::string dir;
   std::uint16_t port = 0;
+  // redis only
+  int redis_replicas = 0;
+  int redis_sentinels = 0;
+  int sentinel_down_after_ms = 1'000;
 };
 
 void add_start_options(CLI::App& cmd, InfraArgs& a) {
@@ -31,6 +35,15 @@ void add_start_options(CLI::App& cmd, InfraArgs& a) {
   cmd.add_option("--dir", a.dir, "State directory: data, logs, and the url and pid files")->required();
   // No SCALELAB_PORT here: that one belongs to `serve`.
   cmd.add_option("--port", a.port, "Port on 127.0.0.1 (0: pick a free one)")->capture_default_str();
+  // redis only
+  cmd.add_option("--replicas", a.redis_replicas, "redis: replicas of the primary (needs --sentinels)")
+      ->check(CLI::Range(0, 8));
+  cmd.add_option("--sentinels", a.redis_sentinels, "redis: Sentinels watching the primary (quorum: a majority)")
+      ->check(CLI::Range(0, 9));
+  cmd.add_option("--down-after-ms", a.sentinel_down_after_ms,
+                 "redis: a primary silent this long is down (Sentinel's down-after-milliseconds)")
+      ->check(CLI::Range(100, 60'000))
+      ->capture_default_str();
 }
 
 Result<infra::Server> start(const InfraArgs& a, bool detached) {
@@ -38,7 +51,12 @@ Result<infra::Server> start(const InfraArgs& a, bool detached) {
   if (!kind) {
     return Error{ErrorKind::kInvalidInput, fmt::format("unknown kind '{}'; known:{}", a.kind, kind_list())};
   }
-  return kind->start({.dir = a.dir, .port = a.port, .detached = detached});
+  return kind->start({.dir = a.dir,
+                      .port = a.port,
+                      .detached = detached,
+                      .redis_replicas = a.redis_replicas,
+                      .redis_sentinels = a.redis_sentinels,
+                      .sentinel_down_after = std::chrono::milliseconds(a.sentinel_down_after_ms)});
 }
 
 }  // namespace
