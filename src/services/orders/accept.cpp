@@ -34,7 +34,8 @@ Intake::Intake(store::Store& store, mq::Broker* broker, PaymentProcessor& paymen
 // claimed, its order not stored), the store's error when it failed.
 asio::awaitable<Intake::KeyClaim> Intake::claim_key(std::string key, std::string order_id) {
   if (key.empty()) co_return KeyClaim{};
-  auto won = co_await store_.put_if_absent(idempotency_key(key), order_id);
+  // Durable: a key lost at a failover would let a retry place a second order.
+  auto won = co_await store_.put_if_absent_durable(idempotency_key(key), order_id);
   if (!won) co_return KeyClaim{.answer = won.error()};
   if (*won) co_return KeyClaim{};
   auto original = co_await store_.get(idempotency_key(key));
@@ -77,7 +78,7 @@ asio::awaitable<Result<Accepted>> Intake::accept_sync(Order order, std::string k
   }
   order.status = OrderStatus::kCompleted;
   std::string text = encode_order(order);
-  auto stored = co_await store_.put(order_key(order.order_id), text);
+  auto stored = co_await store_.put_durable(order_key(order.order_id), text);  // answered 201: must survive
   if (!stored) co_return stored.error();
   co_return Accepted{.kind = Accepted::Kind::kCompleted, .order_id = order.order_id, .status = order.status,
                      .record = std::move(text)};
@@ -101,7 +102,7 @@ asio::awaitable<Result<Accepted>> Intake::accept_async(Order order, std::string 
   }
   order.status = OrderStatus::kPending;
   const std::string pending = encode_order(order);
-  auto stored = co_await store_.put(order_key(order.order_id), pending);
+  auto stored = co_await store_.put_durable(order_key(order.order_id), pending);  // answered 202: must survive
   if (!stored) {
     co_await forget(order.order_id, key);
     co_return stored.error();
