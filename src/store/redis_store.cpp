@@ -261,12 +261,20 @@ redisContext* RedisStore::connect(std::string& failure) {
 
 void RedisStore::worker() {
   redisContext* ctx = nullptr;
+  std::uint64_t opened_after = 0;  // breaks_ when ctx was opened
   std::vector<Job> batch;
   std::string failure;  // why the last connect failed, for commands that time out waiting
   auto backoff = kFirstBackoff;
   while (take_batch(batch, failure)) {
     if (batch.empty()) continue;
-    if (ctx == nullptr) ctx = connect(failure);
+    if (ctx != nullptr && opened_after != breaks_.load()) {  // another connection broke: this one may be dead too
+      redisFree(ctx);
+      ctx = nullptr;
+    }
+    if (ctx == nullptr) {
+      opened_after = breaks_.load();
+      ctx = connect(failure);
+    }
     if (ctx == nullptr && !sentinel_mode()) {
       for (auto& job : batch) job.done({unavailable(failure), {}});
       continue;
@@ -327,6 +335,7 @@ void RedisStore::run_batch(redisContext*& ctx, std::vector<Job>& batch) {
     std::string why = ctx->errstr[0] != '\0' ? ctx->errstr : "connection lost";
     redisFree(ctx);  // replies of a broken pipeline cannot be matched any more; a replica takes no writes
     ctx = nullptr;
+    ++breaks_;
     for (; done < batch.size(); ++done) batch[done].done({unavailable(why), {}});
   }
   if (!refused.empty()) requeue(refused);

@@ -28,6 +28,7 @@
 // Thread-safety: all operations are safe from any thread.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -137,6 +138,11 @@ class RedisStore final : public Store {
   core::CondVar cv_;
   std::deque<Job> queue_ GUARDED_BY(mu_);
   bool stopping_ GUARDED_BY(mu_) = false;
+  // Counts connections found broken. A worker whose connection is older than
+  // the last break re-opens it before sending: when the server died, every
+  // pooled connection is dead, and a command written to one would fail
+  // (ambiguously) although it was never sent to a live server.
+  std::atomic<std::uint64_t> breaks_{0};
   std::vector<std::thread> workers_;
 };
 
