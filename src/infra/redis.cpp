@@ -104,7 +104,10 @@ Status wait_until(const Options& o, Process& process, const std::string& what, c
 
 Result<Spawned> start_data_server(const Options& o, const std::string& name, std::uint16_t port,
                                   std::vector<std::string> extra, pid_t group) {
-  std::vector<std::string> args{"--save", "", "--appendonly", "no", "--databases", "16"};
+  // A replica's full sync starts at once (Redis waits 5 s by default for
+  // more replicas to share a diskless transfer).
+  std::vector<std::string> args{"--save", "", "--appendonly", "no", "--databases", "16",
+                                "--repl-diskless-sync-delay", "0"};
   args.insert(args.end(), extra.begin(), extra.end());
   auto s = spawn_server(o, name, port, std::move(args), group);
   if (!s) return s;

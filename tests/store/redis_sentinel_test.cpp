@@ -114,6 +114,37 @@ TEST(SentinelStore, NoSentinelAnsweringIsUnavailableNamingTheMaster) {
   EXPECT_LT(Clock::now() - started, 3s);  // bounded by failover_wait, not a hang
 }
 
+// The pid of the redis-server at `at` (INFO server's process_id); 0 if none.
+pid_t pid_of(const store::RedisEndpoint& at) {
+  store::RedisStore direct({.host = at.host, .port = at.port, .connections = 1});
+  auto r = run_blocking(direct.command({"INFO", "server"}));
+  if (!r.ok()) return 0;
+  auto at_field = r->str.find("process_id:");
+  return at_field == std::string::npos ? 0 : static_cast<pid_t>(std::stol(r->str.substr(at_field + 11)));
+}
+
+TEST(SentinelStore, DurableWriteFailsWhenNoReplicaAcknowledges) {
+  auto dir = std::filesystem::temp_directory_path() / unique("scalelab-sentinel-no-replica");
+  auto topology = infra::start_redis({.dir = dir, .redis_replicas = 1, .redis_sentinels = 1});
+  ASSERT_TRUE(topology.ok()) << topology.error().message;
+  auto o = sentinel_options(topology->url());
+  o.durable_timeout = 200ms;
+  store::RedisStore s(o);
+  ASSERT_TRUE(run_blocking(s.put_durable("before", "v")).ok());
+  auto replicas = replicas_of(o);
+  ASSERT_EQ(replicas.size(), 1u);
+  pid_t replica = pid_of(replicas.front());
+  ASSERT_GT(replica, 0);
+  ::kill(replica, SIGKILL);
+  auto durable = run_blocking(s.put_durable("after", "v"));
+  ASSERT_FALSE(durable.ok());
+  EXPECT_EQ(durable.error().kind, ErrorKind::kUnavailable);
+  EXPECT_NE(durable.error().message.find("replica"), std::string::npos) << durable.error().message;
+  EXPECT_TRUE(run_blocking(s.put("plain", "v")).ok()) << "a plain write needs no replica";
+  topology->stop();
+  std::filesystem::remove_all(dir);
+}
+
 // Writers keep writing while the primary is killed: half of them durable
 // writes (must all survive), half plain ones (counted, as they may be lost).
 struct Stream {
