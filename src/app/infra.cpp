@@ -25,6 +25,10 @@ struct InfraArgs {
   std::string dir;
   std::uint16_t port = 0;
   int nodes = 1;
+  // redis only
+  int redis_replicas = 0;
+  int redis_sentinels = 0;
+  int sentinel_down_after_ms = 1'000;
 };
 
 void add_start_options(CLI::App& cmd, InfraArgs& a) {
@@ -35,6 +39,15 @@ void add_start_options(CLI::App& cmd, InfraArgs& a) {
   cmd.add_option("--nodes", a.nodes, "rabbitmq: a cluster of this many nodes (the url lists them all)")
       ->check(CLI::Range(1, 7))
       ->capture_default_str();
+  // redis only
+  cmd.add_option("--replicas", a.redis_replicas, "redis: replicas of the primary (needs --sentinels)")
+      ->check(CLI::Range(0, 8));
+  cmd.add_option("--sentinels", a.redis_sentinels, "redis: Sentinels watching the primary (quorum: a majority)")
+      ->check(CLI::Range(0, 9));
+  cmd.add_option("--down-after-ms", a.sentinel_down_after_ms,
+                 "redis: a primary silent this long is down (Sentinel's down-after-milliseconds)")
+      ->check(CLI::Range(100, 60'000))
+      ->capture_default_str();
 }
 
 Result<infra::Server> start(const InfraArgs& a, bool detached) {
@@ -43,7 +56,13 @@ Result<infra::Server> start(const InfraArgs& a, bool detached) {
     return Error{ErrorKind::kInvalidInput, fmt::format("unknown kind '{}'; known:{}", a.kind, kind_list())};
   }
   if (a.nodes > 1 && a.kind != "rabbitmq") return Error{ErrorKind::kInvalidInput, "--nodes: only rabbitmq clusters"};
-  return kind->start({.dir = a.dir, .port = a.port, .detached = detached, .nodes = a.nodes});
+  return kind->start({.dir = a.dir,
+                      .port = a.port,
+                      .detached = detached,
+                      .nodes = a.nodes,
+                      .redis_replicas = a.redis_replicas,
+                      .redis_sentinels = a.redis_sentinels,
+                      .sentinel_down_after = std::chrono::milliseconds(a.sentinel_down_after_ms)});
 }
 
 }  // namespace

@@ -63,7 +63,7 @@ void add_server_options(CLI::App& app, http::ServerOptions& o) {
 }
 
 CLI::Option* add_store_option(CLI::App& app, std::string& url) {
-  return add_flag_option(app, "--store", url, "Store URL: memory:// or redis://host:port[/db]");
+  return add_flag_option(app, "--store", url, "Store URL: memory://, redis://host:port[/db] or redis-sentinel://host:port[,host:port…]/master");
 }
 
 CLI::Option* add_broker_option(CLI::App& app, std::string& url) {

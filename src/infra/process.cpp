@@ -29,7 +29,8 @@ int decode_status(int wait_status) {
 
 // Only async-signal-safe calls between fork and exec.
 [[noreturn]] void exec_child(const ProcessOptions& o, std::vector<char*>& argv, int log_fd, int report_fd) {
-  if (o.own_process_group) setpgid(0, 0);
+  if (o.join_process_group > 0) setpgid(0, o.join_process_group);
+  else if (o.own_process_group) setpgid(0, 0);
   if (o.die_with_parent) prctl(PR_SET_PDEATHSIG, SIGTERM);
   if (log_fd >= 0) {
     dup2(log_fd, STDOUT_FILENO);
@@ -89,7 +90,9 @@ Result<Process> Process::spawn(ProcessOptions options) {
     close(report[0]);
     return Error{ErrorKind::kInternal, fmt::format("fork: {}", std::strerror(fork_errno))};
   }
-  if (options.own_process_group) setpgid(pid, pid);  // also here: no race with signal()
+  // Also here: no race with signal().
+  if (options.join_process_group > 0) setpgid(pid, options.join_process_group);
+  else if (options.own_process_group) setpgid(pid, pid);
   int child_errno = 0;
   ssize_t n;
   do n = read(report[0], &child_errno, sizeof child_errno); while (n < 0 && errno == EINTR);
@@ -100,7 +103,8 @@ Result<Process> Process::spawn(ProcessOptions options) {
     return Error{ErrorKind::kUnavailable,
                  fmt::format("cannot run {}: {}", options.argv[0], std::strerror(child_errno))};
   }
-  return Process(pid, options.argv[0], options.own_process_group);
+  // A member of another's group is signalled alone; its leader reaches the group.
+  return Process(pid, options.argv[0], options.own_process_group && options.join_process_group <= 0);
 }
 
 Process::Process(Process&& other) noexcept

@@ -31,6 +31,9 @@ struct ProcessOptions {
   // The child leads its own process group, so stop() reaches everything it
   // spawns (wrapper scripts, forked workers).
   bool own_process_group = true;
+  // > 0: join this existing process group instead (own_process_group is
+  // ignored), so that one stop reaches a set of servers started one by one.
+  pid_t join_process_group = 0;
   // SIGTERM when the parent dies, so a crashed experiment leaves no orphan.
   // Off for a server that must outlive the command starting it (`infra up`).
   bool die_with_parent = true;

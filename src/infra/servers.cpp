@@ -15,7 +15,10 @@ Kind rabbitmq_kind();  // rabbitmq.cpp
 const std::vector<Kind>& kinds() {
   static const std::vector<Kind> all = {
       // One line per kind, in the order `infra --help` lists them.
-      {"redis", "a private redis-server (no persistence), ready when it answers PING", start_redis},
+      {"redis",
+       "a private redis-server (no persistence); with --replicas R --sentinels S a primary, R replicas and S "
+       "Sentinels (URL redis-sentinel://…/mymaster)",
+       start_redis},
       rabbitmq_kind(),
       {"haproxy",
        "a private HAProxy: HTTP frontend on the port, an empty backend whose servers join through its admin socket",

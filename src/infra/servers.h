@@ -31,6 +31,11 @@ struct Options {
   std::chrono::seconds start_timeout{90};
   bool detached = false;              // survives this process (for `infra up`)
   int nodes = 1;                      // > 1: a cluster of that many nodes (kinds that cluster)
+  // redis: replicas of the primary and Sentinels watching it (0 and 0: one
+  // plain server); with Sentinels the URL is redis-sentinel://…/mymaster.
+  int redis_replicas = 0;
+  int redis_sentinels = 0;
+  std::chrono::milliseconds sentinel_down_after{1'000};  // no reply for this long: down
 };
 
 class Server {

@@ -11,8 +11,14 @@ Result<std::unique_ptr<Store>> open_store(std::string_view url) {
     if (!options) return options.error();
     return std::unique_ptr<Store>(std::make_unique<RedisStore>(std::move(*options)));
   }
+  if (url.starts_with("redis-sentinel://")) {
+    auto options = parse_redis_sentinel_url(url);
+    if (!options) return options.error();
+    return std::unique_ptr<Store>(std::make_unique<RedisStore>(std::move(*options)));
+  }
   return Error{ErrorKind::kInvalidInput,
-               "unknown store URL '" + std::string(url) + "' (expected memory:// or redis://host:port[/db])"};
+               "unknown store URL '" + std::string(url) +
+                   "' (expected memory://, redis://host:port[/db] or redis-sentinel://host:port[,host:port…]/master)"};
 }
 
 }  // namespace scalelab::store

@@ -54,11 +54,17 @@ RedisReply copy_reply(const redisReply* r) {
   return out;
 }
 
+// A worker that finds no primary retries after this, doubling up to the max.
+constexpr std::chrono::milliseconds kFirstBackoff{50};
+constexpr std::chrono::milliseconds kMaxBackoff{400};
+
+std::optional<RedisReply> read_reply(redisContext* ctx);
+
 timeval to_timeval(std::chrono::milliseconds ms) {
   return timeval{static_cast<time_t>(ms.count() / 1000), static_cast<suseconds_t>((ms.count() % 1000) * 1000)};
 }
 
-Error unavailable(const RedisOptions& o, std::string_view what) {
+Error unavailable_at(const RedisOptions& o, std::string_view what) {
   return Error{ErrorKind::kUnavailable, fmt::format("redis {}:{}: {}", o.host, o.port, what)};
 }
 
@@ -82,6 +88,15 @@ std::string glob_for_prefix(std::string_view prefix) {
 
 Error unexpected(const RedisReply& r, std::string_view command) {
   return Error{ErrorKind::kProtocol, fmt::format("unexpected reply type {} to {}", static_cast<int>(r.type), command)};
+}
+
+std::optional<RedisReply> read_reply(redisContext* ctx) {
+  void* raw = nullptr;
+  if (redisGetReply(ctx, &raw) != REDIS_OK || raw == nullptr) return std::nullopt;
+  auto* r = static_cast<redisReply*>(raw);
+  RedisReply out = copy_reply(r);
+  freeReplyObject(r);
+  return out;
 }
 
 }  // namespace
@@ -117,7 +132,18 @@ Result<RedisOptions> parse_redis_url(std::string_view url) {
   return o;
 }
 
+Result<RedisOptions> parse_redis_sentinel_url(std::string_view url) {
+  auto parsed = parse_sentinel_url(url);
+  if (!parsed) return parsed.error();
+  RedisOptions o;
+  o.sentinels = std::move(parsed->sentinels);
+  o.master = std::move(parsed->master);
+  return o;
+}
+
 RedisStore::RedisStore(RedisOptions options) : options_(std::move(options)) {
+  if (!options_.sentinels.empty())
+    locator_ = std::make_unique<PrimaryLocator>(options_.sentinels, options_.master, options_.connect_timeout);
   unsigned n = std::max(1u, options_.connections);
   for (unsigned i = 0; i < n; ++i) workers_.emplace_back([this] { worker(); });
 }
@@ -134,11 +160,17 @@ RedisStore::~RedisStore() {
     core::MutexLock lock(mu_);
     left.swap(queue_);
   }
-  for (auto& job : left) job.done({unavailable(options_, "store closed"), {}});
+  for (auto& job : left) job.done({unavailable("store closed"), {}});
 }
 
 std::string RedisStore::describe() const {
+  if (sentinel_mode()) return locator_->describe();
   return fmt::format("redis://{}:{}/{}", options_.host, options_.port, options_.db);
+}
+
+Error RedisStore::unavailable(std::string_view what) const {
+  if (sentinel_mode()) return Error{ErrorKind::kUnavailable, fmt::format("{}: {}", locator_->describe(), what)};
+  return unavailable_at(options_, what);
 }
 
 void RedisStore::submit(Job job) {
@@ -154,93 +186,175 @@ void RedisStore::submit(Job job) {
     cv_.notify_one();
     return;
   }
-  job.done({unavailable(options_, "too many queued commands"), {}});
+  job.done({unavailable("too many queued commands"), {}});
+}
+
+void RedisStore::requeue(std::vector<Job>& jobs) {
+  {
+    core::MutexLock lock(mu_);
+    for (auto it = jobs.rbegin(); it != jobs.rend(); ++it) queue_.push_front(std::move(*it));
+  }
+  jobs.clear();
+  cv_.notify_all();
+}
+
+// Waits for commands and takes up to max_batch; those past their deadline
+// fail here. False when the store is stopping.
+bool RedisStore::take_batch(std::vector<Job>& batch, const std::string& connect_failure) {
+  batch.clear();
+  {
+    core::MutexLock lock(mu_);
+    while (!stopping_ && queue_.empty()) cv_.wait(mu_);
+    if (stopping_) return false;
+    while (!queue_.empty() && batch.size() < options_.max_batch) {
+      batch.push_back(std::move(queue_.front()));
+      queue_.pop_front();
+    }
+  }
+  auto now = std::chrono::steady_clock::now();
+  std::erase_if(batch, [&](Job& job) {
+    if (job.deadline >= now) return false;
+    if (!sentinel_mode()) job.done({unavailable("timed out waiting for a connection"), {}});
+    else
+      job.done({unavailable(fmt::format("no primary within {} ms ({})", options_.failover_wait.count(),
+                                        connect_failure.empty() ? "busy" : connect_failure)),
+                {}});
+    return true;
+  });
+  return true;
+}
+
+redisContext* RedisStore::connect(std::string& failure) {
+  failure.clear();
+  std::string host = options_.host;
+  std::uint16_t port = options_.port;
+  if (sentinel_mode()) {
+    auto primary = locator_->locate();
+    if (!primary) {
+      failure = primary.error().message;
+      return nullptr;
+    }
+    host = primary->host;
+    port = primary->port;
+  }
+  redisContext* ctx = redisConnectWithTimeout(host.c_str(), port, to_timeval(options_.connect_timeout));
+  if (ctx == nullptr) failure = "cannot allocate a connection";
+  else if (ctx->err != 0) failure = fmt::format("{}:{}: {}", host, port, ctx->errstr);
+  else if (redisSetTimeout(ctx, to_timeval(options_.io_timeout)) != REDIS_OK) failure = "cannot set timeout";
+  if (failure.empty() && sentinel_mode()) {
+    // A Sentinel's answer may lag a failover: only a primary takes writes.
+    auto* r = static_cast<redisReply*>(redisCommand(ctx, "ROLE"));
+    bool primary = r != nullptr && r->type == REDIS_REPLY_ARRAY && r->elements > 0 &&
+                   r->element[0]->type == REDIS_REPLY_STRING && std::string_view(r->element[0]->str) == "master";
+    if (!primary) failure = fmt::format("{}:{} is not a primary", host, port);
+    if (r != nullptr) freeReplyObject(r);
+  }
+  if (failure.empty() && options_.db != 0) {
+    auto* r = static_cast<redisReply*>(redisCommand(ctx, "SELECT %d", options_.db));
+    if (r == nullptr || r->type == REDIS_REPLY_ERROR) failure = "SELECT failed";
+    if (r != nullptr) freeReplyObject(r);
+  }
+  if (failure.empty()) return ctx;
+  if (ctx != nullptr) redisFree(ctx);
+  return nullptr;
 }
 
 void RedisStore::worker() {
   redisContext* ctx = nullptr;
-  auto drop = [&ctx] {
-    if (ctx != nullptr) redisFree(ctx);
-    ctx = nullptr;
-  };
+  std::uint64_t opened_after = 0;  // breaks_ when ctx was opened
   std::vector<Job> batch;
-  for (;;) {
-    batch.clear();
-    {
-      core::MutexLock lock(mu_);
-      while (!stopping_ && queue_.empty()) cv_.wait(mu_);
-      if (stopping_) break;
-      while (!queue_.empty() && batch.size() < options_.max_batch) {
-        batch.push_back(std::move(queue_.front()));
-        queue_.pop_front();
-      }
-    }
-    auto now = std::chrono::steady_clock::now();
-    std::erase_if(batch, [&](Job& job) {
-      if (job.deadline >= now) return false;
-      job.done({unavailable(options_, "timed out waiting for a connection"), {}});
-      return true;
-    });
+  std::string failure;  // why the last connect failed, for commands that time out waiting
+  auto backoff = kFirstBackoff;
+  while (take_batch(batch, failure)) {
     if (batch.empty()) continue;
-
+    if (ctx != nullptr && opened_after != breaks_.load()) {  // another connection broke: this one may be dead too
+      redisFree(ctx);
+      ctx = nullptr;
+    }
     if (ctx == nullptr) {
-      ctx = redisConnectWithTimeout(options_.host.c_str(), options_.port, to_timeval(options_.connect_timeout));
-      std::string failure;
-      if (ctx == nullptr) failure = "cannot allocate a connection";
-      else if (ctx->err != 0) failure = ctx->errstr;
-      else if (redisSetTimeout(ctx, to_timeval(options_.io_timeout)) != REDIS_OK) failure = "cannot set timeout";
-      if (failure.empty() && options_.db != 0) {
-        auto* r = static_cast<redisReply*>(redisCommand(ctx, "SELECT %d", options_.db));
-        if (r == nullptr || r->type == REDIS_REPLY_ERROR) failure = "SELECT failed";
-        if (r != nullptr) freeReplyObject(r);
-      }
-      if (!failure.empty()) {
-        drop();
-        for (auto& job : batch) job.done({unavailable(options_, failure), {}});
-        continue;
-      }
+      opened_after = breaks_.load();
+      ctx = connect(failure);
     }
-
-    std::vector<const char*> argv;
-    std::vector<std::size_t> lens;
-    for (auto& job : batch) {
-      argv.clear();
-      lens.clear();
-      for (const auto& a : job.argv) {
-        argv.push_back(a.data());
-        lens.push_back(a.size());
-      }
-      redisAppendCommandArgv(ctx, static_cast<int>(argv.size()), argv.data(), lens.data());
+    if (ctx == nullptr && !sentinel_mode()) {
+      for (auto& job : batch) job.done({unavailable(failure), {}});
+      continue;
     }
-    std::size_t done = 0;
-    for (; done < batch.size(); ++done) {
-      void* raw = nullptr;
-      if (redisGetReply(ctx, &raw) != REDIS_OK || raw == nullptr) break;
-      auto* r = static_cast<redisReply*>(raw);
-      RedisOutcome out{std::nullopt, copy_reply(r)};
-      freeReplyObject(r);
-      batch[done].done(std::move(out));
+    if (ctx == nullptr) {  // no primary yet (a failover is under way): later, until the deadlines pass
+      requeue(batch);
+      std::this_thread::sleep_for(backoff);
+      backoff = std::min(backoff * 2, kMaxBackoff);
+      continue;
     }
-    if (done < batch.size()) {
-      std::string why = ctx->errstr[0] != '\0' ? ctx->errstr : "connection lost";
-      drop();  // replies of a broken pipeline cannot be matched any more
-      for (; done < batch.size(); ++done) batch[done].done({unavailable(options_, why), {}});
-    }
+    backoff = kFirstBackoff;
+    run_batch(ctx, batch);
   }
-  drop();
+  if (ctx != nullptr) redisFree(ctx);
 }
 
-asio::awaitable<Result<RedisReply>> RedisStore::command(std::vector<std::string> argv) {
-  auto deadline = std::chrono::steady_clock::now() + options_.io_timeout;
+std::optional<Error> RedisStore::check_ack(const RedisReply& ack) const {
+  if (ack.type == RedisReply::Type::kInteger && ack.integer >= options_.durable_replicas) return std::nullopt;
+  auto acked = ack.type == RedisReply::Type::kInteger ? std::to_string(ack.integer) : "WAIT failed: " + ack.str;
+  return unavailable(fmt::format("write not on {} replica(s) within {} ms (acknowledged: {}); it may be on the "
+                                 "primary only",
+                                 options_.durable_replicas, options_.durable_timeout.count(), acked));
+}
+
+// Writes every command of the batch (and a WAIT after each durable one) and
+// reads the replies in order.
+void RedisStore::run_batch(redisContext*& ctx, std::vector<Job>& batch) {
+  const std::string wait_replicas = std::to_string(options_.durable_replicas);
+  const std::string wait_ms = std::to_string(options_.durable_timeout.count());
+  std::vector<const char*> argv;
+  std::vector<std::size_t> lens;
+  for (auto& job : batch) {
+    argv.clear();
+    lens.clear();
+    for (const auto& a : job.argv) {
+      argv.push_back(a.data());
+      lens.push_back(a.size());
+    }
+    redisAppendCommandArgv(ctx, static_cast<int>(argv.size()), argv.data(), lens.data());
+    if (job.wait_for_replicas) redisAppendCommand(ctx, "WAIT %s %s", wait_replicas.c_str(), wait_ms.c_str());
+  }
+  std::vector<Job> refused;  // READONLY: not applied (a demoted server); sent again to the primary
+  std::size_t done = 0;
+  for (; done < batch.size(); ++done) {
+    auto reply = read_reply(ctx);
+    if (!reply) break;
+    std::optional<RedisReply> ack;
+    if (batch[done].wait_for_replicas && !(ack = read_reply(ctx))) break;
+    if (sentinel_mode() && reply->type == RedisReply::Type::kError && reply->str.starts_with("READONLY")) {
+      refused.push_back(std::move(batch[done]));
+      continue;
+    }
+    RedisOutcome out{std::nullopt, std::move(*reply)};
+    if (ack && out.reply.type != RedisReply::Type::kError) out.error = check_ack(*ack);
+    batch[done].done(std::move(out));
+  }
+  if (done < batch.size() || !refused.empty()) {
+    std::string why = ctx->errstr[0] != '\0' ? ctx->errstr : "connection lost";
+    redisFree(ctx);  // replies of a broken pipeline cannot be matched any more; a replica takes no writes
+    ctx = nullptr;
+    ++breaks_;
+    for (; done < batch.size(); ++done) batch[done].done({unavailable(why), {}});
+  }
+  if (!refused.empty()) requeue(refused);
+}
+
+asio::awaitable<Result<RedisReply>> RedisStore::command(std::vector<std::string> argv, bool wait_for_replicas) {
+  auto wait = sentinel_mode() ? std::max(options_.failover_wait, options_.io_timeout) : options_.io_timeout;
+  auto deadline = std::chrono::steady_clock::now() + wait;
   RedisOutcome out = co_await asio::async_initiate<const asio::use_awaitable_t<>&, void(RedisOutcome)>(
-      [this, &argv, deadline](auto handler) {
+      [this, &argv, deadline, wait_for_replicas](auto handler) {
         auto h = std::make_shared<decltype(handler)>(std::move(handler));
         auto ex = asio::get_associated_executor(*h);
         auto work = std::make_shared<asio::executor_work_guard<decltype(ex)>>(ex);
-        submit(Job{std::move(argv), deadline, [h, ex, work](RedisOutcome o) mutable {
+        submit(Job{std::move(argv), deadline,
+                   [h, ex, work](RedisOutcome o) mutable {
                      asio::post(ex, [h, o = std::move(o)]() mutable { (*h)(std::move(o)); });
                      work->reset();
-                   }});
+                   },
+                   wait_for_replicas && sentinel_mode()});
       },
       asio::use_awaitable);
   if (out.error) co_return *out.error;
@@ -265,11 +379,25 @@ asio::awaitable<Status> RedisStore::put(std::string_view key, std::string value)
   co_return Status{};
 }
 
+asio::awaitable<Status> RedisStore::put_durable(std::string_view key, std::string value) {
+  std::vector<std::string> cmd{"SET", std::string(key), std::move(value)};
+  auto r = co_await command(std::move(cmd), /*wait_for_replicas=*/true);
+  if (!r) co_return r.error();
+  co_return Status{};
+}
+
 asio::awaitable<Result<bool>> RedisStore::put_if_absent(std::string_view key, std::string value) {
   std::vector<std::string> cmd{"SET", std::string(key), std::move(value), "NX"};
   auto r = co_await command(std::move(cmd));
   if (!r) co_return r.error();
   co_return r->type == RedisReply::Type::kStatus;  // OK when set, nil when present
+}
+
+asio::awaitable<Result<bool>> RedisStore::put_if_absent_durable(std::string_view key, std::string value) {
+  std::vector<std::string> cmd{"SET", std::string(key), std::move(value), "NX"};
+  auto r = co_await command(std::move(cmd), /*wait_for_replicas=*/true);
+  if (!r) co_return r.error();
+  co_return r->type == RedisReply::Type::kStatus;
 }
 
 asio::awaitable<Result<bool>> RedisStore::erase(std::string_view key) {
@@ -339,6 +467,17 @@ asio::awaitable<Result<bool>> RedisStore::compare_and_set(std::string_view key, 
   std::vector<std::string> cmd{"EVAL", kCompareAndSetScript, "1", std::string(key), expected ? "1" : "0",
                              expected ? std::move(*expected) : std::string(), std::move(value)};
   auto r = co_await command(std::move(cmd));
+  if (!r) co_return r.error();
+  if (r->type != RedisReply::Type::kInteger) co_return unexpected(*r, "compare_and_set");
+  co_return r->integer == 1;
+}
+
+asio::awaitable<Result<bool>> RedisStore::compare_and_set_durable(std::string_view key,
+                                                                  std::optional<std::string> expected,
+                                                                  std::string value) {
+  std::vector<std::string> cmd{"EVAL", kCompareAndSetScript, "1", std::string(key), expected ? "1" : "0",
+                             expected ? std::move(*expected) : std::string(), std::move(value)};
+  auto r = co_await command(std::move(cmd), /*wait_for_replicas=*/true);
   if (!r) co_return r.error();
   if (r->type != RedisReply::Type::kInteger) co_return unexpected(*r, "compare_and_set");
   co_return r->integer == 1;

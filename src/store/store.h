@@ -67,12 +67,33 @@ class Store {
                                                                std::optional<std::string> expected,
                                                                std::string value) = 0;
 
+  // Durable writes: as put, put_if_absent and compare_and_set, and a store
+  // with replicas (Redis with Sentinel) also has a replica acknowledge the
+  // write before the call succeeds, so that it survives losing the primary.
+  // For the records whose loss costs money or an order: an order's status,
+  // an idempotency key, a charge. When no replica acknowledges in time the
+  // call fails with kUnavailable; the write may then be on the primary only
+  // (it can be lost at a failover, or survive). A store without replicas
+  // has nothing more to do: these are the plain calls.
+  virtual boost::asio::awaitable<Status> put_durable(std::string_view key, std::string value) {
+    co_return co_await put(key, std::move(value));
+  }
+  virtual boost::asio::awaitable<Result<bool>> put_if_absent_durable(std::string_view key, std::string value) {
+    co_return co_await put_if_absent(key, std::move(value));
+  }
+  virtual boost::asio::awaitable<Result<bool>> compare_and_set_durable(std::string_view key,
+                                                                       std::optional<std::string> expected,
+                                                                       std::string value) {
+    co_return co_await compare_and_set(key, std::move(expected), std::move(value));
+  }
+
   // A short description for logs and /health, e.g. "memory".
   virtual std::string describe() const = 0;
 };
 
-// Opens a store from a URL: "memory://" (the embedded default) or
-// "redis://host:port[/db]". Fails with kInvalidInput for an unknown scheme or
+// Opens a store from a URL: "memory://" (the embedded default),
+// "redis://host:port[/db]" or "redis-sentinel://host:port[,host:port…]/master"
+// (the primary found through Sentinel, followed across failovers). Fails with kInvalidInput for an unknown scheme or
 // a malformed URL. A Redis store connects lazily: a server that is down makes
 // operations fail with kUnavailable, not open_store.
 Result<std::unique_ptr<Store>> open_store(std::string_view url);

@@ -34,7 +34,8 @@ Intake::Intake(store::Store& store, mq::Broker* broker, PaymentProcessor& paymen
 // claimed, its order not stored), the store's error when it failed.
 asio::awaitable<Intake::KeyClaim> Intake::claim_key(std::string key, std::string order_id) {
   if (key.empty()) co_return KeyClaim{};
-  auto won = co_await store_.put_if_absent(idempotency_key(key), order_id);
+  // Durable: a key lost at a failover would let a retry place a second order.
+  auto won = co_await store_.put_if_absent_durable(idempotency_key(key), order_id);
   if (!won) co_return KeyClaim{.answer = won.error()};
   if (*won) co_return KeyClaim{};
   auto original = co_await store_.get(idempotency_key(key));
@@ -51,6 +52,26 @@ asio::awaitable<Intake::KeyClaim> Intake::claim_key(std::string key, std::string
 asio::awaitable<void> Intake::forget(std::string order_id, std::string key) {
   if (!order_id.empty()) (void)co_await store_.erase(order_key(order_id));
   if (!key.empty()) (void)co_await store_.erase(idempotency_key(key));
+}
+
+// A failed write may still have been applied (its connection broke after
+// sending it, or no replica acknowledged it): the charge and the order may be
+// in the store although the client is answered 503. The client retries with
+// its key, which starts a new order, so this one is undone: its charge first
+// (a charge left behind would be a second charge for one request), then its
+// record and the key. The order id is this request's own, so nothing else
+// writes these keys.
+asio::awaitable<void> Intake::roll_back_charge(std::string order_id, std::string key) {
+  // Erasing is idempotent, so an erase that failed on a dying connection is
+  // tried again (the store waits for a new primary meanwhile).
+  constexpr int kAttempts = 3;
+  Result<bool> erased = false;
+  for (int i = 0; i < kAttempts; ++i) {
+    erased = co_await store_.erase(charge_key(order_id));
+    if (erased || erased.error().kind != ErrorKind::kUnavailable) break;
+  }
+  if (!erased) spdlog::error("orders: could not undo the charge of {}: {}", order_id, erased.error().message);
+  co_await forget(std::move(order_id), std::move(key));
 }
 
 asio::awaitable<Result<Accepted>> Intake::accept_sync(Order order, std::string key, std::chrono::milliseconds wait) {
@@ -72,13 +93,16 @@ asio::awaitable<Result<Accepted>> Intake::accept_sync(Order order, std::string k
   }
   auto charged = co_await record_charge(store_, order);
   if (!charged) {
-    co_await forget("", key);
+    co_await roll_back_charge(order.order_id, key);
     co_return charged.error();
   }
   order.status = OrderStatus::kCompleted;
   std::string text = encode_order(order);
-  auto stored = co_await store_.put(order_key(order.order_id), text);
-  if (!stored) co_return stored.error();
+  auto stored = co_await store_.put_durable(order_key(order.order_id), text);  // answered 201: must survive
+  if (!stored) {
+    co_await roll_back_charge(order.order_id, key);
+    co_return stored.error();
+  }
   co_return Accepted{.kind = Accepted::Kind::kCompleted, .order_id = order.order_id, .status = order.status,
                      .record = std::move(text)};
 }
@@ -101,7 +125,7 @@ asio::awaitable<Result<Accepted>> Intake::accept_async(Order order, std::string 
   }
   order.status = OrderStatus::kPending;
   const std::string pending = encode_order(order);
-  auto stored = co_await store_.put(order_key(order.order_id), pending);
+  auto stored = co_await store_.put_durable(order_key(order.order_id), pending);  // answered 202: must survive
   if (!stored) {
     co_await forget(order.order_id, key);
     co_return stored.error();

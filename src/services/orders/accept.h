@@ -62,6 +62,7 @@ class Intake {
   boost::asio::awaitable<KeyClaim> claim_key(std::string key, std::string order_id);
   boost::asio::awaitable<std::optional<OrderStatus>> refuse(Order order, std::string pending, std::string key);
   boost::asio::awaitable<void> forget(std::string order_id, std::string key);
+  boost::asio::awaitable<void> roll_back_charge(std::string order_id, std::string key);
   store::Store& store_;
   mq::Broker* broker_;
   PaymentProcessor& payments_;

@@ -101,7 +101,8 @@ asio::awaitable<Status> transition(store::Store& store, StoredOrder& current, Or
   next.status = to;
   next.reason = std::move(reason);
   std::string text = encode_order(next);
-  auto moved = co_await store.compare_and_set(order_key(next.order_id), current.text, text);
+  // Durable: an order's status (a completed order must not come back pending).
+  auto moved = co_await store.compare_and_set_durable(order_key(next.order_id), current.text, text);
   if (!moved) co_return moved.error();
   if (!*moved) co_return Error{ErrorKind::kConflict, "the order changed while being processed"};
   current = StoredOrder{std::move(next), std::move(text)};
@@ -131,7 +132,7 @@ asio::awaitable<Status> fail_unreadable(store::Store& store, std::string id, std
     co_return Error{ErrorKind::kConflict, fmt::format("order {} is {}", id, json::serialize(*s))};
   o["status"] = to_string(OrderStatus::kFailed);
   o["reason"] = reason;
-  auto moved = co_await store.compare_and_set(order_key(id), raw, json::serialize(v));
+  auto moved = co_await store.compare_and_set_durable(order_key(id), raw, json::serialize(v));
   if (!moved) co_return moved.error();
   if (!*moved) co_return Error{ErrorKind::kConflict, "the order changed while being marked failed"};
   co_return Status{};
@@ -148,7 +149,8 @@ asio::awaitable<Result<bool>> record_charge(store::Store& store, Order order) {
       .field("transaction_id", "txn-" + txn)
       .field("charged_at", now_rfc3339())
       .end_object();
-  auto stored = co_await store.put_if_absent(charge_key(order.order_id), std::move(record));
+  // Durable: a charge lost at a failover would be charged again on redelivery.
+  auto stored = co_await store.put_if_absent_durable(charge_key(order.order_id), std::move(record));
   if (!stored) co_return stored.error();
   co_return *stored;
 }

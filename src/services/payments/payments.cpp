@@ -32,7 +32,7 @@ void register_routes(http::Router& router, store::Store& store) {
     assign_random_hex_id(id);
     std::string result;
     JsonWriter(result).begin_object().field("success", true).field("transaction_id", "txn-" + id).end_object();
-    auto stored = co_await store.put_if_absent(key, result);
+    auto stored = co_await store.put_if_absent_durable(key, result);  // a charge: survives a failover
     if (!stored) services::throw_store_failure("payments", stored.error());
     if (!*stored) {  // a concurrent retry won: answer with its transaction
       auto winner = co_await store.get(key);
