@@ -350,9 +350,15 @@ asio::awaitable<Result<RedisReply>> RedisStore::command(std::vector<std::string>
         auto ex = asio::get_associated_executor(*h);
         auto work = std::make_shared<asio::executor_work_guard<decltype(ex)>>(ex);
         submit(Job{std::move(argv), deadline,
+                   // Everything that touches the caller's io_context happens on it: once the
+                   // completion is posted the worker keeps no reference (resetting the guard
+                   // here, after the post, raced with a server that stops and destroys its
+                   // contexts as soon as the request it completes has finished).
                    [h, ex, work](RedisOutcome o) mutable {
-                     asio::post(ex, [h, o = std::move(o)]() mutable { (*h)(std::move(o)); });
-                     work->reset();
+                     asio::post(ex, [h = std::move(h), work = std::move(work), o = std::move(o)]() mutable {
+                       work->reset();
+                       (*h)(std::move(o));
+                     });
                    },
                    wait_for_replicas && sentinel_mode()});
       },

@@ -128,7 +128,9 @@ TEST(SentinelStore, DurableWriteFailsWhenNoReplicaAcknowledges) {
   auto topology = infra::start_redis({.dir = dir, .redis_replicas = 1, .redis_sentinels = 1});
   ASSERT_TRUE(topology.ok()) << topology.error().message;
   auto o = sentinel_options(topology->url());
-  o.durable_timeout = 200ms;
+  // Long enough for the replica's first acknowledgement on a machine busy
+  // with other tests (200 ms was not, once, under ASan).
+  o.durable_timeout = 1s;
   store::RedisStore s(o);
   ASSERT_TRUE(run_blocking(s.put_durable("before", "v")).ok());
   auto replicas = replicas_of(o);
