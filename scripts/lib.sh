@@ -104,3 +104,21 @@ wrk_figures() {
       printf "%s %.4f %.4f %d\n", rps, p50, p99, err
     }' "$1"
 }
+
+# npm_tools SRC_DIR TOOLS_DIR: installs the npm packages pinned by
+# SRC_DIR/package-lock.json once under TOOLS_DIR (in the build tree, never
+# into the sources), with `npm ci`; reinstalls when the lock file changed.
+# Two callers at once (ctest -j): one installs, the other waits. Node
+# resolves packages next to a script, so callers run a copy placed in
+# TOOLS_DIR.
+npm_tools() {
+  local src=$1 tools_dir=$2
+  mkdir -p "$tools_dir"
+  (
+    flock 9
+    if ! cmp -s "$src/package-lock.json" "$tools_dir/package-lock.json" || [[ ! -d $tools_dir/node_modules ]]; then
+      cp "$src/package.json" "$src/package-lock.json" "$tools_dir/"
+      (cd "$tools_dir" && npm ci --no-audit --no-fund --loglevel=error) >&2
+    fi
+  ) 9>"$tools_dir/.install.lock"
+}

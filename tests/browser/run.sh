@@ -6,6 +6,7 @@
 # npm is missing (scripts/setup.sh --browser installs chromium).
 #   run.sh TOOLS_DIR SCRIPT ARGS...
 set -euo pipefail
+source "$(dirname "$0")/../../scripts/lib.sh"
 tools_dir=$1
 script=$2
 shift 2
@@ -15,16 +16,8 @@ command -v node >/dev/null && command -v npm >/dev/null ||
 [[ -x /usr/bin/chromium ]] ||
   { echo "SKIP: /usr/bin/chromium is missing (scripts/setup.sh --browser installs Debian's chromium)" >&2; exit 77; }
 
-mkdir -p "$tools_dir"
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
-# Two tests may start at once (ctest -j): one installs, the other waits.
-exec 9>"$tools_dir/.install.lock"
-flock 9
-if ! cmp -s "$src/package-lock.json" "$tools_dir/package-lock.json" || [[ ! -d $tools_dir/node_modules ]]; then
-  cp "$src/package.json" "$src/package-lock.json" "$tools_dir/"
-  (cd "$tools_dir" && npm ci --no-audit --no-fund --loglevel=error) >&2
-fi
-flock -u 9
+npm_tools "$src" "$tools_dir"
 # Node resolves packages next to the script: run a copy placed by node_modules.
 cp "$src/$script" "$tools_dir/"
 exec node "$tools_dir/$script" "$@"
