@@ -14,6 +14,11 @@ ns="slt$$"  # interface names must stay under 16 characters
 dir=$(mktemp -d)
 cleanup() {
   for p in $(jobs -p); do kill -9 "$p" 2>/dev/null || true; done
+  # The jobs are shells around `ip netns exec`: what runs inside each
+  # namespace is killed by the namespace's own pid list.
+  for n in c w1 w2; do
+    for p in $(ip netns pids "$ns$n" 2>/dev/null); do kill -9 "$p" 2>/dev/null || true; done
+  done
   wait 2>/dev/null || true
   for n in c w1 w2; do ip netns del "$ns$n" 2>/dev/null || true; done
   rm -rf "$dir"
