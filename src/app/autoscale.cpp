@@ -19,6 +19,7 @@
 #include "app/options.h"
 #include "autoscale/controller.h"
 #include "autoscale/policy.h"
+#include "core/host_port.h"
 #include "core/json_writer.h"
 #include "http/router.h"
 #include "http/server.h"
@@ -44,16 +45,6 @@ struct AutoscaleArgs {
       scale_in_cooldown{300'000}, stabilization{300'000};
   int rise = 2, fall = 2;
 };
-
-Result<std::pair<std::string, std::uint16_t>> host_port(const std::string& addr) {
-  const auto colon = addr.rfind(':');
-  if (colon == std::string::npos) return Error{ErrorKind::kInvalidInput, fmt::format("'{}' is not ADDR:PORT", addr)};
-  try {
-    return std::pair{addr.substr(0, colon), static_cast<std::uint16_t>(std::stoul(addr.substr(colon + 1)))};
-  } catch (const std::exception&) {
-    return Error{ErrorKind::kInvalidInput, fmt::format("'{}' is not ADDR:PORT", addr)};
-  }
-}
 
 Result<std::unique_ptr<autoscale::Policy>> make_policy(const AutoscaleArgs& a) {
   const autoscale::Bounds bounds{a.min, a.max};
@@ -95,7 +86,7 @@ int run_autoscale(const AutoscaleArgs& a) {
   if (a.min < 1 || a.max < a.min) return std::fprintf(stderr, "scalelab autoscale: need 1 <= --min <= --max\n"), 1;
   if (a.target_cpu <= 0 || a.target_cpu > 100)
     return std::fprintf(stderr, "scalelab autoscale: --target-cpu must be in (0, 100]\n"), 1;
-  auto listen = host_port(a.listen);
+  auto listen = parse_host_port(a.listen, /*allow_port_zero=*/true);
   if (!listen) return std::fprintf(stderr, "scalelab autoscale: --listen: %s\n", listen.error().message.c_str()), 1;
   auto policy = make_policy(a);
   if (!policy) return std::fprintf(stderr, "scalelab autoscale: %s\n", policy.error().message.c_str()), 1;
@@ -120,7 +111,7 @@ int run_autoscale(const AutoscaleArgs& a) {
   const auto sync = std::chrono::duration_cast<std::chrono::milliseconds>(a.sync / k);
   autoscale::Controller controller(pool, std::move(*policy), {.sync = sync, .metrics = &registry});
   if (!a.metrics.empty()) {
-    auto at = host_port(a.metrics);
+    auto at = parse_host_port(a.metrics, /*allow_port_zero=*/true);
     if (!at) return std::fprintf(stderr, "scalelab autoscale: --metrics: %s\n", at.error().message.c_str()), 1;
     router.get("/autoscale", [&controller](http::Request&) -> boost::asio::awaitable<http::Response> {
       co_return http::Response::json_text(200, decisions_json(controller.records()));

@@ -13,6 +13,7 @@
 #include "app/commands.h"
 #include "app/options.h"
 #include "core/duration.h"
+#include "core/host_port.h"
 #include "faultproxy/faultproxy.h"
 #include "http/client.h"
 #include "http/server.h"
@@ -40,7 +41,7 @@ struct ControlArgs {
 };
 
 int run_proxy(const RunArgs& a) {
-  auto upstream = faultproxy::parse_host_port(a.upstream);
+  auto upstream = parse_host_port(a.upstream);
   if (!upstream) {
     spdlog::error("--upstream: {}", upstream.error().message);
     return 2;

@@ -145,17 +145,6 @@ json::value to_json(const ProxyStats& s) {
                       {"faults_applied", std::move(faults)}};
 }
 
-Result<std::pair<std::string, std::uint16_t>> parse_host_port(const std::string& text) {
-  const auto colon = text.rfind(':');
-  if (colon == std::string::npos || colon == 0) return invalid("expected HOST:PORT, got '" + text + "'");
-  unsigned port = 0;
-  const char* first = text.data() + colon + 1;
-  const char* last = text.data() + text.size();
-  auto [end, ec] = std::from_chars(first, last, port);
-  if (ec != std::errc() || end != last || port == 0 || port > 65535) return invalid("bad port in '" + text + "'");
-  return std::pair{text.substr(0, colon), static_cast<std::uint16_t>(port)};
-}
-
 class FaultProxy::Impl {
  public:
   explicit Impl(ProxyOptions options)

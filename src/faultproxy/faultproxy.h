@@ -113,7 +113,5 @@ class FaultProxy {
   std::unique_ptr<Impl> impl_;
 };
 
-// "host:port" -> host and port; kInvalidInput when malformed.
-Result<std::pair<std::string, std::uint16_t>> parse_host_port(const std::string& text);
 
 }  // namespace scalelab::faultproxy

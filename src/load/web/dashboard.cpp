@@ -11,6 +11,7 @@
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
+#include "core/host_port.h"
 #include "core/json.h"
 #include "report/html.h"
 
@@ -80,12 +81,10 @@ Result<std::vector<double>> parse_percentiles(std::string_view text) {
 }
 
 Status parse_listen(std::string_view text, DashboardOptions& into) {
-  const auto colon = text.rfind(':');
-  const double port = colon == std::string_view::npos ? -1 : parse_number(text.substr(colon + 1));
-  if (colon == 0 || colon == std::string_view::npos || !(port >= 0 && port <= 65535) || port != std::floor(port))
-    return Error{ErrorKind::kInvalidInput, fmt::format("--web: '{}' is not ADDRESS:PORT (e.g. 127.0.0.1:8089)", text)};
-  into.address = std::string(text.substr(0, colon));
-  into.port = static_cast<std::uint16_t>(port);
+  auto at = parse_host_port(text, /*allow_port_zero=*/true);
+  if (!at) return Error{ErrorKind::kInvalidInput, fmt::format("--web: '{}' is not ADDRESS:PORT (e.g. 127.0.0.1:8089)", text)};
+  into.address = std::move(at->first);
+  into.port = at->second;
   return {};
 }
 
