@@ -122,14 +122,6 @@ declare -A url=([direct]="http://127.0.0.1:$stub_port$path" [haproxy]="http://12
 # ---- measurement -------------------------------------------------------------
 # "rps p50_ms errors" for one wrk --latency output (lib.sh's wrk_figures).
 parse_wrk() { wrk_figures "$1" | awk '{print $1, $2, $4}'; }
-run_wrk() {  # SECS CONNECTIONS URL OUT
-  local rc=0
-  "${load_pin[@]}" wrk -t1 -c"$2" -d"${1}s" --latency "$3" >"$4" 2>&1 &
-  wrk_pid=$!
-  wait "$wrk_pid" || rc=$?
-  wrk_pid=""
-  return "$rc"
-}
 
 echo "== balancer overhead: serve stub directly vs through HAProxy ($(haproxy -v | head -1 | awk '{print $3}')) =="
 echo "$pin_desc; $rounds round(s) of ${duration}s per target per load, interleaved; GET $path"
@@ -140,12 +132,12 @@ for ((r = 1; r <= rounds; r++)); do
   order=(direct haproxy)
   ((r % 2 == 0)) && order=(haproxy direct)
   for target in "${order[@]}"; do
-    ((warmup > 0)) && run_wrk "$warmup" "$connections" "${url[$target]}" "$tmp_dir/warm.txt"
+    ((warmup > 0)) && wrk_to_file "$warmup" "$connections" "${url[$target]}" "$tmp_dir/warm.txt"
     for load in throughput latency; do
       conns=$connections
       [[ $load == latency ]] && conns=1
       out="$tmp_dir/$target-$load-$r.txt"
-      run_wrk "$duration" "$conns" "${url[$target]}" "$out" || die "wrk failed: $(tail -n 3 "$out")"
+      wrk_to_file "$duration" "$conns" "${url[$target]}" "$out" || die "wrk failed: $(tail -n 3 "$out")"
       fig=$(parse_wrk "$out") || die "cannot parse wrk output: $(cat "$out")"
       read -r rps p50 errors <<<"$fig"
       ((errors == 0)) || die "$target answered $errors errors in round $r"

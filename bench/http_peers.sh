@@ -327,17 +327,8 @@ wait_ready() {
   server_failed "$peer" "did not answer $url within 20 s"
 }
 
-# wrk runs in the background and is waited for, so a signal to this script
-# is handled at once (cleanup stops wrk too) instead of after the measurement.
+# wrk runs through lib.sh's wrk_to_file, which keeps its pid here for cleanup.
 wrk_pid=""
-run_wrk() {
-  local secs=$1 url=$2 outfile=$3 rc=0
-  "${load_pin[@]}" wrk -t1 -c"$connections" -d"${secs}s" --latency "$url" >"$outfile" 2>&1 &
-  wrk_pid=$!
-  wait "$wrk_pid" || rc=$?
-  wrk_pid=""
-  return "$rc"
-}
 
 # ---- run -------------------------------------------------------------------
 echo "== scalelab HTTP peers benchmark =="
@@ -382,11 +373,11 @@ for ((r = 1; r <= rounds; r++)); do
   for peer in "${peers[@]}"; do
     kill -0 "${pid_of[$peer]}" 2>/dev/null || server_failed "$peer" "died before round $r"
     if ((warmup > 0)); then
-      run_wrk "$warmup" "${url_of[$peer]}" "$tmp_dir/warmup.txt" \
+      wrk_to_file "$warmup" "$connections" "${url_of[$peer]}" "$tmp_dir/warmup.txt" \
         || server_failed "$peer" "warm-up failed: $(tail -n 3 "$tmp_dir/warmup.txt")"
     fi
     raw="$out_dir/raw/$peer-round$r.txt"
-    run_wrk "$duration" "${url_of[$peer]}" "$raw" \
+    wrk_to_file "$duration" "$connections" "${url_of[$peer]}" "$raw" \
       || server_failed "$peer" "wrk failed in round $r: $(tail -n 3 "$raw")"
     kill -0 "${pid_of[$peer]}" 2>/dev/null || server_failed "$peer" "died during round $r"
     fig=$(wrk_figures "$raw") || die "could not parse wrk output for $peer (see $raw)"

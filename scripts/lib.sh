@@ -122,3 +122,17 @@ npm_tools() {
     fi
   ) 9>"$tools_dir/.install.lock"
 }
+
+# wrk_to_file SECS CONNECTIONS URL OUT: one `wrk -t1 --latency` run into
+# OUT, under the caller's "${load_pin[@]}" (a CPU pinning prefix, possibly
+# empty). wrk runs in the background and is waited for, its pid in wrk_pid,
+# so that the caller's cleanup on a signal stops it at once instead of
+# after the measurement. lib.sh's wrk_figures reads OUT.
+wrk_to_file() {
+  local rc=0
+  "${load_pin[@]}" wrk -t1 -c"$2" -d"${1}s" --latency "$3" >"$4" 2>&1 &
+  wrk_pid=$!
+  wait "$wrk_pid" || rc=$?
+  wrk_pid=""
+  return "$rc"
+}
