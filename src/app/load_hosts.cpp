@@ -17,12 +17,12 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <thread>
 
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
+#include "core/file.h"
 #include "infra/process.h"
 #include "report/output.h"
 
@@ -157,13 +157,6 @@ std::uint16_t local_port(int fd) {
   socklen_t len = sizeof a;
   getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
   return ntohs(a.sin_port);
-}
-
-std::string read_text(const std::filesystem::path& file) {
-  std::ifstream in(file);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
 }
 
 // The coordinator's own `load` arguments for a worker: without the

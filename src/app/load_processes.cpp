@@ -7,12 +7,12 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <thread>
 
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
+#include "core/file.h"
 #include "infra/process.h"
 #include "report/output.h"
 
@@ -58,13 +58,6 @@ std::vector<std::string> child_arguments(unsigned index, unsigned n, const std::
                             std::string("--start-at"), std::to_string(start_ms), std::string("--no-progress")})
     args.push_back(std::move(extra));
   return args;
-}
-
-std::string read_text(const std::filesystem::path& file) {
-  std::ifstream in(file);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
 }
 
 std::string how_it_ended(int code) {

@@ -8,6 +8,8 @@
 
 #include <fmt/format.h>
 
+#include "core/file.h"
+
 namespace scalelab::infra {
 
 namespace fs = std::filesystem;
@@ -23,11 +25,6 @@ bool write_to(const fs::path& file, const std::string& text) {
   return static_cast<bool>(out);
 }
 
-std::string read_all(const fs::path& file) {
-  std::ifstream in(file);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
 }  // namespace
 
 Result<std::unique_ptr<CpuLimit>> CpuLimit::apply(pid_t pid, double cores, const std::string& name) {
@@ -40,8 +37,8 @@ Result<std::unique_ptr<CpuLimit>> CpuLimit::apply(pid_t pid, double cores, const
   // cgroup v2: the unified hierarchy at /sys/fs/cgroup with the cpu controller.
   fs::path v2 = "/sys/fs/cgroup";
   if (fs::exists(v2 / "cgroup.controllers")) {
-    if (read_all(v2 / "cgroup.controllers").find("cpu") == std::string::npos ||
-        (read_all(v2 / "cgroup.subtree_control").find("cpu") == std::string::npos &&
+    if (read_text(v2 / "cgroup.controllers").find("cpu") == std::string::npos ||
+        (read_text(v2 / "cgroup.subtree_control").find("cpu") == std::string::npos &&
          !write_to(v2 / "cgroup.subtree_control", "+cpu"))) {
       tried += "cgroup v2: the cpu controller is not enabled at /sys/fs/cgroup; ";
     } else {

@@ -3,12 +3,12 @@
 #include <unistd.h>
 
 #include <cstdlib>
-#include <fstream>
 #include <sstream>
 
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
+#include "core/file.h"
 #include "infra/process.h"
 
 namespace scalelab::lab::hw3 {
@@ -26,13 +26,6 @@ std::filesystem::path source_dir(const Hw3Options& o) {
 
 std::filesystem::path build_dir(const Hw3Options& o) {
   return o.go_build_dir.empty() ? std::filesystem::path(SCALELAB_BINARY_DIR) / "go_hw3" : o.go_build_dir;
-}
-
-std::string read_text(const std::filesystem::path& file) {
-  std::ifstream in(file);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
 }
 
 Status run_to_end(infra::ProcessOptions p, std::chrono::milliseconds timeout, const char* what) {

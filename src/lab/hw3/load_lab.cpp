@@ -2,12 +2,12 @@
 
 #include <unistd.h>
 
-#include <fstream>
 #include <sstream>
 
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
+#include "core/file.h"
 #include "infra/process.h"
 #include "report/output.h"
 
@@ -18,13 +18,6 @@ namespace json = boost::json;
 using namespace std::chrono_literals;
 
 constexpr auto kServerStart = 30s;
-
-std::string read_text(const std::filesystem::path& file) {
-  std::ifstream in(file);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 // utime + stime of a process, in seconds (/proc/PID/stat fields 14 and 15).
 double process_cpu_s(pid_t pid) {
