@@ -441,11 +441,13 @@ TEST(LoadStub, AnswersWithoutADelayRecordNoLateness) {
 
 // Edits made from on_progress (the controller thread, once a second) are
 // applied at the next second: an edit asked at t=1 shows from the point at t=3.
-TEST(LoadEngine, LiveEditsChangeTheUsersWhileTheRunGoes) {
+// A 5.5 s closed run of `users` users (10 ms waits) against a stub whose
+// user count is edited to `at_1` at second 1 and to `at_3` at second 3.
+static Result<Report> run_with_user_edits(unsigned users, unsigned at_1, unsigned at_3) {
   Stub stub({});
   auto server = stub_server(stub);
   Scenario s = one_request(host_of(server), "/x");
-  s.users = 1;
+  s.users = users;
   s.duration = 5500ms;
   s.wait = {WaitSpec::Kind::kConstant, 10ms};
   LiveControl live(Model::kClosed);
@@ -455,13 +457,17 @@ TEST(LoadEngine, LiveEditsChangeTheUsersWhileTheRunGoes) {
   o.on_progress = [&](const Progress&) {
     ++second;
     if (second == 1) {
-      EXPECT_TRUE(live.set_users(4, 0).ok());
+      EXPECT_TRUE(live.set_users(at_1, 0).ok());
     }
     if (second == 3) {
-      EXPECT_TRUE(live.set_users(2, 0).ok());
+      EXPECT_TRUE(live.set_users(at_3, 0).ok());
     }
   };
-  auto r = run(s, o);
+  return run(s, o);
+}
+
+TEST(LoadEngine, LiveEditsChangeTheUsersWhileTheRunGoes) {
+  auto r = run_with_user_edits(1, 4, 2);
   ASSERT_TRUE(r.ok()) << r.error().message;
   ASSERT_GE(r->series.size(), 5u);
   EXPECT_EQ(r->series[0].users, 1u);
@@ -475,26 +481,7 @@ TEST(LoadEngine, LiveEditsChangeTheUsersWhileTheRunGoes) {
 }
 
 TEST(LoadEngine, LiveUsersParkedByAnEditComeBackWithTheNext) {
-  Stub stub({});
-  auto server = stub_server(stub);
-  Scenario s = one_request(host_of(server), "/x");
-  s.users = 3;
-  s.duration = 5500ms;
-  s.wait = {WaitSpec::Kind::kConstant, 10ms};
-  LiveControl live(Model::kClosed);
-  RunOptions o;
-  o.live = &live;
-  int second = 0;
-  o.on_progress = [&](const Progress&) {
-    ++second;
-    if (second == 1) {
-      EXPECT_TRUE(live.set_users(0, 0).ok());
-    }
-    if (second == 3) {
-      EXPECT_TRUE(live.set_users(3, 0).ok());
-    }
-  };
-  auto r = run(s, o);
+  auto r = run_with_user_edits(3, 0, 3);
   ASSERT_TRUE(r.ok()) << r.error().message;
   ASSERT_GE(r->series.size(), 5u);
   EXPECT_EQ(r->series[2].users, 0u);
