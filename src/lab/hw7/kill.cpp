@@ -214,6 +214,8 @@ Result<Hw7KillNode> run_kill_node(const Hw7Options& o, mq::Broker& broker, infra
   host.stop();
   if (!report) return report.error();
   if (!faults.status) return faults.status.error();
+  if (faults.back == Clock::time_point{})
+    return Error{ErrorKind::kUnavailable, "the load ended before the node was killed and restarted"};
 
   k.kill_s = since(t0, faults.killed);
   k.restart_s = since(t0, faults.restarting);
