@@ -213,7 +213,7 @@ struct Hw7KillNode {
   std::uint64_t completed_after_back = 0;  // orders completed after the node answered again
   std::optional<double> resumed_s;    // kill -> first completion of an order accepted after the kill
   double accept_p99_ms = 0, accept_max_ms = 0;      // whole run
-  double before_p99_ms = 0;                         // worst second before the kill
+  double before_p99_ms = 0;                         // median of the per-second p99s before the kill
   double spike_p99_ms = 0, spike_max_ms = 0;        // worst second from the kill until the node is back
   std::optional<double> drain_s;      // load end -> every accepted order done
   bool ok = false;                    // drained, lost == 0, double_charged == 0, the counting check held

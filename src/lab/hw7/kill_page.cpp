@@ -64,7 +64,7 @@ json::value latency_chart(const Hw7KillNode& k) {
 std::string kill_line(const Hw7KillNode& k) {
   return fmt::format(
       "kill -9 of the orders queue's leader ({}) at {:.0f} orders/s: {} accepted, {} completed, lost {}, "
-      "double-charged {}; accept p99 {:.0f} ms before the kill, worst second {:.0f} ms (max {:.0f} ms) until it "
+      "double-charged {}; accept p99 {:.0f} ms in a typical second before the kill, worst second {:.0f} ms (max {:.0f} ms) until it "
       "was back; consumers resumed {} after the kill -> {}",
       k.node, k.rate, k.accepted, k.completed, k.lost, k.double_charged, k.before_p99_ms, k.spike_p99_ms,
       k.spike_max_ms, resumed_text(k), k.ok ? "ok" : "FAILED");
@@ -111,7 +111,7 @@ void kill_section(report::HtmlReport& page, const Hw7KillNode& k) {
   page.heading("5. A RabbitMQ node killed under load");
   page.paragraph(kGuarantee);
   page.table({"accepted (202)", "refused (503 / error)", "completed", "lost", "double-charged", "redelivered",
-              "accept p99 before / worst second / max (ms)", "consumers resumed after", "completed after restart",
+              "accept p99: typical second before / worst second after the kill / max (ms)", "consumers resumed after", "completed after restart",
               "drain", "check"},
              {{fmt::format("{}/{}", k.accepted, k.attempts), fmt::format("{}", k.refused),
                fmt::format("{}", k.completed), fmt::format("{}", k.lost), fmt::format("{}", k.double_charged),
