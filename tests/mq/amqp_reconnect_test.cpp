@@ -48,6 +48,26 @@ TEST(AmqpUrl, ParsesUserPasswordHostPortVhost) {
   EXPECT_FALSE(parse_amqp_url("http://h/"));
 }
 
+TEST(AmqpUrl, TakesAHeartbeatParameterAndRefusesOtherParameters) {
+  EXPECT_EQ(parse_amqp_url("amqp://h:1")->heartbeat, 0);
+  auto a = parse_amqp_url("amqp://u:p@10.0.0.1:5673/shop?heartbeat=2");
+  ASSERT_TRUE(a) << a.error().message;
+  EXPECT_EQ(a->heartbeat, 2);
+  EXPECT_EQ(a->vhost, "shop");
+  EXPECT_EQ(a->port, 5673);
+  auto b = parse_amqp_url("amqp://h:7?heartbeat=5");
+  ASSERT_TRUE(b) << b.error().message;
+  EXPECT_EQ(b->port, 7);
+  EXPECT_EQ(b->heartbeat, 5);
+  EXPECT_FALSE(parse_amqp_url("amqp://h:1?heartbeat=-1"));
+  EXPECT_FALSE(parse_amqp_url("amqp://h:1?heartbeat=x"));
+  EXPECT_FALSE(parse_amqp_url("amqp://h:1?frame_max=4096"));
+  auto list = parse_amqp_urls("amqp://h:1?heartbeat=3,amqp://h:2");
+  ASSERT_TRUE(list) << list.error().message;
+  EXPECT_EQ((*list)[0].heartbeat, 3);
+  EXPECT_EQ((*list)[1].heartbeat, 0);
+}
+
 TEST(AmqpUrl, ParsesACommaSeparatedListOfNodeUrlsInOrder) {
   auto list = parse_amqp_urls("amqp://a:b@127.0.0.1:5701,amqp://127.0.0.1:5702/shop,amqp://h3");
   ASSERT_TRUE(list) << list.error().message;
