@@ -33,7 +33,7 @@ NETNS_FORWARDERS=()
 NETNS_CUT=()
 declare -A NETNS_ADDR=() NETNS_GW=() NETNS_IF=() NETNS_PEER=()
 NETNS_LOCK=/tmp/scalelab-netns.lock
-NETNS_IPTABLES=/usr/sbin/iptables
+NETNS_IPTABLES=${NETNS_IPTABLES-/usr/sbin/iptables}  # "" cuts by veth down only
 
 netns_setup() {
   command -v ip >/dev/null || skip "iproute2 (ip) is not installed"
