@@ -20,13 +20,17 @@ url_port() {
 }
 
 now_s() { date +%s.%N; }
+# A timestamped progress line on stderr (in ctest's output, for a slow run).
+phase() { echo "$(date -u +%T.%3N) $*" >&2; }
 seconds_between() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
 
 # wait_for_count FILE TEXT N SECONDS: true once FILE has N lines with TEXT.
 wait_for_count() {
   local file=$1 text=$2 n=$3 deadline=$((SECONDS + $4))
   while ((SECONDS < deadline)); do
-    (($(grep -cF -- "$text" "$file" 2>/dev/null || true) >= n)) && return 0
+    local have
+    have=$(grep -cF -- "$text" "$file" 2>/dev/null || true)
+    ((${have:-0} >= n)) && return 0
     sleep 0.05
   done
   return 1
@@ -63,6 +67,10 @@ test_cleanup() {
     netns_cleanup
     wait || true
   } 2>/dev/null
-  [[ -n ${dir:-} ]] && rm -rf "$dir"
+  if [[ -n ${NETNS_KEEP:-} ]]; then
+    echo "kept $dir" >&2  # NETNS_KEEP=1: the run's files, for a post-mortem
+  elif [[ -n ${dir:-} ]]; then
+    rm -rf "$dir"
+  fi
   true
 }

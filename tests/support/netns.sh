@@ -6,6 +6,8 @@
 #   netns_setup                    skip (exit 77) unless namespaces and veth work here
 #   trap netns_cleanup EXIT        (or call netns_cleanup from the test's own trap)
 #   netns_host NAME                a namespace "$NETNS_PREFIX$NAME" with lo up
+#   netns_router NAME              a host that forwards between its links (hosts
+#                                  uplinked to it reach each other through it)
 #   netns_uplink NAME [PEER]       a veth pair from host NAME to host PEER (default:
 #                                  the machine itself) on a private /24; sets
 #                                  NETNS_ADDR[NAME] (NAME's side, .2) and
@@ -47,6 +49,11 @@ netns_host() {
   ip netns add "$ns" || skip "cannot create network namespace $ns"
   NETNS_HOSTS+=("$1")
   ip -n "$ns" link set lo up
+}
+
+netns_router() {
+  netns_host "$1"
+  netns_exec "$1" sysctl -qw net.ipv4.ip_forward=1  # that namespace's own setting
 }
 
 netns_exec() {
