@@ -305,6 +305,10 @@ Status AmqpConnection::send_outgoing() {
       t(nullptr);
     } else if (!t(conn_)) {
       failure = Error{ErrorKind::kUnavailable, "a declaration failed (see its error)"};
+    } else {
+      // The broker answered; rabbitmq-c took any heartbeats that came while
+      // the task waited (a declare can wait seconds), unseen by keep_alive.
+      last_received_ = Clock::now();
     }
   }
   return failure;
