@@ -21,9 +21,9 @@ readonly workers_per_host=3    # orders in hand at once (the prefetch too)
 readonly payment_delay=400ms   # per order, so a worker almost always holds some
 readonly order='{"customer_id":42,"items":[{"product_id":1,"quantity":2,"price":9.99}]}'
 
+netns_setup
 url=$(rabbitmq_fixture_url)
 amqp_port=$(url_port "$url")
-netns_setup
 dir=$(mktemp -d)
 cleanup() {
   [[ -n ${dir:-} && -d $dir/redis ]] && "$bin" infra down --dir "$dir/redis" >/dev/null 2>&1
@@ -32,7 +32,7 @@ cleanup() {
 trap cleanup EXIT
 "$bin" infra up redis --dir "$dir/redis" >"$dir/redis-up.txt" 2>&1 || fail "no private Redis"
 redis_port=$(url_port "$(cat "$dir/redis/url")")
-rcli() { redis-cli -p "$redis_port" "$@"; }
+rcli() { redis-cli -p "$redis_port"; }  # commands on stdin
 
 for w in w1 w2; do
   netns_host "$w"
@@ -41,7 +41,7 @@ for w in w1 w2; do
   netns_forward "$w" "$redis_port" || fail "no Redis forwarder for $w"
   netns_reaches "$w" "${NETNS_GW[$w]}" "$amqp_port" || skip "veth pairs were created, but $w cannot reach ${NETNS_GW[$w]}"
 done
-how=link
+how="link"
 netns_can_drop && how=drop
 
 "$bin" serve orders --port 0 --store "redis://127.0.0.1:$redis_port" --broker "$url" >"$dir/service.log" 2>&1 &

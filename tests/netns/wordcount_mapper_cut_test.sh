@@ -21,9 +21,9 @@ readonly chunk_delay=250ms   # per chunk, so a mapper is almost always inside on
 readonly input_bytes=320000
 readonly chunk_bytes=10000   # 32 chunks
 
+netns_setup
 url=$(rabbitmq_fixture_url)
 port=$(url_port "$url")
-netns_setup
 dir=$(mktemp -d)
 trap 'test_cleanup' EXIT
 for m in m1 m2; do

@@ -33,7 +33,7 @@ NETNS_PREFIX="sl$$"
 NETNS_HOSTS=()
 NETNS_FORWARDERS=()
 NETNS_CUT=()
-declare -A NETNS_ADDR=() NETNS_GW=() NETNS_IF=() NETNS_PEER=()
+declare -A NETNS_ADDR=() NETNS_GW=() NETNS_IF=()
 NETNS_LOCK=/tmp/scalelab-netns.lock
 NETNS_IPTABLES=${NETNS_IPTABLES-/usr/sbin/iptables}  # "" cuts by veth down only
 
@@ -96,7 +96,6 @@ netns_uplink() {
   NETNS_ADDR[$name]=$subnet.2
   NETNS_GW[$name]=$subnet.1
   NETNS_IF[$name]=$ifname
-  NETNS_PEER[$name]=$peer
 }
 
 netns_forward() {
