@@ -130,10 +130,11 @@ class AmqpConnection {
   // Fails publishes that waited connect_timeout for a connection.
   void expire_queued_publishes();
 
-  // With a heartbeat negotiated: sends one every half period (rabbitmq-c
-  // only does so inside blocking waits, and this thread never blocks in the
-  // library) and returns an error when nothing came from the broker for two
-  // periods (the broker sends heartbeats too, so a silent one is cut off).
+  // With a heartbeat negotiated: sends one every half period itself (this
+  // thread mostly polls rabbitmq-c with zero timeouts, and the heartbeat must
+  // not depend on what the library does inside those) and returns an error
+  // when nothing came from the broker for two periods (the broker sends
+  // heartbeats too, so a silent one is cut off).
   Status keep_alive();
 
   // Waits until the socket is readable, work is queued, or timeout. With

@@ -91,7 +91,11 @@ charges=$(sed 's#^#EXISTS order-charge/#' "$dir/ids.txt" | rcli | grep -c '^1$' 
 [[ $charges -eq $orders ]] || fail "$charges charge records for $orders orders"
 completed=$(statuses | grep -c '^completed$' || true)
 netns_heal w1
-# The workers' own count of the charges they recorded: none twice.
+# The workers' own counts of the charges they recorded: never more than one
+# per order. (A worker counts a charge only with its order completed: w1 may
+# have recorded a charge and then lost the store before completing, and w2
+# then completes that order without charging it again, so the sum can be
+# below the number of orders while the store holds one charge for each.)
 for w in w1 w2; do
   pid=$(ip netns pids "$NETNS_PREFIX$w" | head -1)
   kill -TERM "$pid" 2>/dev/null || true
@@ -102,11 +106,11 @@ for w in w1 w2; do
   n=$(sed -nE 's/.*order-worker: completed [0-9]+, charged ([0-9]+),.*/\1/p' "$dir/$w.log")
   charged=$((charged + n))
 done
-[[ $charged -eq $orders ]] || fail "the workers recorded $charged charges for $orders orders"
+((charged <= orders)) || fail "the workers recorded $charged charges for $orders orders"
 
 printf 'netns orders: load %s orders on 2 worker hosts; faults 1 (host w1 partitioned: %s); ' "$orders" \
   "$([[ $how == drop ]] && echo 'netfilter DROP' || echo 'veth down')"
-printf 'requests failed 0; lost 0, double-charged 0 (%s completed, %s charge records, %s charges by workers); ' \
+printf 'requests failed 0; lost 0, double-charged 0 (%s completed, %s charge records, %s counted by the workers with their orders); ' \
   "$completed" "$charges" "$charged"
 printf 'orders redelivered to w2 %s; recovery %.1f s (cut to redelivery, heartbeat %s s), all orders completed %.1f s after the cut; ' \
   "$redelivered" "$(seconds_between "$t_cut" "$t_redelivered")" "$heartbeat_s" "$(seconds_between "$t_cut" "$t_done")"
