@@ -12,6 +12,12 @@ namespace {
 
 constexpr std::string_view kService = "carts";  // in store-failure messages
 constexpr std::string_view kNextIdKey = "cart/next_id";
+// Ids a creation may find taken before it gives up: only a counter that went
+// back at a failover issues taken ids, at most as many as it lost.
+constexpr int kMaxTakenIds = 64;
+// Writes of a paid cart before its checkout gives up (503): the first may
+// break with the primary, the next waits for the new one.
+constexpr int kPaidWriteAttempts = 3;
 
 std::string encode(const CartRef& ref, const Cart& cart) {
   return ref.api == CartRef::Api::kShoppingCart ? cart_to_json(cart) : items_to_json(cart.items);
@@ -43,21 +49,51 @@ boost::asio::awaitable<std::optional<StoredCart>> load_cart(store::Store& store,
 }
 
 boost::asio::awaitable<bool> replace_cart(store::Store& store, CartRef ref, std::optional<std::string> from,
-                                          const Cart& to) {
-  auto swapped = co_await store.compare_and_set(ref.key(), std::move(from), encode(ref, to));
+                                          const Cart& to, Durability durability) {
+  // Two statements, not one conditional over two co_awaits: GCC 12 destroys
+  // the result of such an expression twice.
+  Result<bool> swapped = false;
+  if (durability == Durability::kDurable)
+    swapped = co_await store.compare_and_set_durable(ref.key(), std::move(from), encode(ref, to));
+  else
+    swapped = co_await store.compare_and_set(ref.key(), std::move(from), encode(ref, to));
   if (!swapped) services::throw_store_failure(kService, swapped.error());
   co_return *swapped;
 }
 
+boost::asio::awaitable<bool> store_checked_out(store::Store& store, CartRef ref, std::string claimed,
+                                               const Cart& paid) {
+  const std::string key = ref.key(), to = encode(ref, paid);
+  Error last{ErrorKind::kUnavailable, "not tried"};
+  for (int attempt = 0; attempt < kPaidWriteAttempts; ++attempt) {
+    auto over_claim = co_await store.compare_and_set_durable(key, claimed, to);
+    if (!over_claim) {
+      last = over_claim.error();
+      continue;
+    }
+    if (*over_claim) co_return true;
+    // Not the claim any more: an earlier attempt may have been applied.
+    auto over_itself = co_await store.compare_and_set_durable(key, to, to);
+    if (!over_itself) {
+      last = over_itself.error();
+      continue;
+    }
+    co_return *over_itself;
+  }
+  services::throw_store_failure(kService, last);
+}
+
 boost::asio::awaitable<std::int32_t> create_cart(store::Store& store, std::int32_t customer_id) {
-  auto next = co_await store.increment(kNextIdKey, 1);
-  if (!next) services::throw_store_failure(kService, next.error());
-  if (*next > services::kInt32Max) throw std::runtime_error("cart ids exhausted");
-  Cart cart{static_cast<std::int32_t>(*next), customer_id, CartStatus::kOpen, {}, {}};
-  auto stored = co_await store.put_if_absent(CartRef::shopping_cart(cart.id).key(), cart_to_json(cart));
-  if (!stored) services::throw_store_failure(kService, stored.error());
-  if (!*stored) throw std::runtime_error(fmt::format("cart id {} issued twice", cart.id));
-  co_return cart.id;
+  for (int taken = 0; taken < kMaxTakenIds; ++taken) {
+    auto next = co_await store.increment(kNextIdKey, 1);
+    if (!next) services::throw_store_failure(kService, next.error());
+    if (*next > services::kInt32Max) throw std::runtime_error("cart ids exhausted");
+    Cart cart{static_cast<std::int32_t>(*next), customer_id, CartStatus::kOpen, {}, {}};
+    auto stored = co_await store.put_if_absent_durable(CartRef::shopping_cart(cart.id).key(), cart_to_json(cart));
+    if (!stored) services::throw_store_failure(kService, stored.error());
+    if (*stored) co_return cart.id;
+  }
+  throw std::runtime_error(fmt::format("{} cart ids in a row were taken", kMaxTakenIds));
 }
 
 boost::asio::awaitable<void> erase_cart(store::Store& store, CartRef ref) {
