@@ -15,9 +15,10 @@ constexpr std::string_view kNextIdKey = "cart/next_id";
 // Ids a creation may find taken before it gives up: only a counter that went
 // back at a failover issues taken ids, at most as many as it lost.
 constexpr int kMaxTakenIds = 64;
-// Writes of a paid cart before its checkout gives up (503): the first may
-// break with the primary, the next waits for the new one.
-constexpr int kPaidWriteAttempts = 3;
+// Writes of a checkout's status change before it gives up (503): the first
+// may break with the primary, the next waits for the new one, whose other
+// replica may take a few seconds (a WAIT each) to follow it.
+constexpr int kTransitionAttempts = 4;
 
 std::string encode(const CartRef& ref, const Cart& cart) {
   return ref.api == CartRef::Api::kShoppingCart ? cart_to_json(cart) : items_to_json(cart.items);
@@ -49,38 +50,31 @@ boost::asio::awaitable<std::optional<StoredCart>> load_cart(store::Store& store,
 }
 
 boost::asio::awaitable<bool> replace_cart(store::Store& store, CartRef ref, std::optional<std::string> from,
-                                          const Cart& to, Durability durability) {
-  // Two statements, not one conditional over two co_awaits: GCC 12 destroys
-  // the result of such an expression twice.
-  Result<bool> swapped = false;
-  if (durability == Durability::kDurable)
-    swapped = co_await store.compare_and_set_durable(ref.key(), std::move(from), encode(ref, to));
-  else
-    swapped = co_await store.compare_and_set(ref.key(), std::move(from), encode(ref, to));
+                                          const Cart& to) {
+  auto swapped = co_await store.compare_and_set(ref.key(), std::move(from), encode(ref, to));
   if (!swapped) services::throw_store_failure(kService, swapped.error());
   co_return *swapped;
 }
 
-boost::asio::awaitable<bool> store_checked_out(store::Store& store, CartRef ref, std::string claimed,
-                                               const Cart& paid) {
-  const std::string key = ref.key(), to = encode(ref, paid);
-  Error last{ErrorKind::kUnavailable, "not tried"};
-  for (int attempt = 0; attempt < kPaidWriteAttempts; ++attempt) {
-    auto over_claim = co_await store.compare_and_set_durable(key, claimed, to);
-    if (!over_claim) {
-      last = over_claim.error();
+boost::asio::awaitable<bool> store_transition(store::Store& store, CartRef ref, std::string from, const Cart& to) {
+  const std::string key = ref.key(), target = encode(ref, to);
+  std::optional<Error> failed;  // the last attempt's error: that attempt may have been applied
+  for (int attempt = 0; attempt < kTransitionAttempts; ++attempt) {
+    auto moved = co_await store.compare_and_set_durable(key, from, target);
+    if (!moved) {
+      failed = moved.error();
       continue;
     }
-    if (*over_claim) co_return true;
-    // Not the claim any more: an earlier attempt may have been applied.
-    auto over_itself = co_await store.compare_and_set_durable(key, to, to);
-    if (!over_itself) {
-      last = over_itself.error();
+    if (*moved) co_return true;
+    if (!failed) co_return false;  // nothing of this checkout's was applied: someone else's change
+    auto again = co_await store.compare_and_set_durable(key, target, target);
+    if (!again) {
+      failed = again.error();
       continue;
     }
-    co_return *over_itself;
+    co_return *again;
   }
-  services::throw_store_failure(kService, last);
+  services::throw_store_failure(kService, *failed);
 }
 
 boost::asio::awaitable<std::int32_t> create_cart(store::Store& store, std::int32_t customer_id) {

@@ -53,20 +53,20 @@ struct StoredCart {
 // always exists (empty until something is added).
 boost::asio::awaitable<std::optional<StoredCart>> load_cart(store::Store& store, CartRef ref);
 
-enum class Durability { kPlain, kDurable };
-
-// Stores `to` if the record is still `from`. True when stored.
+// Stores `to` if the record is still `from` (a plain write). True when stored.
 boost::asio::awaitable<bool> replace_cart(store::Store& store, CartRef ref, std::optional<std::string> from,
-                                          const Cart& to, Durability durability = Durability::kPlain);
+                                          const Cart& to);
 
-// Stores the paid cart `paid` over its claimed record, durably. A write that
-// failed (its connection broke at a failover: it may or may not have been
-// applied; or no replica acknowledged it) is tried again, bounded: over the
-// claim, or over itself when an earlier attempt was applied, so that a
-// replica acknowledges it. One failed command thus does not leave a paid
-// cart claimed. False when the record is neither (someone else changed it).
-boost::asio::awaitable<bool> store_checked_out(store::Store& store, CartRef ref, std::string claimed,
-                                               const Cart& paid);
+// A checkout's status change: stores `to` if the record is still `from`,
+// durably. A write that failed (its connection broke at a failover, or no
+// replica acknowledged it in time: either way it may have been applied) is
+// tried again, bounded: over `from`, or, when the record is `to` already,
+// over itself so that a replica acknowledges it. One failed command thus
+// leaves no paid cart claimed and no claim unowned. False when the record
+// is neither `from` nor, after a failed attempt, `to` (someone else changed
+// it). After a failed claim, an identical claim by a concurrent checkout of
+// the same cart would be taken for this one's.
+boost::asio::awaitable<bool> store_transition(store::Store& store, CartRef ref, std::string from, const Cart& to);
 
 // A new open shopping cart for customer, stored durably; returns its id. An
 // id whose record exists already (the counter went back at a failover,

@@ -1,6 +1,6 @@
-// carts' records under store faults: a paid cart's write that fails (applied
-// or not, as a command in flight at a Redis failover) is tried again until
-// the paid cart is stored durably, and a new cart skips ids taken already
+// carts' records under store faults: a checkout's status change that fails
+// (applied or not, as a command in flight at a Redis failover) is tried
+// again until it is stored durably, and a new cart skips ids taken already
 // (a counter that went back at a failover).
 #include "services/carts/cart_store.h"
 
@@ -75,7 +75,7 @@ Cart with_status(CartStatus status) {
 }
 
 // A claimed cart in `s`; returns the claim's text.
-std::string claim(FlakyStore& s) {
+[[maybe_unused]] std::string claim(FlakyStore& s) {
   std::string claimed = cart_to_json(with_status(CartStatus::kCheckingOut));
   EXPECT_TRUE(run_blocking(s.put(kRef.key(), claimed)).ok());
   return claimed;
@@ -90,7 +90,7 @@ TEST(CartStore, PaidCartWhoseWriteFailedUnappliedIsWrittenAgain) {
   FlakyStore s;
   auto claimed = claim(s);
   s.failures = 1;
-  EXPECT_TRUE(run_blocking(store_checked_out(s, kRef, claimed, with_status(CartStatus::kCheckedOut))));
+  EXPECT_TRUE(run_blocking(store_transition(s, kRef, claimed, with_status(CartStatus::kCheckedOut))));
   EXPECT_EQ(stored_status(s), CartStatus::kCheckedOut);
 }
 
@@ -99,7 +99,7 @@ TEST(CartStore, PaidCartWhoseFailedWriteWasAppliedIsWrittenDurablyOverItself) {
   auto claimed = claim(s);
   s.failures = 1;
   s.applied = true;
-  EXPECT_TRUE(run_blocking(store_checked_out(s, kRef, claimed, with_status(CartStatus::kCheckedOut))));
+  EXPECT_TRUE(run_blocking(store_transition(s, kRef, claimed, with_status(CartStatus::kCheckedOut))));
   EXPECT_EQ(stored_status(s), CartStatus::kCheckedOut);
   EXPECT_EQ(s.durable_writes, 3);  // failed, found not the claim, acknowledged over itself
 }
@@ -108,7 +108,7 @@ TEST(CartStore, PaidCartFailsUnavailableWhenEveryAttemptFails) {
   FlakyStore s;
   auto claimed = claim(s);
   s.failures = 100;
-  EXPECT_THROW(run_blocking(store_checked_out(s, kRef, claimed, with_status(CartStatus::kCheckedOut))),
+  EXPECT_THROW(run_blocking(store_transition(s, kRef, claimed, with_status(CartStatus::kCheckedOut))),
                http::HttpError);
   EXPECT_EQ(stored_status(s), CartStatus::kCheckingOut);
 }
@@ -117,8 +117,16 @@ TEST(CartStore, PaidCartIsNotStoredOverACartSomeoneElseChanged) {
   FlakyStore s;
   auto claimed = claim(s);
   ASSERT_TRUE(run_blocking(s.put(kRef.key(), cart_to_json(with_status(CartStatus::kOpen)))).ok());
-  EXPECT_FALSE(run_blocking(store_checked_out(s, kRef, claimed, with_status(CartStatus::kCheckedOut))));
+  EXPECT_FALSE(run_blocking(store_transition(s, kRef, claimed, with_status(CartStatus::kCheckedOut))));
   EXPECT_EQ(stored_status(s), CartStatus::kOpen);
+}
+
+TEST(CartStore, ClaimIsNotTakenOverFromAnIdenticalClaimWithoutAFailure) {
+  FlakyStore s;
+  claim(s);  // a concurrent checkout's claim
+  const std::string open = cart_to_json(with_status(CartStatus::kOpen));
+  EXPECT_FALSE(run_blocking(store_transition(s, kRef, open, with_status(CartStatus::kCheckingOut))));
+  EXPECT_EQ(s.durable_writes, 1);
 }
 
 TEST(CartStore, NewCartSkipsAnIdTakenAlready) {
