@@ -84,6 +84,8 @@ double Timeline::recovery_s() const {
   return std::chrono::duration<double>(*first_ok_after_kill_ - *killed_).count();
 }
 
+double Timeline::elapsed_s() const { return std::chrono::duration<double>(Clock::now() - begin_).count(); }
+
 std::uint64_t Timeline::ok() const {
   core::MutexLock lock(mu_);
   return ok_;

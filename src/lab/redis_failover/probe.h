@@ -44,6 +44,7 @@ class Timeline {
   double promotion_s() const;  // since the load began; NaN before a promotion
   // The kill to the first success of a request issued after it; NaN when none.
   double recovery_s() const;
+  double elapsed_s() const;  // since the load began
   std::uint64_t ok() const;
   std::uint64_t failed() const;
   std::vector<Second> seconds() const;
