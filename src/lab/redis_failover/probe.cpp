@@ -1,6 +1,5 @@
 #include "lab/redis_failover/probe.h"
 
-#include <cmath>
 #include <limits>
 #include <thread>
 #include <unordered_set>
