@@ -18,6 +18,7 @@ void add_lab_commands(CLI::App& app, int& exit_code) {
   add_hw7_lab(*lab, exit_code);
   add_midterm_lab(*lab, exit_code);
   add_rolling_restart_lab(*lab, exit_code);
+  add_redis_failover_lab(*lab, exit_code);
 }
 
 }  // namespace scalelab::app

@@ -19,5 +19,6 @@ void add_hw6_scaling_lab(CLI::App& lab, int& exit_code);
 void add_hw7_lab(CLI::App& lab, int& exit_code);
 void add_midterm_lab(CLI::App& lab, int& exit_code);
 void add_rolling_restart_lab(CLI::App& lab, int& exit_code);
+void add_redis_failover_lab(CLI::App& lab, int& exit_code);
 
 }  // namespace scalelab::app

@@ -200,7 +200,7 @@ asio::awaitable<void> reopen(Deps deps, CartRef ref, std::string claimed, Cart c
   cart.status = CartStatus::kOpen;
   bool back = false;
   try {
-    back = co_await replace_cart(deps.store, ref, std::move(claimed), cart);
+    back = co_await store_transition(deps.store, ref, std::move(claimed), cart);
   } catch (const http::HttpError&) {
   }
   if (!back) spdlog::warn("carts: cart {}: cannot reopen after a failed checkout", ref.id);
@@ -224,7 +224,7 @@ asio::awaitable<http::Response> check_out(Deps deps, http::Request& req) {
   // Claim the cart so one checkout runs at a time.
   cart.status = CartStatus::kCheckingOut;
   std::string claimed = cart_to_json(cart);
-  if (!co_await replace_cart(deps.store, ref, std::move(loaded->json), cart))
+  if (!co_await store_transition(deps.store, ref, std::move(*loaded->json), cart))
     throw http::HttpError(409, http::code::kConflict, "the cart changed during checkout; retry");
 
   auto outcome = co_await checkout(cart.items, *card, ref.id, deps.warehouse, deps.payments);
@@ -237,7 +237,7 @@ asio::awaitable<http::Response> check_out(Deps deps, http::Request& req) {
   std::string order;
   assign_random_hex_id(order);
   cart.order_id = "order-" + order;
-  if (!co_await replace_cart(deps.store, ref, std::move(claimed), cart))
+  if (!co_await store_transition(deps.store, ref, std::move(claimed), cart))
     throw std::runtime_error(fmt::format("cart {} changed while checked out ({})", ref.id, outcome.transaction_id));
   co_return order_placed(cart.order_id);
 }

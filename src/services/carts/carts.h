@@ -27,7 +27,9 @@
 // (reserve -> charge -> ship, undo on failure) and ends checked_out with an
 // order_id, or open again. It is idempotent: a checked-out cart answers with
 // its order_id again; payments is idempotent per cart, so a retried checkout
-// after a lost answer never charges twice. Status mapping: docs/shop.md.
+// after a lost answer never charges twice. A new cart and every status
+// change of a checkout are durable writes (cart_store.h says why); item adds
+// are plain. Status mapping: docs/shop.md.
 // Thread-safety: handlers are stateless; Store and clients are thread-safe.
 #pragma once
 

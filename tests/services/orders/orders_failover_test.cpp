@@ -5,20 +5,20 @@
 // Idempotency-Key, as the API asks. Checked: every order a client was
 // answered 200 for is in the store, completed and charged once; printed:
 // requests refused during the failover and the seconds until orders
-// succeed again.
+// succeed again. The clients, the timeline and the charges check are those
+// of `lab redis-failover` (lab/redis_failover/probe.h).
 #include <signal.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <atomic>
 #include <cstdio>
-#include <mutex>
 #include <thread>
 
 #include <fmt/format.h>
 
 #include "orders_support.h"
 #include "infra/redis.h"
+#include "lab/redis_failover/probe.h"
 #include "services/orders/audit.h"
 #include "services/orders/record.h"
 
@@ -26,53 +26,13 @@ namespace scalelab::orders {
 namespace {
 
 using namespace std::chrono_literals;
-using Clock = std::chrono::steady_clock;
-using testing::field;
-using testing::kGoodOrder;
-using testing::post;
-
-struct Load {
-  std::atomic<bool> stop{false};
-  std::atomic<int> refused{0};  // answers other than 200 (each retried)
-  std::atomic<Clock::rep> killed_at{0};
-  std::atomic<Clock::rep> first_ok_after_kill{0};
-  std::mutex mu;
-  std::vector<std::string> accepted;  // order ids answered 200; guarded by mu
-};
-
-// One client: orders one after another, each retried with its key until 200.
-void order_until_stopped(std::uint16_t port, Load& load, int client) {
-  http::BlockingClient c(http::ClientOptions{.port = port});
-  constexpr auto kRetryPause = std::chrono::milliseconds(100);  // the client's own retry pace
-  for (int i = 0; !load.stop; ++i) {
-    const std::string key = fmt::format("failover-{}-{}", client, i);
-    for (;;) {
-      auto started = Clock::now().time_since_epoch().count();
-      auto r = post(c, "/orders/sync", kGoodOrder, key, std::chrono::seconds(10));
-      if (r && r->status == 200) {
-        std::lock_guard lock(load.mu);
-        load.accepted.push_back(field(r->body, "order_id"));
-        Clock::rep none = 0;
-        if (load.killed_at != 0 && started > load.killed_at)
-          load.first_ok_after_kill.compare_exchange_strong(none, Clock::now().time_since_epoch().count());
-        break;
-      }
-      ++load.refused;
-      if (load.stop) return;
-      std::this_thread::sleep_for(kRetryPause);
-    }
-  }
-}
 
 // The charges of orders no client was answered 200 for, with what the store
 // holds of each (for the failure message).
-std::string orphans(store::Store& store, const std::vector<store::KeyValue>& charges,
-                    const std::vector<std::string>& accepted) {
+std::string describe(store::Store& store, const std::vector<std::string>& ids) {
   std::string out;
   auto idem = run_blocking(store.scan("order-idem/"));
-  for (const auto& [key, value] : charges) {
-    std::string id = key.substr(std::string("order-charge/").size());
-    if (std::find(accepted.begin(), accepted.end(), id) != accepted.end()) continue;
+  for (const auto& id : ids) {
     auto record = run_blocking(store.get(order_key(id)));
     out += fmt::format("\n  {} order: {}", id, record.ok() && *record ? **record : "(none)");
     if (idem.ok())
@@ -92,38 +52,36 @@ TEST(OrdersFailover, EveryAcceptedOrderSurvivesAKilledRedisPrimaryChargedOnce) {
   OrdersService service(*store, nullptr, {.payment = {.slots = 8, .delay = std::chrono::milliseconds(1)}});
   testkit::TestServer server([&](http::Router& r) { service.register_routes(r); });
 
-  Load load;
+  lab::failover::Timeline timeline;
+  lab::failover::OrderClients load(server.port(), "/orders/sync", 200, "failover", timeline);
+  std::atomic<bool> stop{false};
   constexpr int kClients = 4;
   std::vector<std::thread> clients;
-  for (int c = 0; c < kClients; ++c) clients.emplace_back([&, c] { order_until_stopped(server.port(), load, c); });
-  auto accepted = [&] {
-    std::lock_guard lock(load.mu);
-    return load.accepted.size();
-  };
-  ASSERT_TRUE(testkit::eventually([&] { return accepted() >= 100; }, 20s));
-  load.killed_at = Clock::now().time_since_epoch().count();
+  for (int c = 0; c < kClients; ++c) clients.emplace_back([&, c] { load.run(c, stop); });
+  ASSERT_TRUE(testkit::eventually([&] { return load.accepted_count() >= 100; }, 20s));
+  timeline.mark_kill();
   ::kill(topology->process().pid(), SIGKILL);  // the primary leads the topology's process group
-  const bool recovered = testkit::eventually([&] { return load.first_ok_after_kill.load() != 0; }, 20s);
-  const auto after = accepted();
-  (void)testkit::eventually([&] { return accepted() >= after + 100; }, 10s);
-  load.stop = true;
+  const bool recovered = testkit::eventually([&] { return timeline.recovered(); }, 20s);
+  const auto after = load.accepted_count();
+  (void)testkit::eventually([&] { return load.accepted_count() >= after + 100; }, 10s);
+  stop = true;
   for (auto& t : clients) t.join();
   ASSERT_TRUE(recovered) << "no order succeeded after the kill";
 
-  auto a = run_blocking(audit(*store, load.accepted));
+  const auto accepted = load.accepted();
+  auto a = run_blocking(audit(*store, accepted));
   ASSERT_TRUE(a.ok()) << a.error().message;
-  auto charges = run_blocking(store->scan("order-charge/"));
-  ASSERT_TRUE(charges.ok());
-  const double seconds =
-      std::chrono::duration<double>(Clock::duration(load.first_ok_after_kill - load.killed_at)).count();
-  std::printf("orders failover: %zu accepted, %zu completed, %zu charged (%zu charge records in all), %d requests "
-              "refused and retried, orders succeeded again %.2f s after kill -9\n",
-              a->accepted, a->completed, a->charges, charges->size(), load.refused.load(), seconds);
+  auto unanswered = lab::failover::unanswered_charges(*store, accepted);
+  ASSERT_TRUE(unanswered.ok()) << unanswered.error().message;
+  std::printf("orders failover: %zu accepted, %zu completed, %zu charged (%zu charges no client was answered for), "
+              "%llu requests refused and retried, orders succeeded again %.2f s after kill -9\n",
+              a->accepted, a->completed, a->charges, unanswered->size(),
+              static_cast<unsigned long long>(load.refused()), timeline.recovery_s());
   EXPECT_TRUE(a->ok()) << a->describe();
   EXPECT_EQ(a->completed, a->accepted);
   EXPECT_EQ(a->charges, a->completed);
-  EXPECT_EQ(charges->size(), a->charges) << "a charge for an order no client was answered for: "
-                                         << orphans(*store, *charges, load.accepted);
+  EXPECT_TRUE(unanswered->empty()) << "a charge for an order no client was answered for: "
+                                   << describe(*store, *unanswered);
   topology->stop();
   std::filesystem::remove_all(dir);
 }
