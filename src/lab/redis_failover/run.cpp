@@ -205,7 +205,8 @@ void kill_primary(infra::Server& topology, const std::string& url, Load& load, c
     if (auto at = locator->locate()) old = *at;
   }
   for (auto* t : load.timelines()) t->mark_kill();
-  ::kill(topology.process().pid(), SIGKILL);
+  // Only a real child's pid: kill(0 or -1, ...) would hit this process's group or every process.
+  if (const pid_t primary = topology.process().pid(); primary > 0) ::kill(primary, SIGKILL);
   say(o, "kill -9 of the primary");
   std::atomic<bool> stop_watch{false};
   std::thread watcher;
