@@ -40,6 +40,8 @@
 
 namespace scalelab::lab {
 
+class Live;
+
 struct Hw7Options {
   std::filesystem::path out_dir = "reports/hw7";  // where `lab hw7` renders; --rabbitmq keeps its node here
   double time_scale = 1.0;                  // K, in (0, 1]; e.g. 0.1 for a run of a few minutes
@@ -80,6 +82,7 @@ struct Hw7Options {
   double normal_rate = 5;                    // orders/s of an ordinary month (cost)
   orders::Prices prices;
   bool progress = true;                      // a line per second on stderr
+  Live* live = nullptr;                      // --web: the live view (lab/live.h); Stop skips the runs not yet started
 };
 
 // The two sync loads of part 1.
