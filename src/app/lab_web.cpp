@@ -36,8 +36,6 @@ void add_lab_web_options(CLI::App& cmd, LabWebArgs& a) {
       ->group("");  // hidden: the tour's private channel
 }
 
-fs::path live_stop_file(const fs::path& live_out) { return fs::path(live_out.string() + ".stop"); }
-
 LabLive::LabLive(std::vector<double> percentiles) : percentiles_(std::move(percentiles)) {}
 
 LabLive::~LabLive() {
@@ -88,7 +86,7 @@ Status LabLive::serve(load::web::DashboardOptions options) {
 }
 
 Status LabLive::write_to(const fs::path& file) {
-  stop_file_ = live_stop_file(file);
+  stop_file_ = lab::live_stop_file(file);
   core::MutexLock lock(out_mu_);
   out_.open(file, std::ios::trunc);
   if (!out_) return Error{ErrorKind::kUnavailable, "--live-out: cannot write " + file.string()};
@@ -129,14 +127,60 @@ void end_lab_live(LabLive* live, std::string_view lab, const std::vector<load::w
                   const LabWebArgs& args) {
   if (!live) return;
   live->finish(files);
-  if (!live->dashboard()) return;
+  if (live->dashboard()) linger_web(*live->dashboard(), args.web, fmt::format("scalelab lab {}", lab));
+}
+
+void linger_web(load::web::Dashboard& dashboard, const WebArgs& args, std::string_view who) {
   g_linger_stop = false;
   void (*old_int)(int) = std::signal(SIGINT, on_linger_signal);
   void (*old_term)(int) = std::signal(SIGTERM, on_linger_signal);
-  if (auto st = linger_dashboard(*live->dashboard(), args.web, g_linger_stop, fmt::format("scalelab lab {}", lab)); !st)
-    spdlog::error("{}", st.error().message);
+  if (auto st = linger_dashboard(dashboard, args, g_linger_stop, who); !st) spdlog::error("{}", st.error().message);
   std::signal(SIGINT, old_int);
   std::signal(SIGTERM, old_term);
+}
+
+void TourWeb::experiment(std::size_t k, std::size_t n, std::string_view name, double left_s) {
+  dashboard_->append(load::web::experiment_event(k, n, name, left_s));
+}
+
+// A child's events pass as they are, but its end: its files are served here
+// and linked as that experiment's reports.
+void TourWeb::child_event(std::string_view name, std::string_view line) {
+  boost::system::error_code ec;
+  const boost::json::value v = boost::json::parse(line, ec);
+  if (ec || !v.is_object()) return;  // not an event: nothing to show
+  const auto* type = v.as_object().if_contains("type");
+  if (!type || !type->is_string() || type->get_string() != "end") {
+    dashboard_->append(std::string(line));
+    return;
+  }
+  std::vector<load::web::ReportFile> files;
+  if (const auto* listed = v.as_object().if_contains("files"); listed && listed->is_array())
+    for (const auto& f : listed->get_array()) {
+      const auto* label = f.is_object() ? f.as_object().if_contains("label") : nullptr;
+      const auto* path = f.is_object() ? f.as_object().if_contains("path") : nullptr;
+      if (label && path && label->is_string() && path->is_string())
+        files.push_back({std::string(label->get_string()), std::string(path->get_string())});
+    }
+  dashboard_->append(dashboard_->files_event(name, files));
+}
+
+Status TourWeb::serve(load::web::DashboardOptions options) {
+  dashboard_ = std::make_unique<load::web::Dashboard>(std::move(options), control_);
+  return dashboard_->start();
+}
+
+Result<std::unique_ptr<TourWeb>> start_tour_web(const WebArgs& args) {
+  auto pcts = load::web::parse_percentiles(args.percentiles);
+  if (!pcts) return pcts.error();
+  if (!args.linger.empty() && !parse_duration(args.linger))
+    return Error{ErrorKind::kInvalidInput, fmt::format("--web-linger: '{}' is not a duration", args.linger)};
+  load::web::DashboardOptions d{.percentiles = *pcts, .title = "scalelab tour", .kind = load::web::DashboardKind::kTour};
+  if (auto st = load::web::parse_listen(args.listen, d); !st) return st.error();
+  auto web = std::make_unique<TourWeb>();
+  if (auto st = web->serve(std::move(d)); !st) return st.error();
+  std::fprintf(stderr, "scalelab tour: live dashboard at %s\n", web->dashboard().url().c_str());
+  return web;
 }
 
 }  // namespace scalelab::app

@@ -1,7 +1,7 @@
 // `--web ADDR:PORT` on the `scalelab lab` experiments: the live dashboard
 // (load/web/dashboard.h, kind kLab) fed through lab::Live; and `--live-out
 // FILE`, the tour's private channel to each child: the same events as JSON
-// lines, and Stop as FILE.stop appearing (live_stop_file()).
+// lines, and Stop as FILE.stop appearing (lab::live_stop_file()).
 // Thread-safety: LabLive's lab::Live calls are safe from any thread; start
 // and end from the main thread.
 #pragma once
@@ -19,6 +19,7 @@
 #include "app/load_web.h"
 #include "core/thread_annotations.h"
 #include "lab/live.h"
+#include "lab/tour/tour.h"
 
 namespace scalelab::app {
 
@@ -29,9 +30,6 @@ struct LabWebArgs {
 
 // Adds --web, --web-percentiles, --web-linger and --live-out to a lab command.
 void add_lab_web_options(CLI::App& cmd, LabWebArgs& args);
-
-// Where a --live-out child looks for the request to stop.
-std::filesystem::path live_stop_file(const std::filesystem::path& live_out);
 
 class LabLive final : public lab::Live {
  public:
@@ -71,5 +69,29 @@ Result<std::unique_ptr<LabLive>> start_lab_live(std::string_view lab, const LabW
 // (until Ctrl-C by default). Nothing when live is null.
 void end_lab_live(LabLive* live, std::string_view lab, const std::vector<load::web::ReportFile>& files,
                   const LabWebArgs& args);
+
+// Keeps an ended page up per --web-linger, or until Ctrl-C (which then ends
+// only the wait); `who` names the command in the message.
+void linger_web(load::web::Dashboard& dashboard, const WebArgs& args, std::string_view who);
+
+// `scalelab tour --web`: one page for the whole tour (kind kTour): which
+// experiment runs, the running child's events as the tour passes them on,
+// each experiment's reports as it ends, and Stop.
+class TourWeb final : public lab::tour::TourLive {
+ public:
+  void experiment(std::size_t k, std::size_t n, std::string_view name, double left_s) override;
+  void child_event(std::string_view name, std::string_view line) override;
+  bool stop_requested() override { return control_.stop_requested(); }
+
+  Status serve(load::web::DashboardOptions options);
+  load::web::Dashboard& dashboard() { return *dashboard_; }
+
+ private:
+  load::LiveControl control_{load::Model::kClosed};  // Stop only
+  std::unique_ptr<load::web::Dashboard> dashboard_;
+};
+
+// Starts the tour's page and prints its URL.
+Result<std::unique_ptr<TourWeb>> start_tour_web(const WebArgs& args);
 
 }  // namespace scalelab::app

@@ -12,4 +12,8 @@ void watch(Live* live, load::RunOptions& run) {
   };
 }
 
+std::filesystem::path live_stop_file(const std::filesystem::path& live_out) {
+  return std::filesystem::path(live_out.string() + ".stop");
+}
+
 }  // namespace scalelab::lab

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <atomic>
+#include <filesystem>
 #include <string_view>
 
 #include "load/engine.h"
@@ -53,5 +54,10 @@ inline bool live_stopped(Live* live) { return live && live->stop_requested(); }
 // the run's own on_progress, and Stop ends the run (unless the run already
 // has its own stop flag, which the caller then keeps in step).
 void watch(Live* live, load::RunOptions& run);
+
+// `scalelab lab NAME --live-out FILE` (the tour's private channel to each
+// child) writes its events to FILE as JSON lines and stops when this file
+// appears.
+std::filesystem::path live_stop_file(const std::filesystem::path& live_out);
 
 }  // namespace scalelab::lab
