@@ -2,9 +2,10 @@
 # `--web` on an experiment and on the tour, over loopback: a short hw1 with
 # --web 127.0.0.1:0 sends its load points and its phase to /progress and
 # ends by linking its reports (served under /files/); the page offers Stop
-# only, and Stop ends a long run early with its reports still written; and
+# only, and Stop ends a long run early with its reports still written;
 # `tour --only hw1 --web` passes the child's events on under "experiment"
-# and links hw1's reports and the index.
+# and links hw1's reports and the index; and the tour's Stop ends the running
+# experiment early and skips the rest.
 set -euo pipefail
 bin=$1
 fail() { echo "FAIL: $*" >&2; exit 1; }
@@ -123,4 +124,21 @@ assert types[-1] == "end" and {f["label"] for f in events[-1]["files"]} == {"tou
 PY
 web "$url" get files/report.html | grep -q "<html" || fail "the tour's page does not serve hw1's report"
 web "$url" get files/index.html | grep -q "hw1" || fail "the tour's page does not serve the index"
+
+# Stop on the tour's page: the running experiment ends early with its report,
+# the ones after it are skipped, named as stopped.
+"$bin" tour --quick --only hw1,hw5-clients --out "$dir/tstop" --no-progress --web 127.0.0.1:0 --web-linger 0s \
+  >"$dir/tstop.out" 2>"$dir/tstop.err" &
+tour=$!; pids+=("$tour")
+url=$(wait_for_url "$dir/tstop.err")
+web "$url" until-point 30 || fail "no load point of hw1 on the tour's page"
+[[ $(web "$url" post '{"stop":true}') == 202 ]] || fail "the tour's Stop was not accepted"
+wait "$tour" || fail "a stopped tour failed: $(cat "$dir/tstop.err")"
+/usr/bin/python3 - "$dir/tstop/tour.json" "$dir/tstop/hw1/summary.json" <<'PY' || fail "stopped tour: $(cat "$dir/tstop/tour.json")"
+import json, sys
+runs = {e["name"]: e for e in json.load(open(sys.argv[1]))["experiments"]}
+assert runs["hw1"]["status"] == "ok", runs["hw1"]
+assert json.load(open(sys.argv[2]))["elapsed_s"] < 4.5  # the quick hw1 sends for 5 s
+assert runs["hw5-clients"]["status"] == "skipped" and "stopped" in runs["hw5-clients"]["reason"], runs["hw5-clients"]
+PY
 echo "ok"
