@@ -28,6 +28,8 @@ packages=(
   libjs-chart.js
   # procps for ps/pgrep in scripts
   procps curl
+  # tests/support/netns.sh: hosts as network namespaces, link cuts, forwarders
+  iproute2 iptables socat
 )
 bench_packages=(
   wrk nginx-light

@@ -1,7 +1,9 @@
 // `scalelab lab hw7`: the flash sale, sync vs async orders, the minimum
 // workers, and functions with their cost (src/lab/hw7/hw7.h, docs/hw7.md).
+#include <chrono>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -17,6 +19,26 @@ namespace {
 
 // --quick: a run of a few minutes instead of half an hour.
 constexpr double kQuickTimeScale = 0.1;
+// --quick with --kill-node: each phase of the kill-node run (before the
+// kill, node down, after it is back) lasts this long (wall time).
+constexpr std::chrono::seconds kQuickKillPhase{5};
+
+// --kill-node runs part 5 alone unless a part is asked for by name; a
+// cluster (--rabbitmq-nodes > 1, --kill-node) means a private RabbitMQ.
+void apply_implications(CLI::App& cmd, lab::Hw7Options& o, bool quick) {
+  if (o.rabbitmq_nodes > 1 || o.kill_node) o.rabbitmq = true;
+  if (o.kill_node) {
+    for (auto [flag, part] : {std::pair{"--sync", &o.sync}, {"--async", &o.async}, {"--search", &o.search},
+                              {"--functions", &o.functions}})
+      if (cmd.get_option(flag)->count() == 0) *part = false;
+  }
+  if (quick) {
+    o.time_scale = kQuickTimeScale;
+    for (auto [flag, phase] : {std::pair{"--kill-at", &o.kill_at}, {"--kill-down", &o.kill_down},
+                               {"--kill-tail", &o.kill_tail}})
+      if (cmd.get_option(flag)->count() == 0) *phase = kQuickKillPhase;
+  }
+}
 
 // Runs, renders and prints the verdict; the exit code (3: a counting check failed).
 int run_and_render(const lab::Hw7Options& o, LabLive* live, const LabWebArgs& web) {
@@ -70,8 +92,15 @@ void add_hw7_lab(CLI::App& lab, int& exit_code) {
   add_broker_option(*cmd, o->broker_url);
   cmd->add_flag("--rabbitmq", o->rabbitmq, "Start a private RabbitMQ (under --out) and use it as the broker");
   add_flag_option(*cmd, "--rabbitmq-nodes", o->rabbitmq_nodes,
-                  "With --rabbitmq: a cluster of this many nodes (the orders queue is a quorum queue on all of them)")
+                  "A private RabbitMQ cluster of this many nodes (implies --rabbitmq; the orders queue is a quorum "
+                  "queue on all of them)")
       ->check(CLI::Range(1, 7));
+  cmd->add_flag("--kill-node", o->kill_node,
+                "Part 5 (alone unless parts are named): async orders at --rate while the node leading the orders "
+                "queue is killed with kill -9, then restarted (needs --rabbitmq-nodes 3)");
+  add_duration_option(*cmd, "--kill-at", o->kill_at, "Kill-node: load before the kill (wall)");
+  add_duration_option(*cmd, "--kill-down", o->kill_down, "Kill-node: how long the node stays down (wall)");
+  add_duration_option(*cmd, "--kill-tail", o->kill_tail, "Kill-node: load after the node answers again (wall)");
   add_duration_option(*cmd, "--payment-delay", o->payment_delay, "Payment verification time (course units)");
   add_duration_option(*cmd, "--sync-wait", o->sync_wait, "Longest a sync order waits for the payment slot, then 503");
   cmd->add_flag("--sync,!--no-sync", o->sync, "Part 1: sync normal and flash load");
@@ -101,9 +130,9 @@ void add_hw7_lab(CLI::App& lab, int& exit_code) {
   cmd->add_flag("--progress,!--no-progress", o->progress, "Print progress each second on stderr");
   auto web = std::make_shared<LabWebArgs>();
   add_lab_web_options(*cmd, *web);
-  cmd->callback([o, out, quick, web, &exit_code] {
+  cmd->callback([cmd, o, out, quick, web, &exit_code] {
     o->out_dir = *out;
-    if (*quick) o->time_scale = kQuickTimeScale;
+    apply_implications(*cmd, *o, *quick);
     exit_code = run_hw7_command(*o, *web);
   });
 }

@@ -107,7 +107,12 @@ struct ServeOrders {
     }
     auto started = std::chrono::steady_clock::now();
     http_server.run_until_signal();
-    if (consumer) consumer->close();
+    if (consumer) {
+      consumer->close();
+      const auto st = consumer->stats();
+      spdlog::info("{}: completed {}, charged {}, duplicates {}, requeued {}, dead-lettered {}", name, st.completed,
+                   st.charged, st.duplicates, st.requeued, st.dead);
+    }
     if (runner) {
       runner->close();
       spdlog::info("{}: {}", name,

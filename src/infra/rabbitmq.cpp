@@ -79,8 +79,12 @@ Status write_node_files(const NodePlan& node) {
   if (auto s = prepare_dir(node.dir / "log"); !s) return s;
   if (auto s = write_text(node.dir / "enabled_plugins", "[].\n"); !s) return s;
   if (auto s = write_text(node.dir / "rabbitmq-env.conf", ""); !s) return s;
+  // pause_minority: a node cut off from the majority of its cluster stops
+  // serving until it is back, instead of both sides serving and diverging
+  // (the default, ignore); a single node is never in a minority.
   return write_text(node.dir / "rabbitmq.conf", fmt::format("listeners.tcp.1 = 127.0.0.1:{}\n"
-                                                            "disk_free_limit.absolute = 50MB\n",
+                                                            "disk_free_limit.absolute = 50MB\n"
+                                                            "cluster_partition_handling = pause_minority\n",
                                                             node.port));
 }
 

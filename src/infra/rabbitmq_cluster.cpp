@@ -13,12 +13,17 @@
 //    start_app), one at a time; mnesia starts empty on every `up`, so a
 //    cluster never inherits membership from an earlier run.
 // The server's URL lists every node's URL joined by commas; D/nodes has one
-// line per node, "NAME PORT PGID" (tests kill a node by its process group).
-// The Server's process is epmd; its members are the nodes.
+// line per node, "NAME PORT PGID" (tests kill a node by its process group),
+// D/epmd_port the private epmd's port (for restart_node and rabbitmqctl).
+// The Server's process is epmd; its members are the nodes, in D/nodes order.
+#include "infra/rabbitmq_cluster.h"
+
+#include <signal.h>
 #include <unistd.h>
 
 #include <fstream>
 #include <random>
+#include <sstream>
 #include <thread>
 
 #include <fmt/format.h>
@@ -89,21 +94,34 @@ Result<std::vector<NodePlan>> plan_nodes(const Options& o, const std::filesystem
   return nodes;
 }
 
-// Runs `rabbitmqctl -n NODE args…` against a node of the cluster.
+// Runs `rabbitmqctl -n NODE args…` against a node of the cluster; its
+// output is appended to `log` (default D/rabbitmqctl.log).
 Status ctl(const NodePlan& node, const std::filesystem::path& home, std::uint16_t epmd_port,
-           std::vector<std::string> args) {
+           std::vector<std::string> args, std::filesystem::path log = {}) {
+  if (log.empty()) log = home / "rabbitmqctl.log";
   ProcessOptions po;
   po.argv = {kCtlScript, "-n", node.name};
   po.argv.insert(po.argv.end(), args.begin(), args.end());
   po.env = node_env(node, home, epmd_port);
-  po.log_file = home / "rabbitmqctl.log";
+  po.log_file = log;
   auto p = Process::spawn(std::move(po));
   if (!p) return p.error();
   auto code = p->wait_for(kCtlTimeout);
   if (code == 0) return {};
   return Error{ErrorKind::kUnavailable,
                fmt::format("rabbitmqctl -n {} {} failed (exit {}); log {}:\n{}", node.name, fmt::join(args, " "),
-                           code.value_or(-1), (home / "rabbitmqctl.log").string(), tail_of(home / "rabbitmqctl.log"))};
+                           code.value_or(-1), log.string(), tail_of(log))};
+}
+
+Result<Process> spawn_node(const NodePlan& n, const std::filesystem::path& dir, std::uint16_t epmd_port,
+                           bool detached) {
+  ProcessOptions po;
+  po.argv = {kServerScript};
+  po.env = node_env(n, dir, epmd_port);
+  po.log_file = n.dir / "server.log";
+  po.working_dir = n.dir;
+  po.die_with_parent = !detached;
+  return Process::spawn(std::move(po));
 }
 
 // Waits until every node answers AMQP; fails when one exits or time runs out.
@@ -138,6 +156,13 @@ Status write_nodes_file(const std::filesystem::path& dir, const std::vector<Node
   return {};
 }
 
+Status write_epmd_port(const std::filesystem::path& dir, std::uint16_t port) {
+  std::ofstream out(dir / "epmd_port", std::ios::trunc);
+  out << port << '\n';
+  if (!out) return Error{ErrorKind::kUnavailable, fmt::format("cannot write {}", (dir / "epmd_port").string())};
+  return {};
+}
+
 }  // namespace
 
 Result<Server> start_rabbitmq_cluster(const Options& o) {
@@ -158,16 +183,11 @@ Result<Server> start_rabbitmq_cluster(const Options& o) {
   if (!epmd_port) return epmd_port.error();
   auto epmd = start_epmd(dir, *epmd_port, o.detached);
   if (!epmd) return epmd.error();
+  if (auto s = write_epmd_port(dir, *epmd_port); !s) return s.error();
 
   std::vector<Process> nodes;  // stopped (destructors) if anything below fails
   for (const auto& n : *plan) {
-    ProcessOptions po;
-    po.argv = {kServerScript};
-    po.env = node_env(n, dir, *epmd_port);
-    po.log_file = n.dir / "server.log";
-    po.working_dir = n.dir;
-    po.die_with_parent = !o.detached;
-    auto p = Process::spawn(std::move(po));
+    auto p = spawn_node(n, dir, *epmd_port, o.detached);
     if (!p) return p.error();
     nodes.push_back(std::move(*p));
   }
@@ -188,5 +208,125 @@ Result<Server> start_rabbitmq_cluster(const Options& o) {
   spdlog::info("rabbitmq cluster of {} nodes up: {}", plan->size(), server.url());
   return server;
 }
+
+namespace rabbit_cluster {
+
+namespace {
+
+constexpr auto kKilledWait = std::chrono::seconds(10);
+constexpr auto kStartPoll = std::chrono::milliseconds(250);
+
+// The cluster as D/nodes and D/epmd_port describe it (node i is member i).
+struct ClusterFiles {
+  std::vector<NodePlan> nodes;
+  std::uint16_t epmd_port = 0;
+};
+
+Result<ClusterFiles> read_cluster(Server& cluster) {
+  const auto& dir = cluster.dir();
+  ClusterFiles files;
+  std::ifstream epmd(dir / "epmd_port");
+  epmd >> files.epmd_port;
+  std::ifstream in(dir / "nodes");
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    NodePlan n;
+    long pgid = 0;
+    if (!(fields >> n.name >> n.port >> pgid)) continue;
+    n.dir = dir / n.name.substr(0, n.name.find('@'));
+    files.nodes.push_back(std::move(n));
+  }
+  if (files.epmd_port == 0 || files.nodes.empty() || files.nodes.size() != cluster.members().size())
+    return Error{ErrorKind::kInvalidInput,
+                 fmt::format("{} is not a cluster this process started (nodes, epmd_port)", dir.string())};
+  return files;
+}
+
+Result<std::size_t> node_index(const ClusterFiles& files, std::string_view name) {
+  for (std::size_t i = 0; i < files.nodes.size(); ++i)
+    if (files.nodes[i].name == name) return i;
+  return Error{ErrorKind::kNotFound, fmt::format("no node {} in the cluster", name)};
+}
+
+// The leader column of `list_queues name leader` for `queue`.
+std::optional<std::string> leader_in(const std::filesystem::path& listing, std::string_view queue) {
+  std::ifstream in(listing);
+  std::string line;
+  while (std::getline(in, line)) {  // "NAME\tLEADER"; a classic queue's leader is empty
+    const auto tab = line.find('\t');
+    if (tab == std::string::npos || line.substr(0, tab) != queue) continue;
+    auto leader = line.substr(tab + 1);
+    if (!leader.empty()) return leader;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+Result<std::string> queue_leader(Server& cluster, std::string_view queue) {
+  auto files = read_cluster(cluster);
+  if (!files) return files.error();
+  const auto listing = cluster.dir() / "list_queues.out";
+  std::string errors;
+  for (std::size_t i = 0; i < files->nodes.size(); ++i) {
+    if (!cluster.members()[i].running()) continue;
+    std::error_code ec;
+    std::filesystem::remove(listing, ec);
+    auto s = ctl(files->nodes[i], cluster.dir(), files->epmd_port,
+                 {"list_queues", "name", "leader", "--quiet", "--no-table-headers"}, listing);
+    if (!s) {
+      errors += s.error().message + "\n";
+      continue;
+    }
+    if (auto leader = leader_in(listing, queue)) return *leader;
+    return Error{ErrorKind::kNotFound, fmt::format("no queue {} (or no leader) in the cluster", queue)};
+  }
+  return Error{ErrorKind::kUnavailable, "no running node answered list_queues:\n" + errors};
+}
+
+Status kill_node(Server& cluster, std::string_view name) {
+  auto files = read_cluster(cluster);
+  if (!files) return files.error();
+  auto i = node_index(*files, name);
+  if (!i) return i.error();
+  Process& node = cluster.members()[*i];
+  node.signal(SIGKILL);  // the whole group: the script, the VM, its port helpers
+  if (!node.wait_for(kKilledWait))
+    return Error{ErrorKind::kUnavailable, fmt::format("{} still running after kill -9", name)};
+  return {};
+}
+
+Status restart_node(Server& cluster, std::string_view name, std::chrono::seconds timeout) {
+  auto files = read_cluster(cluster);
+  if (!files) return files.error();
+  auto i = node_index(*files, name);
+  if (!i) return i.error();
+  if (cluster.members()[*i].running())
+    return Error{ErrorKind::kInvalidInput, fmt::format("{} is running", name)};
+  NodePlan& plan = files->nodes[*i];
+  // A fresh distribution port: the old one may linger in TIME_WAIT, and the
+  // other nodes look it up in epmd anyway.
+  auto dist = pick_port_outside_ctl_range();
+  if (!dist) return dist.error();
+  plan.dist_port = *dist;
+  auto p = spawn_node(plan, cluster.dir(), files->epmd_port, /*detached=*/false);
+  if (!p) return p.error();
+  cluster.members()[*i] = std::move(*p);
+  const auto log = plan.dir / "server.log";
+  const auto deadline = Clock::now() + timeout;
+  while (!amqp_answers(plan.port)) {
+    if (!cluster.members()[*i].running())
+      return Error{ErrorKind::kUnavailable, fmt::format("{} exited during restart; log {}:\n{}", name, log.string(),
+                                                        tail_of(log))};
+    if (Clock::now() > deadline)
+      return Error{ErrorKind::kTimeout, fmt::format("{} did not answer AMQP within {}s after restart; log {}:\n{}",
+                                                    name, timeout.count(), log.string(), tail_of(log))};
+    std::this_thread::sleep_for(kStartPoll);
+  }
+  return write_nodes_file(cluster.dir(), files->nodes, cluster.members());
+}
+
+}  // namespace rabbit_cluster
 
 }  // namespace scalelab::infra

@@ -49,9 +49,16 @@ struct AmqpAddress {
   std::string user = "guest";
   std::string password = "guest";
   std::string vhost = "/";
+  // AMQP heartbeat in seconds (`?heartbeat=N`, RabbitMQ's URI parameter);
+  // 0, the default, asks for none. With N > 0 the broker closes a connection
+  // it has heard nothing from for about 2N s (a host cut off by the network),
+  // so the unacked messages of its consumers are delivered again to others,
+  // and the client drops a connection silent for as long and reconnects.
+  int heartbeat = 0;
   std::string display() const;  // amqp://host:port/vhost, no password
 };
 
+// amqp://user:pass@host:port/vhost?heartbeat=N (only that parameter).
 Result<AmqpAddress> parse_amqp_url(const std::string& url);
 // One URL or several joined by commas (a cluster's nodes, in the order they
 // are tried). A ',' inside a user or password must be percent-encoded.

@@ -92,8 +92,8 @@ Status AmqpConnection::open() {
   if (rc != AMQP_STATUS_OK) {
     return Error{ErrorKind::kUnavailable, fmt::format("cannot connect to {}: {}", address().display(), amqp_error_string2(rc))};
   }
-  auto r = amqp_login(conn_, address().vhost.c_str(), 0, 131072, 0, AMQP_SASL_METHOD_PLAIN, address().user.c_str(),
-                      address().password.c_str());
+  auto r = amqp_login(conn_, address().vhost.c_str(), 0, 131072, address().heartbeat, AMQP_SASL_METHOD_PLAIN,
+                      address().user.c_str(), address().password.c_str());
   if (r.reply_type != AMQP_RESPONSE_NORMAL) {
     return Error{ErrorKind::kUnavailable, fmt::format("login to {} failed: {}", address().display(), describe(r))};
   }
@@ -130,6 +130,7 @@ Status AmqpConnection::open() {
   }
   next_publish_tag_ = 1;
   ++generation_;
+  heartbeat_sent_ = last_received_ = Clock::now();
   return {};
 }
 
@@ -216,6 +217,7 @@ Status AmqpConnection::read_incoming() {
       amqp_maybe_release_buffers(conn_);
       auto r = amqp_consume_message(conn_, &env, &zero, 0);
       if (r.reply_type == AMQP_RESPONSE_NORMAL) {
+        last_received_ = Clock::now();
         Work w;
         w.generation = generation_;
         w.tag = env.delivery_tag;
@@ -235,6 +237,7 @@ Status AmqpConnection::read_incoming() {
         int rc = amqp_simple_wait_frame_noblock(conn_, &frame, &zero);
         if (rc == AMQP_STATUS_TIMEOUT) return {};
         if (rc != AMQP_STATUS_OK) return Error{ErrorKind::kUnavailable, amqp_error_string2(rc)};
+        last_received_ = Clock::now();
         if (auto s = handle_method(frame); !s) return s;
         continue;
       }
@@ -247,6 +250,7 @@ Status AmqpConnection::read_incoming() {
       return {};
     }
     if (rc != AMQP_STATUS_OK) return Error{ErrorKind::kUnavailable, amqp_error_string2(rc)};
+    last_received_ = Clock::now();
     if (auto s = handle_method(frame); !s) return s;
   }
 }
@@ -301,6 +305,10 @@ Status AmqpConnection::send_outgoing() {
       t(nullptr);
     } else if (!t(conn_)) {
       failure = Error{ErrorKind::kUnavailable, "a declaration failed (see its error)"};
+    } else {
+      // The broker answered; rabbitmq-c took any heartbeats that came while
+      // the task waited (a declare can wait seconds), unseen by keep_alive.
+      last_received_ = Clock::now();
     }
   }
   return failure;
@@ -339,6 +347,26 @@ void AmqpConnection::expire_queued_publishes() {
   }
 }
 
+Status AmqpConnection::keep_alive() {
+  const int period_s = amqp_get_heartbeat(conn_);
+  if (period_s <= 0) return {};
+  const auto period = std::chrono::seconds(period_s);
+  const auto now = Clock::now();
+  if (now - last_received_ > 2 * period) {
+    return Error{ErrorKind::kUnavailable,
+                 fmt::format("nothing from the broker for {} s (heartbeat {} s)", 2 * period_s, period_s)};
+  }
+  if (now - heartbeat_sent_ < period / 2) return {};
+  amqp_frame_t beat{};
+  beat.frame_type = AMQP_FRAME_HEARTBEAT;
+  beat.channel = 0;
+  if (int rc = amqp_send_frame(conn_, &beat); rc != AMQP_STATUS_OK) {
+    return Error{ErrorKind::kUnavailable, fmt::format("sending a heartbeat: {}", amqp_error_string2(rc))};
+  }
+  heartbeat_sent_ = now;
+  return {};
+}
+
 void AmqpConnection::wait(int timeout_ms, bool skip_if_work) {
   {
     core::MutexLock lock(mutex_);
@@ -350,6 +378,7 @@ void AmqpConnection::wait(int timeout_ms, bool skip_if_work) {
   fds[n++] = {wake_fd_, POLLIN, 0};
   if (conn_) fds[n++] = {amqp_get_sockfd(conn_), POLLIN, 0};
   ::poll(fds, n, timeout_ms);
+  if (n == 2 && (fds[1].revents & POLLIN)) last_received_ = Clock::now();  // a heartbeat is data too
   {
     core::MutexLock lock(mutex_);
     sleeping_ = false;
@@ -410,6 +439,7 @@ void AmqpConnection::run(std::promise<Status>* first) {
     }
     Status s = send_outgoing();
     if (s) s = read_incoming();
+    if (s) s = keep_alive();
     if (s) expire_unconfirmed();
     if (!s) {
       spdlog::warn("amqp: connection to {} lost: {}; reconnecting", address().display(), s.error().message);

@@ -130,6 +130,13 @@ class AmqpConnection {
   // Fails publishes that waited connect_timeout for a connection.
   void expire_queued_publishes();
 
+  // With a heartbeat negotiated: sends one every half period itself (this
+  // thread mostly polls rabbitmq-c with zero timeouts, and the heartbeat must
+  // not depend on what the library does inside those) and returns an error
+  // when nothing came from the broker for two periods (the broker sends
+  // heartbeats too, so a silent one is cut off).
+  Status keep_alive();
+
   // Waits until the socket is readable, work is queued, or timeout. With
   // skip_if_work, returns at once when work is already queued (so no wake-up
   // is lost between the last look and the poll).
@@ -162,6 +169,8 @@ class AmqpConnection {
     detail::Clock::time_point deadline;
   };
   std::map<std::uint64_t, Unconfirmed> unconfirmed_;
+  detail::Clock::time_point heartbeat_sent_{};
+  detail::Clock::time_point last_received_{};  // when the socket last had data or a frame was read
 
   core::Mutex mutex_;
   std::condition_variable_any connected_cv_;

@@ -1,3 +1,4 @@
+#include <cstdlib>
 #include <string_view>
 
 #include <fmt/format.h>
@@ -33,6 +34,28 @@ Result<std::string> percent_decode(std::string_view s) {
   return out;
 }
 
+// The query of an amqp:// URL: `heartbeat=N` (seconds), the one parameter
+// this client honours; any other is refused rather than silently ignored.
+Status parse_query(std::string_view query, AmqpAddress& a) {
+  constexpr int kMaxHeartbeatSeconds = 3'600;
+  while (!query.empty()) {
+    auto amp = query.find('&');
+    std::string_view param = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
+    auto eq = param.find('=');
+    std::string_view name = param.substr(0, eq);
+    std::string value(eq == std::string_view::npos ? std::string_view{} : param.substr(eq + 1));
+    if (name != "heartbeat") return Error{ErrorKind::kInvalidInput, fmt::format("unknown parameter '{}'", name)};
+    char* end = nullptr;
+    long s = std::strtol(value.c_str(), &end, 10);
+    if (value.empty() || *end != '\0' || s < 0 || s > kMaxHeartbeatSeconds) {
+      return Error{ErrorKind::kInvalidInput, fmt::format("heartbeat must be 0-{} seconds", kMaxHeartbeatSeconds)};
+    }
+    a.heartbeat = static_cast<int>(s);
+  }
+  return {};
+}
+
 }  // namespace
 
 Result<AmqpAddress> parse_amqp_url(const std::string& url) {
@@ -40,6 +63,12 @@ Result<AmqpAddress> parse_amqp_url(const std::string& url) {
   if (url.rfind(scheme, 0) != 0) return Error{ErrorKind::kInvalidInput, fmt::format("not an amqp:// URL: '{}'", url)};
   std::string_view rest = std::string_view(url).substr(scheme.size());
   AmqpAddress a;
+  if (auto q = rest.find('?'); q != std::string_view::npos) {
+    if (auto s = parse_query(rest.substr(q + 1), a); !s) {
+      return Error{ErrorKind::kInvalidInput, fmt::format("{} in '{}'", s.error().message, url)};
+    }
+    rest = rest.substr(0, q);
+  }
   auto slash = rest.find('/');
   std::string_view authority = rest.substr(0, slash);
   if (slash != std::string_view::npos && slash + 1 < rest.size()) {

@@ -9,38 +9,25 @@ bin=$1
 fail() { echo "FAIL: $*" >&2; logs >&2; exit 1; }
 skip() { echo "SKIP: $*"; exit 77; }
 
-command -v ip >/dev/null || skip "iproute2 (ip) is not installed"
-ns="slt$$"  # interface names must stay under 16 characters
+source "$(dirname "$0")/../support/netns.sh"
+netns_setup
 dir=$(mktemp -d)
 cleanup() {
   for p in $(jobs -p); do kill -9 "$p" 2>/dev/null || true; done
-  # The jobs are shells around `ip netns exec`: what runs inside each
-  # namespace is killed by the namespace's own pid list.
-  for n in c w1 w2; do
-    for p in $(ip netns pids "$ns$n" 2>/dev/null); do kill -9 "$p" 2>/dev/null || true; done
-  done
+  netns_cleanup
   wait 2>/dev/null || true
-  for n in c w1 w2; do ip netns del "$ns$n" 2>/dev/null || true; done
   rm -rf "$dir"
 }
 # Every log, for a failure's message.
 logs() { for f in "$dir"/*.txt "$dir"/*.err "$dir"/*.log; do [[ -s $f ]] && echo "--- ${f##*/}:" && cat "$f"; done; true; }
 trap cleanup EXIT
-ip netns add "${ns}c" 2>/dev/null || skip "cannot create network namespaces here (ip netns add failed)"
-ip netns add "${ns}w1" && ip netns add "${ns}w2"
-in_ns() { local n=$1; shift; ip netns exec "$ns$n" "$@"; }
-in_ns c ip link set lo up
-in_ns c ip addr add 10.91.0.1/32 dev lo
+netns_host c
+netns_exec c ip addr add 10.91.0.1/32 dev lo
 for i in 1 2; do
-  ip link add "${ns}c$i" netns "${ns}c" type veth peer name "${ns}w$i" netns "${ns}w$i" \
-    || skip "cannot create veth pairs here"
-  in_ns c ip addr add "10.91.$i.1/24" dev "${ns}c$i"
-  in_ns c ip link set "${ns}c$i" up
-  in_ns "w$i" ip link set lo up
-  in_ns "w$i" ip addr add "10.91.$i.2/24" dev "${ns}w$i"
-  in_ns "w$i" ip link set "${ns}w$i" up
-  in_ns "w$i" ip route add default via "10.91.$i.1"
+  netns_host "w$i"
+  netns_uplink "w$i" c  # routed through the coordinator's host
 done
+in_ns() { netns_exec "$@"; }
 
 # The target and the coordinator on the coordinator's "host" (10.91.0.1).
 in_ns c "$bin" serve stub --address 0.0.0.0 --port 18080 --threads 1 --log-level warn >"$dir/stub.log" 2>&1 &
@@ -75,6 +62,8 @@ rc=0; wait "$coord" || rc=$?
 total=$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["total_requests"])' "$dir/coord.json")
 [[ $total == 200 ]] || fail "counted $total requests across the namespaces, want 200"
 # The workers ran from their own addresses, not from the coordinator's host.
-for w in 1 2; do grep -q "worker [12] (.*pid [0-9]* from 10.91.$w.2)" "$dir/coord.txt" || fail "no worker from 10.91.$w.2"; done
+for w in w1 w2; do
+  grep -q "worker [12] (.*pid [0-9]* from ${NETNS_ADDR[$w]})" "$dir/coord.txt" || fail "no worker from ${NETNS_ADDR[$w]}"
+done
 grep -q "generator processes: 2 finished, 0 lost" "$dir/coord.txt" || fail "the table does not list 2 finished workers"
 echo ok

@@ -2,7 +2,7 @@
 // (publishes fail with kUnavailable), then the broker reconnects, declares
 // its topology again and the same subscription resumes; and across a frozen
 // node (SIGSTOP), whose publishes fail with kTimeout instead of waiting
-// forever. Starts its own private nodes so the shared fixture is never
+// forever, or sooner as lost when a heartbeat is set. Starts its own private nodes so the shared fixture is never
 // disturbed.
 #include <gtest/gtest.h>
 
@@ -46,6 +46,26 @@ TEST(AmqpUrl, ParsesUserPasswordHostPortVhost) {
   EXPECT_EQ(parse_amqp_url("amqp://h/%2F")->vhost, "/");
   EXPECT_FALSE(parse_amqp_url("amqp://h:99999/"));
   EXPECT_FALSE(parse_amqp_url("http://h/"));
+}
+
+TEST(AmqpUrl, TakesAHeartbeatParameterAndRefusesOtherParameters) {
+  EXPECT_EQ(parse_amqp_url("amqp://h:1")->heartbeat, 0);
+  auto a = parse_amqp_url("amqp://u:p@10.0.0.1:5673/shop?heartbeat=2");
+  ASSERT_TRUE(a) << a.error().message;
+  EXPECT_EQ(a->heartbeat, 2);
+  EXPECT_EQ(a->vhost, "shop");
+  EXPECT_EQ(a->port, 5673);
+  auto b = parse_amqp_url("amqp://h:7?heartbeat=5");
+  ASSERT_TRUE(b) << b.error().message;
+  EXPECT_EQ(b->port, 7);
+  EXPECT_EQ(b->heartbeat, 5);
+  EXPECT_FALSE(parse_amqp_url("amqp://h:1?heartbeat=-1"));
+  EXPECT_FALSE(parse_amqp_url("amqp://h:1?heartbeat=x"));
+  EXPECT_FALSE(parse_amqp_url("amqp://h:1?frame_max=4096"));
+  auto list = parse_amqp_urls("amqp://h:1?heartbeat=3,amqp://h:2");
+  ASSERT_TRUE(list) << list.error().message;
+  EXPECT_EQ((*list)[0].heartbeat, 3);
+  EXPECT_EQ((*list)[1].heartbeat, 0);
 }
 
 TEST(AmqpUrl, ParsesACommaSeparatedListOfNodeUrlsInOrder) {
@@ -137,6 +157,40 @@ TEST(AmqpBroker, APublishAFrozenBrokerNeverConfirmsFailsWithATimeout) {
 
   // Thawed, the same broker publishes again (the connection was kept or reopened).
   Status up = publish_until_confirmed(broker, "", {.routing_key = "frozen.q", .body = "after"});
+  EXPECT_TRUE(up) << up.error().message;
+  opened->reset();
+}
+
+// With ?heartbeat=1 the client hears nothing from a frozen node for two
+// periods and drops the connection: the publish awaiting its confirm fails
+// as lost (kUnavailable) within seconds, long before confirm_timeout; thawed,
+// the broker reconnects and publishes again.
+TEST(AmqpBroker, WithAHeartbeatASilentBrokerIsDroppedBeforeTheConfirmTimeout) {
+  testkit::PrivateNode server("rabbitmq", "heartbeat");
+  auto started = server.start();
+  ASSERT_TRUE(started) << started.error().message;
+  auto opened = open_broker(server.url() + "?heartbeat=1", {.reconnect_max_backoff = 500ms, .confirm_timeout = 60s});
+  ASSERT_TRUE(opened) << opened.error().message;
+  auto& broker = **opened;
+  ASSERT_TRUE(broker.declare({.queues = {{"heartbeat.q"}}}));
+  ASSERT_TRUE(broker.publish("", {.routing_key = "heartbeat.q", .body = "before"}));
+
+  server.signal(SIGSTOP);
+  const auto frozen_at = std::chrono::steady_clock::now();
+  auto result = std::make_shared<std::promise<Status>>();  // outlives a test that gives up
+  auto outcome = result->get_future();
+  broker.publish_async("", {.routing_key = "heartbeat.q", .body = "frozen"},
+                       [result](Status s) { result->set_value(std::move(s)); });
+  bool answered = outcome.wait_for(30s) == std::future_status::ready;
+  const auto waited = std::chrono::steady_clock::now() - frozen_at;
+  server.signal(SIGCONT);
+  ASSERT_TRUE(answered) << "the publish was still waiting 30 s after the broker fell silent";
+  Status frozen = outcome.get();
+  ASSERT_FALSE(frozen);
+  EXPECT_EQ(frozen.error().kind, ErrorKind::kUnavailable) << frozen.error().message;
+  EXPECT_LT(waited, 10s) << "two heartbeat periods are 2 s";
+
+  Status up = publish_until_confirmed(broker, "", {.routing_key = "heartbeat.q", .body = "after"});
   EXPECT_TRUE(up) << up.error().message;
   opened->reset();
 }

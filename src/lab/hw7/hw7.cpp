@@ -39,6 +39,10 @@ Status validate(const Hw7Options& o) {
   if (o.payment_delay.count() * o.time_scale < 1) return bad("--payment-delay x --time-scale must be at least 1 ms");
   if (o.sync_wait.count() < 0) return bad("--sync-wait must be >= 0");
   if (o.rabbitmq_nodes > 1 && !o.rabbitmq) return bad("--rabbitmq-nodes needs --rabbitmq");
+  if (o.kill_node && (!o.rabbitmq || o.rabbitmq_nodes < 3))
+    return bad("--kill-node needs a private cluster of at least 3 nodes (--rabbitmq-nodes 3)");
+  for (auto d : {o.kill_at, o.kill_down, o.kill_tail})
+    if (d.count() <= 0) return bad("--kill-at, --kill-down and --kill-tail must be > 0");
   if (o.normal_users < 1 || o.flash_users < 1) return bad("--normal-users and --flash-users must be >= 1");
   if (!(o.flash_spawn_rate > 0)) return bad("--spawn-rate must be > 0");
   if (o.wait_min > o.wait_max) return bad("--wait-min must be <= --wait-max");
@@ -74,7 +78,7 @@ Result<BrokerSetup> open_broker(const Hw7Options& o) {
     setup.rabbit.emplace(std::move(*s));
     url = setup.rabbit->url();
   }
-  if (!(o.async || o.search || o.functions)) return setup;
+  if (!(o.async || o.search || o.functions || o.kill_node)) return setup;
   auto b = mq::open_broker(url);
   if (!b) return b.error();
   setup.broker = std::move(*b);
@@ -187,6 +191,7 @@ bool Hw7Result::audits_ok() const {
   if (search)
     for (const auto& a : search->probes) ok = ok && a.audit_ok;
   if (functions) ok = ok && functions->audit_ok;
+  if (kill_node) ok = ok && kill_node->ok;
   return ok;
 }
 
@@ -208,6 +213,11 @@ Result<Hw7Result> run_hw7(const Hw7Options& o) {
     if (auto s = run_sync_parts(o, result); !s) return s.error();
   if (setup->broker)
     if (auto s = run_async_parts(o, *setup->broker, result); !s) return s.error();
+  if (o.kill_node) {
+    auto k = run_kill_node(o, *setup->broker, *setup->rabbit);
+    if (!k) return k.error();
+    result.kill_node = std::move(*k);
+  }
   result.cost = hw7_cost(billed_seconds(result), o);
   if (setup->broker) (void)purge(*setup->broker);  // leave an external broker's queue as we found it
   result.load_average = read_load_average();

@@ -14,7 +14,13 @@
 //  3. the minimum workers that keep up with 60/s, by bisection, beside the
 //     arithmetic rate x delay (60 x 3 s = 180);
 //  4. the function runner on the same load: cold starts, concurrency, billed
-//     GB-seconds, and the monthly cost against two always-on tasks.
+//     GB-seconds, and the monthly cost against two always-on tasks;
+//  5. (kill_node, on a private cluster of 3+ nodes) the async orders at
+//     `rate` while the node leading the orders queue is killed with kill -9
+//     and restarted: lost and double-charged orders (0 expected), the
+//     accept-latency spike, the time until consumers resumed. Wall time:
+//     a node's failure and restart take what they take, so only the payment
+//     delay is scaled.
 // Time scale K: every duration (payment delay, phases, waits, cold starts,
 // deadlines) is multiplied by K and every rate divided by K, so counts
 // (orders, queue depth, workers needed) stay what they are at full scale
@@ -82,6 +88,12 @@ struct Hw7Options {
   double normal_rate = 5;                    // orders/s of an ordinary month (cost)
   orders::Prices prices;
   bool progress = true;                      // a line per second on stderr
+  // Part 5: kill the orders queue's leader (wall time, not scaled; needs
+  // rabbitmq with rabbitmq_nodes >= 3).
+  bool kill_node = false;
+  std::chrono::milliseconds kill_at{20'000};    // load before the kill
+  std::chrono::milliseconds kill_down{20'000};  // the node stays down this long, then is restarted
+  std::chrono::milliseconds kill_tail{20'000};  // load after the restarted node answers again
   Live* live = nullptr;                      // --web: the live view (lab/live.h); Stop skips the runs not yet started
 };
 
@@ -182,6 +194,36 @@ struct Hw7Cost {
   double break_even_rate = 0;       // orders/s averaged over a month
 };
 
+// Part 5: one second of the load around the kill (wall).
+struct Hw7KillSecond {
+  double t_s = 0;  // end of the second, since the load began
+  std::uint64_t requests = 0, failures = 0;
+  double p99_ms = 0, max_ms = 0;  // accept latency
+};
+
+// Part 5: the kill-node run. Times are wall seconds since the load began.
+struct Hw7KillNode {
+  std::string node;               // the leader of the orders queue, killed
+  int nodes = 0, workers = 0;
+  double rate = 0, payment_delay_s = 0;  // orders/s, wall s
+  double kill_s = 0, restart_s = 0, back_s = 0, load_s = 0;  // kill, restart started, node answering, load end
+  std::uint64_t attempts = 0, accepted = 0, refused = 0;  // client side: sent, 202, other answers
+  std::uint64_t completed = 0;        // accepted orders completed (store)
+  std::uint64_t lost = 0;             // accepted orders not completed after the drain
+  std::uint64_t charge_records = 0;   // order-charge/ records in the store
+  std::uint64_t double_charged = 0;   // charges beyond one per accepted order
+  std::uint64_t redelivered = 0;      // deliveries of orders already finished (at-least-once)
+  std::uint64_t completed_after_back = 0;  // orders completed after the node answered again
+  std::optional<double> resumed_s;    // kill -> first completion of an order accepted after the kill
+  double accept_p99_ms = 0, accept_max_ms = 0;      // whole run
+  double before_p99_ms = 0;                         // median of the per-second p99s before the kill
+  double spike_p99_ms = 0, spike_max_ms = 0;        // worst second from the kill until the node is back
+  std::optional<double> drain_s;      // load end -> every accepted order done
+  bool ok = false;                    // drained, lost == 0, double_charged == 0, the counting check held
+  std::string audit_text;
+  std::vector<Hw7KillSecond> seconds;
+};
+
 struct Hw7Result {
   Hw7Options options;  // what was run (render_hw7 quotes it)
   std::optional<Hw7SyncPhase> normal, flash;
@@ -189,10 +231,12 @@ struct Hw7Result {
   std::optional<Hw7Search> search;
   std::optional<Hw7AsyncRun> functions;
   std::optional<Hw7Cost> cost;
+  std::optional<Hw7KillNode> kill_node;
   std::string broker;  // memory, amqp, none
   std::string load_average;  // /proc/loadavg when the run ended
   std::vector<std::string> verdict;  // the conclusion in numbers, one line each
-  // The counting check held in every async run, probe and the functions run.
+  // The counting check held in every async run, probe, the functions run
+  // and the kill-node run.
   bool audits_ok() const;
 };
 

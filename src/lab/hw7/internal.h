@@ -16,6 +16,10 @@
 #include "mq/broker.h"
 #include "report/html.h"
 
+namespace scalelab::infra {
+class Server;
+}
+
 namespace scalelab::lab::hw7_detail {
 
 using Clock = std::chrono::steady_clock;
@@ -57,6 +61,13 @@ std::string run_name(const Hw7AsyncRun& run);     // "5 workers", "functions (li
 Result<Hw7SyncPhase> run_sync(const Hw7Options& o, Hw7SyncLoad load);
 Result<Hw7AsyncRun> run_async(const Hw7Options& o, mq::Broker& broker, const AsyncSetup& setup);
 Result<Hw7Search> run_search(const Hw7Options& o, mq::Broker& broker);
+// Part 5 (kill.cpp) on the private cluster behind `broker`.
+Result<Hw7KillNode> run_kill_node(const Hw7Options& o, mq::Broker& broker, infra::Server& cluster);
+// Its section, summary.json object and verdict line (kill_page.cpp).
+void kill_section(report::HtmlReport& page, const Hw7KillNode& k);
+boost::json::object kill_json(const Hw7KillNode& k);
+std::string kill_line(const Hw7KillNode& k);
+
 // Empties order-processing-queue (what an undrained run left) so every run
 // starts from zero.
 Status purge(mq::Broker& broker);

@@ -313,6 +313,7 @@ report::HtmlReport build_page(const Hw7Result& r) {
   if (r.search) search_section(page, r);
   if (r.functions && r.functions->functions) functions_section(page, r);
   if (r.cost) cost_section(page, r);
+  if (r.kill_node) kill_section(page, *r.kill_node);
   differences(page);
   return page;
 }

@@ -152,6 +152,7 @@ json::object summary_json(const Hw7Result& r) {
   if (r.search) summary["search"] = search_json(*r.search);
   if (r.functions) summary["functions"] = run_json(*r.functions);
   if (r.cost) summary["cost"] = cost_json(*r.cost);
+  if (r.kill_node) summary["kill_node"] = kill_json(*r.kill_node);
   return summary;
 }
 

@@ -89,6 +89,7 @@ std::vector<std::string> verdict(const Hw7Result& r) {
   if (r.search) v.push_back(search_line(o, *r.search));
   if (r.functions && r.functions->functions) v.push_back(functions_line(*r.functions));
   if (r.cost) v.push_back(cost_line(*r.cost));
+  if (r.kill_node) v.push_back(kill_line(*r.kill_node));
   v.push_back(std::string("counting check (accepted = completed + failed [+ still queued], charges = completed, no "
                           "duplicates): ") +
               (r.audits_ok() ? "ok in every async run" : "MISMATCH in at least one run (see the tables)"));

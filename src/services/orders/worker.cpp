@@ -67,6 +67,8 @@ asio::awaitable<mq::Outcome> OrderWorker::handle(mq::Delivery delivery) {
     ++stats_.dead;
     co_return mq::Outcome::kReject;
   }
+  // Which orders a worker held, and which came again (fault tests read it).
+  spdlog::debug("order-worker: order {} delivery {}: processing", *id, delivery.delivery_count);
   auto done = co_await process(*id);
   if (done) {
     core::MutexLock lock(mu_);

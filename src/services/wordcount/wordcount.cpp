@@ -142,6 +142,8 @@ Result<std::unique_ptr<Mapper>> Mapper::start(mq::Broker& broker, MapperOptions 
           spdlog::info("mapper: failing chunk {} of job {} on purpose (delivery {})", chunk, job, d.delivery_count);
           return mq::Outcome::kRequeue;
         }
+        // Which chunks a mapper held, and which came again (fault tests read it).
+        spdlog::debug("mapper: job {} chunk {} delivery {}: counting", job, chunk, d.delivery_count);
         const double started = now_ms();
         if (options.chunk_delay.count() > 0) std::this_thread::sleep_for(options.chunk_delay);
         Counts counts = count_words(d.body);

@@ -177,6 +177,21 @@ TEST(LabHw7, RejectsRabbitmqNodesWithoutRabbitmq) {
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.error().message.find("--rabbitmq-nodes"), std::string::npos);
 }
+
+// Killing a node needs a private cluster that survives losing one (a
+// quorum needs 2 of 3); validation refuses before anything starts.
+TEST(LabHw7, RejectsKillNodeWithoutAPrivateClusterOfThree) {
+  lab::Hw7Options o;
+  o.out_dir = temp_dir("scalelab_hw7_bad_");
+  o.kill_node = true;
+  for (int nodes : {1, 2}) {
+    o.rabbitmq = nodes > 1;
+    o.rabbitmq_nodes = nodes;
+    auto r = lab::run_hw7(o);
+    ASSERT_FALSE(r.ok());
+    EXPECT_NE(r.error().message.find("--kill-node needs"), std::string::npos) << r.error().message;
+  }
+}
 #endif
 
 }  // namespace

@@ -158,5 +158,50 @@ TEST_F(Hw7Render, APartNotRunHasNoSection) {
   EXPECT_NE(html.find("Queue depth over time"), std::string::npos);
 }
 
+lab::Hw7KillNode kill_run() {
+  lab::Hw7KillNode k;
+  k.node = "rabbit-a@localhost";
+  k.nodes = 3;
+  k.workers = 36;
+  k.rate = 60;
+  k.kill_s = 5, k.restart_s = 10, k.back_s = 17, k.load_s = 23;
+  k.attempts = 1381, k.accepted = 1379, k.refused = 2, k.completed = 1379, k.charge_records = 1379;
+  k.completed_after_back = 378;
+  k.resumed_s = 1.4;
+  k.before_p99_ms = 10, k.spike_p99_ms = 993, k.spike_max_ms = 1011;
+  k.ok = true;
+  k.seconds = {{.t_s = 5, .requests = 60, .p99_ms = 10, .max_ms = 10}, {.t_s = 7, .requests = 118, .p99_ms = 993,
+                                                                         .max_ms = 1011}};
+  return k;
+}
+
+TEST_F(Hw7Render, KillNodeRunHasItsSectionGuaranteeAndSummaryKey) {
+  auto r = hand_made();
+  r.kill_node = kill_run();
+  auto files = lab::render_hw7(r, dir_);
+  ASSERT_TRUE(files.ok()) << files.error().message;
+  auto k = boost::json::parse(read_file(files->summary)).as_object().at("kill_node").as_object();
+  EXPECT_EQ(k.at("node").as_string(), "rabbit-a@localhost");
+  EXPECT_EQ(k.at("accepted").to_number<int>(), 1379);
+  EXPECT_EQ(k.at("lost").to_number<int>(), 0);
+  EXPECT_EQ(k.at("double_charged").to_number<int>(), 0);
+  EXPECT_EQ(k.at("completed_after_restart").to_number<int>(), 378);
+  EXPECT_DOUBLE_EQ(k.at("consumers_resumed_s").to_number<double>(), 1.4);
+  EXPECT_DOUBLE_EQ(k.at("spike_p99_ms").to_number<double>(), 993);
+  EXPECT_EQ(k.at("seconds").as_array().size(), 2u);
+  EXPECT_TRUE(k.at("drain_s").is_null());
+  std::string html = read_file(files->report);
+  for (const char* text : {"5. A RabbitMQ node killed under load", "Guarantee checked", "kill -9 rabbit-a@localhost",
+                           "restart started", "node answers again"})
+    EXPECT_NE(html.find(text), std::string::npos) << text;
+}
+
+TEST_F(Hw7Render, NoKillNodeRunNoKillNodeKey) {
+  auto files = lab::render_hw7(hand_made(), dir_);
+  ASSERT_TRUE(files.ok()) << files.error().message;
+  EXPECT_FALSE(boost::json::parse(read_file(files->summary)).as_object().contains("kill_node"));
+  EXPECT_EQ(read_file(files->report).find("killed under load"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace scalelab
