@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "app/lab_web.h"
 #include "app/labs.h"
 #include "app/options.h"
 #include "lab/hw1/hw1.h"
@@ -45,8 +46,17 @@ void add_hw1_lab(CLI::App& lab, int& exit_code) {
   add_flag_option(*cmd, "--max-requests", opts->max_requests, "Stop after this many requests (0: no cap)");
   add_flag_option(*cmd, "--out", *out_dir, "Directory for report.html, samples.csv, summary.json");
   cmd->add_flag("--progress,!--no-progress", opts->progress, "Print progress each second on stderr");
-  cmd->callback([opts, out_dir, &exit_code] {
+  auto web = std::make_shared<LabWebArgs>();
+  add_lab_web_options(*cmd, *web);
+  cmd->callback([opts, out_dir, web, &exit_code] {
     opts->out_dir = *out_dir;
+    auto live = start_lab_live("hw1", *web);
+    if (!live) {
+      spdlog::error("hw1: {}", live.error().message);
+      exit_code = 1;
+      return;
+    }
+    opts->live = live->get();
     auto result = lab::run_hw1(*opts);
     auto files = result ? lab::render_hw1(*result, opts->out_dir) : Result<lab::Hw1Files>(result.error());
     if (!files) {
@@ -55,6 +65,8 @@ void add_hw1_lab(CLI::App& lab, int& exit_code) {
       return;
     }
     print_hw1(result->summary, *files);
+    end_lab_live(live->get(), "hw1", {{"HTML report", files->report}, {"samples CSV", files->csv},
+                                      {"summary JSON", files->json}}, *web);
     exit_code = result->summary.failed == 0 ? 0 : kExitSomeFailed;
   });
 }

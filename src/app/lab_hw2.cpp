@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "app/lab_web.h"
 #include "app/labs.h"
 #include "app/options.h"
 #include "lab/hw2/hw2.h"
@@ -37,8 +38,17 @@ void add_hw2_lab(CLI::App& lab, int& exit_code) {
       "hw2", "Two albums processes: own memory (they disagree), then one private Redis (they agree)");
   add_flag_option(*cmd, "--out", *out_dir, "Directory for report.html, steps.csv, summary.json");
   add_duration_option(*cmd, "--timeout", opts->timeout, "Per request and per process start");
-  cmd->callback([opts, out_dir, &exit_code] {
+  auto web = std::make_shared<LabWebArgs>();
+  add_lab_web_options(*cmd, *web);
+  cmd->callback([opts, out_dir, web, &exit_code] {
     opts->out_dir = *out_dir;
+    auto live = start_lab_live("hw2", *web);
+    if (!live) {
+      spdlog::error("hw2: {}", live.error().message);
+      exit_code = 1;
+      return;
+    }
+    opts->live = live->get();
     auto r = lab::run_hw2(*opts);
     auto files = r ? lab::render_hw2(*r, opts->out_dir) : Result<lab::Hw2Files>(r.error());
     if (!files) {
@@ -49,6 +59,8 @@ void add_hw2_lab(CLI::App& lab, int& exit_code) {
     fmt::print("hw2: after POST album 4 to instance 2\n  memory: {}\n  redis:  {}\nreport: {}\n", show(r->memory),
                show(r->redis), files->report.string());
     exit_code = (!r->memory.agree && r->redis.agree) ? 0 : kExitUnexpected;
+    end_lab_live(live->get(), "hw2", {{"HTML report", files->report}, {"steps CSV", files->csv},
+                                      {"summary JSON", files->json}}, *web);
   });
 }
 

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "app/lab_web.h"
 #include "app/labs.h"
 #include "app/options.h"
 #include "lab/hw3/hw3.h"
@@ -50,8 +51,17 @@ void add_hw3_lab(CLI::App& lab, int& exit_code) {
   add_flag_option(*cmd, "--round-trips", o->round_trips, "Hand-off round trips in the context-switch experiment");
   cmd->add_flag("--go,!--no-go", o->go, "Run the Go twin when go is installed");
   cmd->add_flag("--progress,!--no-progress", o->progress, "Name each experiment on stderr as it starts");
-  cmd->callback([o, out, quick, &exit_code] {
+  auto web = std::make_shared<LabWebArgs>();
+  add_lab_web_options(*cmd, *web);
+  cmd->callback([o, out, quick, web, &exit_code] {
     o->out_dir = *out;
+    auto live = start_lab_live("hw3", *web);
+    if (!live) {
+      spdlog::error("hw3: {}", live.error().message);
+      exit_code = 1;
+      return;
+    }
+    o->live = live->get();
     const lab::Hw3Options options = *quick ? lab::quick_hw3(*o) : *o;
     auto r = lab::run_hw3(options);
     if (!r) {
@@ -68,6 +78,9 @@ void add_hw3_lab(CLI::App& lab, int& exit_code) {
     fmt::print("hw3 ({}):\n", r->machine);
     print_headline(*r);
     fmt::print("report: {}\nsummary: {}\n", files->report.string(), files->json.string());
+    std::vector<load::web::ReportFile> linked{{"HTML report", files->report}, {"summary JSON", files->json}};
+    for (const auto& csv : files->csv) linked.push_back({csv.filename().string(), csv});
+    end_lab_live(live->get(), "hw3", linked, *web);
   });
 
   auto lo = std::make_shared<lab::Hw3LoadOptions>();
@@ -82,8 +95,17 @@ void add_hw3_lab(CLI::App& lab, int& exit_code) {
   add_flag_option(*load_cmd, "--users", lo->users, "Users of the larger runs");
   add_flag_option(*load_cmd, "--processes", lo->processes, "Generator processes of the multi-process run");
   load_cmd->add_flag("--progress,!--no-progress", lo->progress, "Name each run on stderr as it starts");
-  load_cmd->callback([lo, lo_out, lo_quick, &exit_code] {
+  auto lo_web = std::make_shared<LabWebArgs>();
+  add_lab_web_options(*load_cmd, *lo_web);
+  load_cmd->callback([lo, lo_out, lo_quick, lo_web, &exit_code] {
     lo->out_dir = *lo_out;
+    auto live = start_lab_live("hw3-load", *lo_web);
+    if (!live) {
+      spdlog::error("hw3-load: {}", live.error().message);
+      exit_code = 1;
+      return;
+    }
+    lo->live = live->get();
     if (*lo_quick) lo->duration = std::chrono::seconds(6);
     auto r = lab::run_hw3_load(*lo);
     auto files = r ? lab::render_hw3_load(*r, lo->out_dir) : Result<lab::Hw3LoadFiles>(r.error());
@@ -100,6 +122,8 @@ void add_hw3_lab(CLI::App& lab, int& exit_code) {
     for (const auto& line : r->reading) fmt::print("{}\n", line);
     fmt::print("report: {}\nruns: {}\nsummary: {}\n", files->report.string(), files->csv.string(),
                files->json.string());
+    end_lab_live(live->get(), "hw3-load", {{"HTML report", files->report}, {"runs CSV", files->csv},
+                                           {"summary JSON", files->json}}, *lo_web);
   });
 }
 

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "app/lab_web.h"
 #include "app/labs.h"
 #include "app/options.h"
 #include "lab/hw4/hw4.h"
@@ -34,8 +35,17 @@ void add_hw4_lab(CLI::App& lab, int& exit_code) {
   cmd->add_flag("--rabbitmq,!--no-rabbitmq", opts->rabbitmq, "Run over RabbitMQ (a private node is started)");
   add_flag_option(*cmd, "--rabbitmq-url", opts->rabbitmq_url, "Use this RabbitMQ instead of starting one");
   cmd->add_flag("--progress,!--no-progress", opts->progress, "Progress on stderr");
-  cmd->callback([opts, out_dir, &exit_code] {
+  auto web = std::make_shared<LabWebArgs>();
+  add_lab_web_options(*cmd, *web);
+  cmd->callback([opts, out_dir, web, &exit_code] {
     opts->out_dir = *out_dir;
+    auto live = start_lab_live("hw4", *web);
+    if (!live) {
+      spdlog::error("hw4: {}", live.error().message);
+      exit_code = 1;
+      return;
+    }
+    opts->live = live->get();
     auto r = lab::run_hw4(*opts);
     auto files = r ? lab::render_hw4(*r, opts->out_dir) : Result<lab::Hw4Files>(r.error());
     if (!files) {
@@ -50,6 +60,8 @@ void add_hw4_lab(CLI::App& lab, int& exit_code) {
     fmt::print("report: {}\nruns: {}\nsummary: {}\n", files->report.string(), files->csv.string(),
                files->json.string());
     exit_code = r->all_exact ? 0 : kExitNotExact;
+    end_lab_live(live->get(), "hw4", {{"HTML report", files->report}, {"runs CSV", files->csv},
+                                      {"summary JSON", files->json}}, *web);
   });
 }
 

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "app/lab_web.h"
 #include "app/labs.h"
 #include "app/options.h"
 #include "lab/hw5_clients/hw5_clients.h"
@@ -44,8 +45,17 @@ void add_hw5_clients_lab(CLI::App& lab, int& exit_code) {
   add_duration_option(*cmd, "--wait", opts->wait, "Think time after each task (try 500ms: the clients then tie)");
   add_flag_option(*cmd, "--out", *out_dir, "Directory for report.html, results.csv, summary.json");
   cmd->add_flag("--progress,!--no-progress", opts->progress, "Print progress each second on stderr");
-  cmd->callback([opts, out_dir, &exit_code] {
+  auto web = std::make_shared<LabWebArgs>();
+  add_lab_web_options(*cmd, *web);
+  cmd->callback([opts, out_dir, web, &exit_code] {
     opts->out_dir = *out_dir;
+    auto live = start_lab_live("hw5-clients", *web);
+    if (!live) {
+      spdlog::error("hw5-clients: {}", live.error().message);
+      exit_code = 1;
+      return;
+    }
+    opts->live = live->get();
     auto result = lab::run_hw5_clients(*opts);
     auto files =
         result ? lab::render_hw5_clients(*result, opts->out_dir) : Result<lab::Hw5ClientsFiles>(result.error());
@@ -55,6 +65,8 @@ void add_hw5_clients_lab(CLI::App& lab, int& exit_code) {
       return;
     }
     print_hw5_clients(*result, *files);
+    end_lab_live(live->get(), "hw5-clients", {{"HTML report", files->report}, {"results CSV", files->csv},
+                                              {"summary JSON", files->json}}, *web);
   });
 }
 

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "app/lab_web.h"
 #include "app/labs.h"
 #include "app/options.h"
 #include "lab/hw6_bottleneck/hw6_bottleneck.h"
@@ -26,8 +27,17 @@ void add_hw6_bottleneck_lab(CLI::App& lab, int& exit_code) {
   add_duration_option(*cmd, "--timeout", opts->timeout, "Per-request timeout");
   cmd->add_flag("--require-limit", opts->require_limit, "Fail when no cgroup CPU limit can be applied");
   cmd->add_flag("--progress,!--no-progress", opts->progress, "Print progress each second on stderr");
-  cmd->callback([opts, out_dir, &exit_code] {
+  auto web = std::make_shared<LabWebArgs>();
+  add_lab_web_options(*cmd, *web);
+  cmd->callback([opts, out_dir, web, &exit_code] {
     opts->out_dir = *out_dir;
+    auto live = start_lab_live("hw6-bottleneck", *web);
+    if (!live) {
+      spdlog::error("hw6-bottleneck: {}", live.error().message);
+      exit_code = 1;
+      return;
+    }
+    opts->live = live->get();
     auto r = lab::run_hw6_bottleneck(*opts);
     auto files = r ? lab::render_hw6_bottleneck(*r, opts->out_dir) : Result<lab::Hw6BottleneckFiles>(r.error());
     if (!files) {
@@ -40,6 +50,8 @@ void add_hw6_bottleneck_lab(CLI::App& lab, int& exit_code) {
                  p->users, p->rps, p->cpu_percent, p->p50_ms, p->p95_ms, p->p99_ms, p->errors);
     fmt::print("limit: {}\nsingle search, one user: {:.2f} ms\nreport: {}\n", r->limit, r->single_search_ms,
                files->report.string());
+    end_lab_live(live->get(), "hw6-bottleneck", {{"HTML report", files->report}, {"timeline CSV", files->csv},
+                                                 {"summary JSON", files->json}}, *web);
   });
 }
 

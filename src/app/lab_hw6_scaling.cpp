@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "app/lab_web.h"
 #include "app/labs.h"
 #include "app/options.h"
 #include "lab/hw6_scaling/hw6_scaling.h"
@@ -36,9 +37,18 @@ void add_hw6_scaling_lab(CLI::App& lab, int& exit_code) {
   cmd->add_flag("--loss,!--no-loss", opts->loss, "Stop an instance under load (kill -9, graceful)");
   cmd->add_flag("--sizing,!--no-sizing", opts->sizing, "Horizontal vs vertical");
   cmd->add_flag("--progress,!--no-progress", opts->progress, "Print progress each second on stderr");
-  cmd->callback([opts, out_dir, quick, policy, &exit_code] {
+  auto web = std::make_shared<LabWebArgs>();
+  add_lab_web_options(*cmd, *web);
+  cmd->callback([opts, out_dir, quick, policy, web, &exit_code] {
     auto o = *quick ? lab::hw6_scaling_quick(*opts) : *opts;
     o.out_dir = *out_dir;
+    auto live = start_lab_live("hw6-scaling", *web);
+    if (!live) {
+      spdlog::error("hw6-scaling: {}", live.error().message);
+      exit_code = 1;
+      return;
+    }
+    o.live = live->get();
     o.policy = *policy == "hpa" ? lab::Hw6ScalingPolicy::kHpa : lab::Hw6ScalingPolicy::kTargetTracking;
     auto r = lab::run_hw6_scaling(o);
     auto files = r ? lab::render_hw6_scaling(*r, o.out_dir) : Result<lab::Hw6ScalingFiles>(r.error());
@@ -54,6 +64,10 @@ void add_hw6_scaling_lab(CLI::App& lab, int& exit_code) {
                s.p99_ms, s.failures, s.requests);
     for (const auto& l : r->loss) fmt::print("{}: {} of {} requests failed\n", l.how, l.failures, l.requests);
     fmt::print("limit: {}\nreport: {}\n", r->limit, files->report.string());
+    end_lab_live(live->get(), "hw6-scaling",
+                 {{"HTML report", files->report}, {"timeline CSV", files->timeline_csv},
+                  {"decisions CSV", files->decisions_csv}, {"summary JSON", files->json}},
+                 *web);
   });
 }
 

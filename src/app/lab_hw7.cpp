@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "app/lab_web.h"
 #include "app/labs.h"
 #include "app/options.h"
 #include "lab/hw7/hw7.h"
@@ -40,7 +41,7 @@ void apply_implications(CLI::App& cmd, lab::Hw7Options& o, bool quick) {
 }
 
 // Runs, renders and prints the verdict; the exit code (3: a counting check failed).
-int run_hw7_command(const lab::Hw7Options& o) {
+int run_and_render(const lab::Hw7Options& o, LabLive* live, const LabWebArgs& web) {
   auto r = lab::run_hw7(o);
   if (!r) {
     spdlog::error("hw7: {}", r.error().message);
@@ -55,7 +56,23 @@ int run_hw7_command(const lab::Hw7Options& o) {
   for (const auto& line : r->verdict) fmt::print("  {}\n", line);
   fmt::print("report: {}\nruns: {}\ndepth: {}\nsummary: {}\n", files->report.string(), files->runs_csv.string(),
              files->depth_csv.string(), files->summary.string());
+  end_lab_live(live, "hw7",
+               {{"HTML report", files->report}, {"runs CSV", files->runs_csv}, {"queue depth CSV", files->depth_csv},
+                {"sync samples CSV", files->sync_csv}, {"summary JSON", files->summary}},
+               web);
   return r->audits_ok() ? 0 : 3;
+}
+
+// With its live view, if asked for.
+int run_hw7_command(const lab::Hw7Options& o, const LabWebArgs& web) {
+  auto live = start_lab_live("hw7", web);
+  if (!live) {
+    spdlog::error("hw7: {}", live.error().message);
+    return 1;
+  }
+  lab::Hw7Options with_live = o;
+  with_live.live = live->get();
+  return run_and_render(with_live, live->get(), web);
 }
 
 }  // namespace
@@ -111,10 +128,12 @@ void add_hw7_lab(CLI::App& lab, int& exit_code) {
   add_flag_option(*cmd, "--memory-mb", o->memory_mb, "Functions: memory (billed GB-s = MB/1024 x seconds)");
   add_flag_option(*cmd, "--normal-rate", o->normal_rate, "Cost: orders/s of an ordinary month");
   cmd->add_flag("--progress,!--no-progress", o->progress, "Print progress each second on stderr");
-  cmd->callback([cmd, o, out, quick, &exit_code] {
+  auto web = std::make_shared<LabWebArgs>();
+  add_lab_web_options(*cmd, *web);
+  cmd->callback([cmd, o, out, quick, web, &exit_code] {
     o->out_dir = *out;
     apply_implications(*cmd, *o, *quick);
-    exit_code = run_hw7_command(*o);
+    exit_code = run_hw7_command(*o, *web);
   });
 }
 

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "app/lab_web.h"
 #include "app/labs.h"
 #include "app/options.h"
 #include "lab/midterm/midterm.h"
@@ -15,7 +16,14 @@ namespace scalelab::app {
 namespace {
 
 // Runs, renders and prints the per-phase table and the acceptance.
-int run_midterm_command(const lab::MidtermOptions& o) {
+int run_midterm_command(const lab::MidtermOptions& options, const LabWebArgs& web) {
+  auto live = start_lab_live("midterm", web);
+  if (!live) {
+    spdlog::error("midterm: {}", live.error().message);
+    return 1;
+  }
+  lab::MidtermOptions o = options;
+  o.live = live->get();
   auto r = lab::run_midterm(o);
   if (!r) {
     spdlog::error("midterm: {}", r.error().message);
@@ -50,6 +58,10 @@ int run_midterm_command(const lab::MidtermOptions& o) {
              acc.worst_add_p99_ms, acc.add_p99_ok ? "yes" : "no", acc.breaker_closed_ok ? "yes" : "no",
              acc.off_visible ? "yes" : "no");
   fmt::print("report: {}\n", files->report.string());
+  end_lab_live(live->get(), "midterm",
+               {{"HTML report", files->report}, {"timeline CSV", files->timeline_csv},
+                {"phases CSV", files->phases_csv}, {"summary JSON", files->summary}},
+               web);
   return 0;
 }
 
@@ -68,9 +80,11 @@ void add_midterm_lab(CLI::App& lab, int& exit_code) {
   add_duration_option(*cmd, "--catalog-timeout", o->catalog_timeout, "Resilience on: bound of a catalog call");
   add_duration_option(*cmd, "--off-timeout", o->off_timeout, "Resilience off: carts' catalog deadline");
   cmd->add_flag("--progress,!--no-progress", o->progress, "Print progress each second on stderr");
-  cmd->callback([o, out, &exit_code] {
+  auto web = std::make_shared<LabWebArgs>();
+  add_lab_web_options(*cmd, *web);
+  cmd->callback([o, out, web, &exit_code] {
     o->out_dir = *out;
-    exit_code = run_midterm_command(*o);
+    exit_code = run_midterm_command(*o, *web);
   });
 }
 

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "app/lab_web.h"
 #include "app/labs.h"
 #include "app/options.h"
 #include "lab/rolling_restart/rolling_restart.h"
@@ -29,11 +30,18 @@ Status select_variants(lab::RollingRestartOptions& o, const std::vector<std::str
   return {};
 }
 
-int run_rolling_restart_command(lab::RollingRestartOptions o, const std::vector<std::string>& only) {
+int run_rolling_restart_command(lab::RollingRestartOptions o, const std::vector<std::string>& only,
+                                const LabWebArgs& web) {
   if (auto s = select_variants(o, only); !s) {
     spdlog::error("rolling-restart: {}", s.error().message);
     return 2;
   }
+  auto live = start_lab_live("rolling-restart", web);
+  if (!live) {
+    spdlog::error("rolling-restart: {}", live.error().message);
+    return 1;
+  }
+  o.live = live->get();
   auto r = lab::run_rolling_restart(o);
   auto files = r ? lab::render_rolling_restart(*r, o.out_dir) : Result<lab::RollingRestartFiles>(r.error());
   if (!files) {
@@ -49,6 +57,8 @@ int run_rolling_restart_command(lab::RollingRestartOptions o, const std::vector<
   }
   fmt::print("health checks every {} ms (the course's 30 s / {:g}); limit: {}\nreport: {}\n",
              r->check_interval.count(), r->time_scale, r->limit, files->report.string());
+  end_lab_live(live->get(), "rolling-restart", {{"HTML report", files->report}, {"timeline CSV", files->csv},
+                                                {"summary JSON", files->json}}, web);
   return 0;
 }
 
@@ -77,13 +87,15 @@ void add_rolling_restart_lab(CLI::App& lab, int& exit_code) {
   cmd->add_option("--variant", *only,
                   "Run only these variants (surge-2-at-100, stop-first-3-at-66, naive-kill-first-2); repeatable");
   cmd->add_flag("--progress,!--no-progress", opts->progress, "Print progress each second on stderr");
-  cmd->callback([opts, out_dir, quick, only, rate, settle, pause, &exit_code] {
+  auto web = std::make_shared<LabWebArgs>();
+  add_lab_web_options(*cmd, *web);
+  cmd->callback([opts, out_dir, quick, only, rate, settle, pause, web, &exit_code] {
     opts->out_dir = *out_dir;
     auto o = *quick ? lab::quick_rolling_restart(*opts) : *opts;
     if (rate->count() > 0) o.rate = opts->rate;
     if (settle->count() > 0) o.settle = opts->settle;
     if (pause->count() > 0) o.pause = opts->pause;
-    exit_code = run_rolling_restart_command(std::move(o), *only);
+    exit_code = run_rolling_restart_command(std::move(o), *only, *web);
   });
 }
 

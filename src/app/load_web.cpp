@@ -42,6 +42,11 @@ Result<LiveWeb> start_live_web(const load::Scenario& s, const WebArgs& args, loa
 Status linger_live_web(LiveWeb& web, std::vector<load::web::ReportFile> files, const WebArgs& args,
                        const std::atomic<bool>& stop) {
   web.dashboard->finish(std::move(files));
+  return linger_dashboard(*web.dashboard, args, stop, "scalelab load");
+}
+
+Status linger_dashboard(load::web::Dashboard& dashboard, const WebArgs& args, const std::atomic<bool>& stop,
+                        std::string_view who) {
   if (stop.load()) return {};  // Ctrl-C ended the run: the user wants out
   std::optional<load::Micros> linger;
   if (!args.linger.empty()) {
@@ -50,10 +55,10 @@ Status linger_live_web(LiveWeb& web, std::vector<load::web::ReportFile> files, c
   }
   const auto until = linger ? std::chrono::steady_clock::now() + *linger : std::chrono::steady_clock::time_point::max();
   if (!linger || linger->count() > 0)
-    std::fprintf(stderr, "scalelab load: the dashboard stays up at %s%s; Ctrl-C to exit\n",
-                 web.dashboard->url().c_str(), linger ? fmt::format(" for {}", args.linger).c_str() : "");
+    std::fprintf(stderr, "%.*s: the dashboard stays up at %s%s; Ctrl-C to exit\n", static_cast<int>(who.size()),
+                 who.data(), dashboard.url().c_str(), linger ? fmt::format(" for {}", args.linger).c_str() : "");
   while (!stop.load() && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(kLingerPoll);
-  web.dashboard->stop();
+  dashboard.stop();
   return {};
 }
 

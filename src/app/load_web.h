@@ -8,6 +8,7 @@
 #include <atomic>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/result.h"
@@ -36,5 +37,10 @@ Result<LiveWeb> start_live_web(const load::Scenario& s, const WebArgs& args, loa
 // or the linger time; at once when the run itself was ended by Ctrl-C.
 Status linger_live_web(LiveWeb& web, std::vector<load::web::ReportFile> files, const WebArgs& args,
                        const std::atomic<bool>& stop);
+
+// Keeps an ended dashboard serving until `stop` or the linger time, then
+// stops it; `who` names the command in the message ("scalelab lab hw1").
+Status linger_dashboard(load::web::Dashboard& dashboard, const WebArgs& args, const std::atomic<bool>& stop,
+                        std::string_view who);
 
 }  // namespace scalelab::app

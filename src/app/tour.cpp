@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "app/commands.h"
+#include "app/lab_web.h"
 #include "app/options.h"
 #include "lab/tour/tour.h"
 
@@ -23,7 +24,7 @@ std::string names() {
   return s;
 }
 
-int run(const lab::tour::TourOptions& o) {
+int run(const lab::tour::TourOptions& o, TourWeb* web, const WebArgs& web_args) {
   if (auto chosen = lab::tour::select(lab::tour::course(), o.only, o.skip); !chosen) {
     fmt::print(stderr, "scalelab {}\n", chosen.error().message);
     return 2;
@@ -42,6 +43,10 @@ int run(const lab::tour::TourOptions& o) {
     failed += r.status == lab::tour::Status::kFailed;
   }
   fmt::print("tour: {:.0f} s\nindex: {}\ntour.json: {}\n", result.seconds, files->index.string(), files->json.string());
+  if (web) {
+    web->dashboard().finish({{"tour index", files->index}, {"tour.json", files->json}});
+    linger_web(web->dashboard(), web_args, "scalelab tour");
+  }
   return failed == 0 ? 0 : kExitSomeFailed;
 }
 
@@ -58,9 +63,27 @@ void add_tour_commands(CLI::App& app, int& exit_code) {
   cmd->add_option("--skip", o->skip, "Leave these experiments out")->delimiter(',');
   add_flag_option(*cmd, "--out", *out_dir, "Directory for index.html, tour.json and one directory per experiment");
   cmd->add_flag("--progress,!--no-progress", o->progress, "Show which experiment runs and the time left on stderr");
-  cmd->callback([o, out_dir, &exit_code] {
+  auto web_args = std::make_shared<WebArgs>();
+  // No SCALELAB_* variables: the experiments' own load children must not bind the tour's address.
+  cmd->add_option("--web", web_args->listen,
+                  "Serve a live page at ADDRESS:PORT (port 0: any free one): which experiment runs, the time left, "
+                  "the running one's live series, Stop, and every report");
+  cmd->add_option("--web-linger", web_args->linger,
+                  "How long the page stays up after the tour (e.g. 30s; default: until Ctrl-C)");
+  cmd->callback([o, out_dir, web_args, &exit_code] {
     o->out_dir = *out_dir;
-    exit_code = run(*o);
+    std::unique_ptr<TourWeb> web;
+    if (!web_args->listen.empty()) {
+      auto started = start_tour_web(*web_args);
+      if (!started) {
+        fmt::print(stderr, "scalelab tour: {}\n", started.error().message);
+        exit_code = 2;
+        return;
+      }
+      web = std::move(*started);
+      o->live = web.get();
+    }
+    exit_code = run(*o, web.get(), *web_args);
   });
 }
 

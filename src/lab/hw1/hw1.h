@@ -17,6 +17,8 @@
 
 namespace scalelab::lab {
 
+class Live;
+
 struct Hw1Options {
   std::string url;  // target, e.g. http://127.0.0.1:8080/albums; empty: start albums in-process
   std::chrono::milliseconds duration{30'000};
@@ -24,6 +26,7 @@ struct Hw1Options {
   std::uint64_t max_requests = 0;             // 0: no cap besides the duration
   std::filesystem::path out_dir = "reports/hw1";  // where the caller renders
   bool progress = true;  // a progress line on stderr every second
+  Live* live = nullptr;  // --web: the live view (lab/live.h); Stop ends the run early
 };
 
 struct Hw1Sample {

@@ -8,6 +8,7 @@
 
 #include "http/client.h"
 #include "lab/hw1/hw1.h"
+#include "lab/live.h"
 #include "lab/local_albums.h"
 #include "lab/samples.h"
 #include "load/engine.h"
@@ -70,6 +71,8 @@ Result<double> send_all(const load::Scenario& scenario, const Hw1Options& option
       print_progress(p.elapsed_s, std::chrono::duration<double>(options.duration).count(), p.total_requests,
                      p.total_failures, p.last ? p.last->p50_ms : 0, tty);
     };
+  live_phase(options.live, "sequential GET");
+  watch(options.live, run_options);
   auto run = load::run(scenario, run_options);
   if (tty) std::fprintf(stderr, "\n");
   if (!run) return run.error();

@@ -17,10 +17,13 @@
 
 namespace scalelab::lab {
 
+class Live;
+
 struct Hw2Options {
   std::filesystem::path scalelab;  // the binary that serves albums; empty: this one
   std::filesystem::path out_dir = "reports/hw2";  // the processes' logs, Redis' data; where the caller renders
   std::chrono::milliseconds timeout{5'000};  // per request, and per process start
+  Live* live = nullptr;  // --web: the live view (lab/live.h)
 };
 
 // Where the two instances keep their albums in a phase.

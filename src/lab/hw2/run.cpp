@@ -1,4 +1,5 @@
 #include "lab/hw2/hw2.h"
+#include "lab/live.h"
 
 #include <algorithm>
 
@@ -90,10 +91,12 @@ std::string_view to_string(Hw2Store store) { return store == Hw2Store::kMemory ?
 Result<Hw2Result> run_hw2(const Hw2Options& options) {
   if (auto s = infra::prepare_dir(options.out_dir); !s) return s.error();
   Hw2Result result;
+  live_phase(options.live, "memory: each instance its own albums");
   auto memory = run_script(options, Hw2Store::kMemory, "memory://", "memory://", result.steps);
   if (!memory) return memory.error();
   result.memory = *memory;
 
+  live_phase(options.live, "redis: both instances on one private Redis");
   auto redis = infra::start_redis({.dir = options.out_dir / "redis"});
   if (!redis) return Error{redis.error().kind, "cannot start a private Redis: " + redis.error().message};
   auto shared = run_script(options, Hw2Store::kRedis, redis->url(), redis->url(), result.steps);

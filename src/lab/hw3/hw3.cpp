@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include "lab/hw3/go_twin.h"
+#include "lab/live.h"
 
 namespace scalelab::lab {
 namespace {
@@ -43,6 +44,7 @@ Result<Hw3Result> run_hw3(const Hw3Options& o) {
   if (ec) return Error{ErrorKind::kInvalidInput, fmt::format("cannot create {}: {}", o.out_dir.string(), ec.message())};
   auto say = [&](const char* what) {
     if (o.progress) fmt::print(stderr, "hw3: {}\n", what);
+    live_phase(o.live, what);
   };
   Hw3Result r;
   say("atomicity");

@@ -29,6 +29,8 @@
 
 namespace scalelab::lab {
 
+class Live;
+
 struct Hw3Options {
   std::filesystem::path out_dir = "reports/hw3";
   int threads = 50;                       // atomicity and maps
@@ -40,6 +42,7 @@ struct Hw3Options {
   std::int64_t round_trips = 1'000'000;   // context switching
   std::int64_t false_sharing_increments = 20'000'000;  // per thread, each run
   std::chrono::seconds unsync_timeout{10};             // an unsynchronised-map child that hangs is killed
+  Live* live = nullptr;                   // --web: the live view (lab/live.h)
   // The Go twin: run when `go` is on PATH (built offline from Debian's Go).
   bool go = true;
   std::filesystem::path go_source_dir;   // empty: bench/peers/go_hw3 of this source tree

@@ -9,6 +9,7 @@
 
 #include "core/file.h"
 #include "infra/process.h"
+#include "lab/live.h"
 #include "report/output.h"
 
 namespace scalelab::lab {
@@ -183,12 +184,21 @@ Result<Hw3LoadResult> run_hw3_load(const Hw3LoadOptions& options) {
       !st)
     return st.error();
   Hw3LoadResult r;
-  for (const auto& p : plans(o)) {
+  const auto all = plans(o);
+  for (const auto& p : all) {
+    if (live_stopped(o.live)) break;
     if (o.progress) fmt::print(stderr, "hw3-load: {}\n", p.name);
+    live_phase(o.live, p.name);
+    live_progress(o.live, "runs", static_cast<double>(r.runs.size()), static_cast<double>(all.size()));
     auto run = one_run(o, p, scenario, *server);
     if (!run) return run.error();
     r.runs.push_back(*run);
+    // Each run is a `scalelab load` child: its figures arrive when it ends.
+    live_series(o.live, "requests/s of each run", "req/s", run->rps);
+    live_series(o.live, "CPU of each run (% of a core)", "server", run->server_cpu_pct);
+    live_series(o.live, "CPU of each run (% of a core)", "generators", run->generator_cpu_pct);
   }
+  live_progress(o.live, "runs", static_cast<double>(r.runs.size()), static_cast<double>(all.size()));
   r.reading = reading(r.runs);
   return r;
 }

@@ -19,6 +19,8 @@
 
 namespace scalelab::lab {
 
+class Live;
+
 struct Hw3LoadOptions {
   std::filesystem::path out_dir = "reports/hw3-load";
   std::chrono::milliseconds duration{30'000};  // each run (the course's file: 30 s)
@@ -27,6 +29,7 @@ struct Hw3LoadOptions {
   unsigned processes = 4;                      // the "4 workers" run
   std::filesystem::path scalelab;              // the binary; empty: this one
   bool progress = true;                        // a line per run on stderr
+  Live* live = nullptr;  // --web: the live view (lab/live.h); Stop skips the runs not yet started
 };
 
 struct Hw3LoadRun {

@@ -18,6 +18,8 @@
 
 namespace scalelab::lab {
 
+class Live;
+
 struct Hw4Options {
   std::filesystem::path out_dir = "reports/hw4";  // the inputs, logs, RabbitMQ's data; where the caller renders
   std::size_t small_bytes = 160 * 1024;      // "Hamlet-sized"
@@ -29,6 +31,7 @@ struct Hw4Options {
   std::string rabbitmq_url;      // use this broker instead of starting one
   int repeats = 1;               // runs per configuration; the median total is reported
   bool progress = true;
+  Live* live = nullptr;          // --web: the live view (lab/live.h); Stop skips the jobs not yet started
 };
 
 // The bus a run's services talk over: threads of this process on the

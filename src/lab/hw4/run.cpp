@@ -8,6 +8,7 @@
 #include "infra/servers.h"
 #include "infra/wordcount_cluster.h"
 #include "lab/hw4/hw4.h"
+#include "lab/live.h"
 #include "mq/broker.h"
 #include "report/output.h"
 #include "services/wordcount/wordcount.h"
@@ -129,10 +130,14 @@ void print_run(const Hw4Run& run) {
 }
 
 // Every mapper count on one bus and input; speedup is against the first count.
+// `configs` is how many configurations the whole experiment runs (for its progress).
 Status run_mapper_counts(mq::Broker& broker, Hw4Bus bus, const std::string& url, const Input& in,
-                         const Hw4Options& o, std::vector<Hw4Run>& runs) {
+                         const Hw4Options& o, std::vector<Hw4Run>& runs, std::size_t configs) {
   double first_ms = 0;
   for (int mappers : o.mappers) {
+    if (live_stopped(o.live)) break;
+    live_phase(o.live, fmt::format("{} {}: {} mapper(s)", to_string(bus), to_string(in.info.input), mappers));
+    live_progress(o.live, "configurations", static_cast<double>(runs.size()), static_cast<double>(configs));
     auto run = run_config(broker, bus, url, in, mappers, o);
     if (!run) return run.error();
     if (run->total_ms > 0) {  // at least one job finished
@@ -140,7 +145,11 @@ Status run_mapper_counts(mq::Broker& broker, Hw4Bus bus, const std::string& url,
       run->speedup = run->total_ms > 0 && first_ms > 0 ? first_ms / run->total_ms : 0;
     }
     if (o.progress) print_run(*run);
+    const std::string line = fmt::format("{} {}", to_string(bus), to_string(in.info.input));
+    live_series(o.live, "job time by mappers (ms)", line, run->total_ms);
+    live_series(o.live, "speedup over the first mapper count", line, run->speedup);
     runs.push_back(std::move(*run));
+    live_progress(o.live, "configurations", static_cast<double>(runs.size()), static_cast<double>(configs));
   }
   return {};
 }
@@ -167,7 +176,10 @@ Result<Hw4Result> run_hw4(const Hw4Options& o) {
     if (!opened) return opened.error();
     if (auto s = wordcount::declare_topology(**opened); !s) return s.error();
     for (const auto& in : *inputs)
-      if (auto s = run_mapper_counts(**opened, bus, url, in, o, result.runs); !s) return s.error();
+      if (auto s = run_mapper_counts(**opened, bus, url, in, o, result.runs,
+                                     buses->size() * inputs->size() * o.mappers.size());
+          !s)
+        return s.error();
   }
   rabbit.reset();
   result.all_exact = std::all_of(result.runs.begin(), result.runs.end(), [](const auto& r) { return r.exact; });

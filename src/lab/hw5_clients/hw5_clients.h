@@ -17,6 +17,8 @@
 
 namespace scalelab::lab {
 
+class Live;
+
 struct Hw5ClientsOptions {
   std::string url;  // albums base URL (http://HOST:PORT); empty: start albums in this process
   std::vector<unsigned> users = {1, 8, 32};
@@ -24,6 +26,7 @@ struct Hw5ClientsOptions {
   std::chrono::milliseconds wait{0};          // think time after each task (0: none)
   std::filesystem::path out_dir = "reports/hw5-clients";  // where the caller renders
   bool progress = true;
+  Live* live = nullptr;  // --web: the live view (lab/live.h); Stop ends the run going on, skips the rest
 };
 
 struct Hw5ClientsRun {

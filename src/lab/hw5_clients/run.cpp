@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "lab/live.h"
 #include "lab/local_albums.h"
 #include "load/engine.h"
 #include "load/output.h"
@@ -96,6 +97,8 @@ Result<load::Report> run_one(const std::string& host, unsigned users, load::Clie
                    tty ? "  " : "\n");
       std::fflush(stderr);
     };
+  live_phase(options.live, fmt::format("{} client, {} users", load::to_string(client), users));
+  watch(options.live, ro);
   auto r = load::run(scenario, ro);
   if (tty) std::fprintf(stderr, "\n");
   if (!r) return r.error();
@@ -138,6 +141,7 @@ Result<Hw5ClientsResult> run_hw5_clients(const Hw5ClientsOptions& options) {
   result.wait = options.wait;
   for (unsigned users : options.users) {
     for (auto client : {load::ClientKind::kSimple, load::ClientKind::kFast}) {
+      if (live_stopped(options.live)) break;
       auto r = run_one(result.host, users, client, options);
       if (!r) return r.error();
       result.runs.push_back({client, users, std::move(*r)});

@@ -18,6 +18,8 @@
 
 namespace scalelab::lab {
 
+class Live;
+
 struct Hw6BottleneckOptions {
   std::filesystem::path scalelab;  // the binary that serves catalog; empty: this one
   std::filesystem::path out_dir = "reports/hw6-bottleneck";  // the catalog's log; where the caller renders
@@ -27,6 +29,7 @@ struct Hw6BottleneckOptions {
   std::chrono::milliseconds timeout{10'000};  // per request
   bool require_limit = false;      // fail, rather than run unthrottled, when no cgroup can be used
   bool progress = true;            // a line on stderr every second
+  Live* live = nullptr;            // --web: the live view (lab/live.h); Stop ends the phase going on
 };
 
 struct Hw6Second {

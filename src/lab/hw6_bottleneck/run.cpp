@@ -10,6 +10,7 @@
 #include "infra/servers.h"
 #include "lab/catalog_search.h"
 #include "lab/hw6_bottleneck/hw6_bottleneck.h"
+#include "lab/live.h"
 #include "lab/samples.h"
 #include "load/engine.h"
 #include "obs/metrics.h"
@@ -165,7 +166,14 @@ Result<Hw6PhaseSummary> run_phase(const Hw6BottleneckOptions& o, int phase, cons
   const int users = phase == 1 ? o.users_1 : o.users_2;
   auto scenario = search_load(phase, users, catalog.port, phase == 1 ? o.duration_1 : o.duration_2, o.timeout);
   load::RunOptions ro;
-  ro.on_progress = Sampler(catalog.process.pid(), users, o.progress, timeline);
+  ro.on_progress = [sample = Sampler(catalog.process.pid(), users, o.progress, timeline), &timeline,
+                    live = o.live](const load::Progress& p) mutable {
+    const auto seconds = timeline.size();
+    sample(p);
+    if (timeline.size() > seconds) live_series(live, "catalog CPU (% of a core)", "catalog", timeline.back().cpu_percent);
+  };
+  live_phase(o.live, fmt::format("phase {}: {} users", phase, users));
+  watch(o.live, ro);
   auto report = load::run(scenario, ro);
   if (!report) return report.error();
   return summarize_phase(*report, users, timeline);

@@ -30,6 +30,8 @@
 
 namespace scalelab::lab {
 
+class Live;
+
 enum class Hw6ScalingPolicy { kTargetTracking, kHpa };
 enum class Hw6LoadShape { kSpike, kGradual };
 
@@ -50,6 +52,7 @@ struct Hw6ScalingOptions {
   bool variants = true, loss = true, sizing = true;
   std::chrono::milliseconds timeout{10'000};  // per request
   bool progress = true;
+  Live* live = nullptr;  // --web: the live view (lab/live.h); Stop ends the run going on, skips the parts after it
 };
 
 // --quick: every part, shorter (≤ 3 minutes on a 2-core machine).

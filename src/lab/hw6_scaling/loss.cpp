@@ -9,6 +9,7 @@
 #include "lab/catalog_search.h"
 #include "lab/hw6_scaling/cluster.h"
 #include "lab/hw6_scaling/internal.h"
+#include "lab/live.h"
 #include "load/engine.h"
 
 namespace scalelab::lab::hw6 {
@@ -35,7 +36,10 @@ Result<Hw6LossRun> run_loss(const Hw6ScalingOptions& o, bool kill, double one_in
     std::this_thread::sleep_for(std::chrono::duration<double>(run.stopped_at_s));
     stopped = cluster->pool->stop_one(victim, kill ? autoscale::StopMode::kKill : autoscale::StopMode::kGraceful);
   });
-  auto report = load::run(s);
+  live_phase(o.live, fmt::format("instance loss: {} of {} at {:.1f} s", run.how, victim, run.stopped_at_s));
+  load::RunOptions ro;
+  watch(o.live, ro);
+  auto report = load::run(s, ro);
   stopper.join();
   if (!report) return report.error();
   if (!stopped) return stopped.error();

@@ -5,6 +5,7 @@
 #include "lab/hw6_scaling/cluster.h"
 #include "lab/hw6_scaling/hw6_scaling.h"
 #include "lab/hw6_scaling/internal.h"
+#include "lab/live.h"
 
 namespace scalelab::lab {
 
@@ -17,11 +18,13 @@ constexpr double kVerticalCores[] = {0.5, 1.0};
 
 Status run_sizing_part(const Hw6ScalingOptions& o, Hw6ScalingResult& r) {
   for (int n = 1; n <= 4; ++n) {
+    if (live_stopped(o.live) && !r.sizing.empty()) return {};
     auto p = hw6::run_sizing(o, n, o.cpu_cores);
     if (!p) return p.error();
     r.sizing.push_back(*p);
   }
   for (double cores : kVerticalCores) {
+    if (live_stopped(o.live)) return {};
     auto p = hw6::run_sizing(o, 1, cores);
     if (!p) return p.error();
     r.sizing.push_back(*p);
@@ -68,12 +71,14 @@ Result<Hw6ScalingResult> run_hw6_scaling(const Hw6ScalingOptions& o) {
   r.limit = r.scaling.limit;
   if (o.loss)
     for (bool kill : {true, false}) {
+      if (live_stopped(o.live)) break;
       auto loss = hw6::run_loss(o, kill, r.one_instance_rps);
       if (!loss) return loss.error();
       r.loss.push_back(*loss);
     }
   if (o.variants)
     for (const auto& v : hw6::variant_specs(o)) {
+      if (live_stopped(o.live)) break;
       auto run = hw6::run_variant(o, v, r.one_instance_rps);
       if (!run) return run.error();
       r.variants.push_back(std::move(*run));

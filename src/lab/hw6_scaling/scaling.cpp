@@ -11,6 +11,7 @@
 #include "lab/catalog_search.h"
 #include "lab/hw6_scaling/cluster.h"
 #include "lab/hw6_scaling/internal.h"
+#include "lab/live.h"
 #include "load/engine.h"
 
 namespace scalelab::lab::hw6 {
@@ -59,10 +60,13 @@ std::vector<Phase> phases(const Hw6ScalingOptions& o, const VariantSpec& v, cons
 class Recorder {
  public:
   Recorder(const autoscale::Controller& controller, const infra::HaproxyAdmin& admin, Hw6ScalingRun& run,
-           bool progress)
-      : controller_(controller), admin_(admin), run_(run), progress_(progress) {}
+           bool progress, Live* live)
+      : controller_(controller), admin_(admin), run_(run), progress_(progress), live_(live) {}
 
-  void phase(std::string name) { phase_ = std::move(name); }
+  void phase(std::string name) {
+    phase_ = std::move(name);
+    live_phase(live_, run_.name + ": " + phase_);
+  }
 
   void operator()(const load::Progress& p) {
     if (!p.last || p.last->interval_s < 0.999) return;
@@ -76,6 +80,10 @@ class Recorder {
       for (const auto& i : records.back().instances) s.instance_cpu.emplace_back(i.name, i.percent);
     }
     run_.timeline.push_back(s);
+    live_series(live_, "instances", "registered", s.instances);
+    live_series(live_, "instances", "ready", s.ready);
+    if (!records.empty()) live_series(live_, "instances", "desired (controller)", records.back().desired);
+    if (s.cpu_percent) live_series(live_, "CPU (% of each instance's quota)", "average (controller)", *s.cpu_percent);
     if (progress_)
       std::fprintf(stderr, "  [%s] t=%3ds %-11s %7.0f req/s  p99 %7.2f ms  fail %4llu | instances %d ready %d cpu %s\n",
                    run_.name.c_str(), s.second, phase_.c_str(), s.rps, s.p99_ms,
@@ -88,6 +96,7 @@ class Recorder {
   const infra::HaproxyAdmin& admin_;
   Hw6ScalingRun& run_;
   bool progress_;
+  Live* live_;
   std::string phase_;
 };
 
@@ -124,13 +133,16 @@ Result<Hw6ScalingRun> run_variant(const Hw6ScalingOptions& o, const VariantSpec&
   autoscale::Controller controller(*cluster->pool, make_policy(o, v.policy, v.target_cpu), {.sync = sync_period(o)});
   std::atomic<bool> stop{false};
   std::thread loop([&] { controller.run(stop); });
-  Recorder recorder(controller, cluster->pool->balancer(), run, o.progress);
+  Recorder recorder(controller, cluster->pool->balancer(), run, o.progress, o.live);
   load::RequestStats breaking;
   Status failed;
   for (auto& phase : phases(o, v, cluster->url(), one_instance_rps)) {
     if (phase.name == "breaking") run.step_at_s = static_cast<double>(run.timeline.size());
+    if (live_stopped(o.live) && !run.timeline.empty()) break;
     recorder.phase(phase.name);
-    auto report = load::run(phase.scenario, {.on_progress = std::ref(recorder)});
+    load::RunOptions ro{.on_progress = std::ref(recorder)};
+    watch(o.live, ro);
+    auto report = load::run(phase.scenario, ro);
     if (!report) {
       failed = report.error();
       break;

@@ -7,6 +7,7 @@
 #include "lab/catalog_search.h"
 #include "lab/hw6_scaling/cluster.h"
 #include "lab/hw6_scaling/internal.h"
+#include "lab/live.h"
 #include "load/engine.h"
 
 namespace scalelab::lab::hw6 {
@@ -15,8 +16,11 @@ Result<Hw6SizingPoint> run_sizing(const Hw6ScalingOptions& o, int n, double core
   Hw6SizingPoint p{.layout = fmt::format("{} × {} core", n, cores), .instances = n, .cores_each = cores};
   auto cluster = start_cluster(o, fmt::format("sizing-{}x{}", n, cores), cores, n);
   if (!cluster) return cluster.error();
+  live_phase(o.live, "sizing: " + p.layout);
+  load::RunOptions ro;
+  watch(o.live, ro);
   auto report = load::run(
-      catalog_search_load(p.layout, cluster->url(), static_cast<unsigned>(o.users), o.sizing_run, o.timeout));
+      catalog_search_load(p.layout, cluster->url(), static_cast<unsigned>(o.users), o.sizing_run, o.timeout), ro);
   if (!report) return report.error();
   p.rps = report->elapsed_s > 0
               ? static_cast<double>(report->aggregate.count - report->aggregate.failures) / report->elapsed_s

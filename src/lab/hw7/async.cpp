@@ -12,6 +12,7 @@
 #include "core/run_blocking.h"
 #include "lab/hw7/internal.h"
 #include "lab/hw7/orders_host.h"
+#include "lab/live.h"
 #include "obs/metrics.h"
 #include "services/orders/functions.h"
 #include "store/memory_store.h"
@@ -30,6 +31,8 @@ constexpr std::chrono::microseconds kAcceptTimeout = 10s;
 // broker's depth query is a round trip).
 constexpr int kSamplesPerCourseSecond = 2;
 constexpr std::chrono::microseconds kMinSamplePeriod = 20ms;
+// The live page gets the queue's depth and the workers at most this often.
+constexpr std::chrono::milliseconds kLivePeriod = 500ms;
 constexpr std::chrono::microseconds kMaxDrainPoll = 10ms;
 // A run keeps up when the depth at the end of the load is at most
 // max(3, 2% of rate x delay): a small remainder is in flight, not backlog.
@@ -319,7 +322,14 @@ Result<Hw7AsyncRun> run_async(const Hw7Options& o, mq::Broker& broker, const Asy
 
   const std::string label = run_label(a);
   Gauges gauges(sc, broker, host, *processing);
+  auto last_live = Clock::time_point{};
   auto print = [&](const Hw7Point& p) {
+    if (o.live && Clock::now() - last_live >= kLivePeriod) {  // the page needs no more than this
+      last_live = Clock::now();
+      live_series(o.live, "queue depth (orders)", label, static_cast<double>(p.depth));
+      live_series(o.live, processing->functions() ? "function instances" : "workers", label,
+                  processing->functions() ? static_cast<double>(p.instances) : a.workers);
+    }
     if (!o.progress) return;
     fmt::print(stderr, "hw7 {:<24} {:6.1f}s wall ({:6.0f}s course)  accepted {:6}  queue {:6}  done {:6}{}\n", label,
                std::chrono::duration<double>(Clock::now() - gauges.t0()).count(), p.t_s, p.accepted, p.depth, p.done,
@@ -330,7 +340,10 @@ Result<Hw7AsyncRun> run_async(const Hw7Options& o, mq::Broker& broker, const Asy
   const auto cpu0 = obs::read_process_stats();
   RunTimes t{.t0 = gauges.t0()};
   Sampler sampler(period, [&](Hw7Point& p) { gauges.read(p); }, print);
-  auto report = load::run(s);
+  live_phase(o.live, label);
+  load::RunOptions ro;
+  watch(o.live, ro);
+  auto report = load::run(s, ro);
   t.load_end = Clock::now();
   if (!report) return report.error();
   if (auto d = broker.queue_depth(std::string(orders::kQueue))) run.depth_at_end = *d;

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "lab/hw7/internal.h"
+#include "lab/live.h"
 #include "infra/servers.h"
 
 namespace scalelab::lab {
@@ -97,18 +98,19 @@ Status run_sync_parts(const Hw7Options& o, Hw7Result& result) {
 Status run_async_parts(const Hw7Options& o, mq::Broker& broker, Hw7Result& result) {
   if (o.async) {
     for (int w : o.workers) {
+      if (live_stopped(o.live)) break;
       auto r = run_async(o, broker, {.kind = Hw7RunKind::kWorkers, .workers = w, .duration = o.async_duration,
                                      .drain_limit = o.drain_limit});
       if (!r) return r.error();
       result.async.push_back(std::move(*r));
     }
   }
-  if (o.search) {
+  if (o.search && !live_stopped(o.live)) {
     auto s = run_search(o, broker);
     if (!s) return s.error();
     result.search = std::move(*s);
   }
-  if (o.functions) {
+  if (o.functions && !live_stopped(o.live)) {
     auto r = run_async(o, broker, {.kind = Hw7RunKind::kFunctions, .workers = o.function_concurrency,
                                    .duration = o.async_duration, .drain_limit = o.drain_limit});
     if (!r) return r.error();

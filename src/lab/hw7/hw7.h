@@ -46,6 +46,8 @@
 
 namespace scalelab::lab {
 
+class Live;
+
 struct Hw7Options {
   std::filesystem::path out_dir = "reports/hw7";  // where `lab hw7` renders; --rabbitmq keeps its node here
   double time_scale = 1.0;                  // K, in (0, 1]; e.g. 0.1 for a run of a few minutes
@@ -92,6 +94,7 @@ struct Hw7Options {
   std::chrono::milliseconds kill_at{20'000};    // load before the kill
   std::chrono::milliseconds kill_down{20'000};  // the node stays down this long, then is restarted
   std::chrono::milliseconds kill_tail{20'000};  // load after the restarted node answers again
+  Live* live = nullptr;                      // --web: the live view (lab/live.h); Stop skips the runs not yet started
 };
 
 // The two sync loads of part 1.

@@ -15,6 +15,7 @@
 #include "lab/hw7/completion_clock.h"
 #include "lab/hw7/internal.h"
 #include "lab/hw7/orders_host.h"
+#include "lab/live.h"
 #include "store/memory_store.h"
 
 namespace scalelab::lab::hw7_detail {
@@ -212,6 +213,8 @@ Result<Hw7KillNode> run_kill_node(const Hw7Options& o, mq::Broker& broker, infra
   FaultSchedule faults(o, cluster, k.node, host, t0);
   load::RunOptions ro;
   ro.stop = &faults.stop_load();
+  live_phase(o.live, fmt::format("kill-node: {} leads {}", k.node, orders::kQueue));
+  watch(o.live, ro);  // its points; the run keeps its own stop (the fault schedule's)
   auto report = load::run(kill_scenario(o, host.url()), ro);
   const auto load_end = Clock::now();
   faults.join();

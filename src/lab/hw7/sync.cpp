@@ -5,6 +5,7 @@
 
 #include "lab/hw7/internal.h"
 #include "lab/hw7/orders_host.h"
+#include "lab/live.h"
 #include "lab/samples.h"
 #include "store/memory_store.h"
 
@@ -84,6 +85,8 @@ Result<Hw7SyncPhase> run_sync(const Hw7Options& o, Hw7SyncLoad which) {
     fmt::print(stderr, "hw7 sync {:<7} {:6.1f}s wall ({:6.0f}s course)  users {:3}  answered {:5}  failed {:5}\n",
                name, p.elapsed_s, sc.course_s(p.elapsed_s), p.users, p.total_requests, p.total_failures);
   };
+  live_phase(o.live, "sync " + name);
+  watch(o.live, ro);
   auto report = load::run(s, ro);
   host.stop();
   if (!report) return report.error();

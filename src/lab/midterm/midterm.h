@@ -24,6 +24,8 @@
 
 namespace scalelab::lab {
 
+class Live;
+
 struct MidtermOptions {
   std::filesystem::path out_dir = "reports/midterm";  // where `lab midterm` renders (run_midterm writes nothing)
   std::chrono::milliseconds phase{10'000};          // each of the five phases
@@ -34,6 +36,7 @@ struct MidtermOptions {
   std::chrono::milliseconds catalog_timeout{200};   // on: bound of a catalog call
   std::chrono::milliseconds off_timeout{10'000};    // off: carts' catalog deadline ("no timeout")
   bool progress = true;                             // a line per second on stderr
+  Live* live = nullptr;                             // --web: the live view (lab/live.h); Stop ends the run early
 };
 
 // The two runs: carts' resilience policies off (the vulnerable version) and on.

@@ -13,6 +13,7 @@
 #include "faultproxy/faultproxy.h"
 #include "http/server.h"
 #include "lab/loopback.h"
+#include "lab/live.h"
 #include "lab/midterm/midterm.h"
 #include "lab/samples.h"
 #include "load/engine.h"
@@ -25,6 +26,13 @@ namespace {
 
 const char* breaker_name(std::optional<resilience::BreakerState> state) {
   return state ? resilience::to_string(*state) : "none";
+}
+
+// The breaker on the live page, as a level: 0 closed, 1 half-open, 2 open.
+double breaker_level(resilience::BreakerState state) {
+  using resilience::BreakerState;
+  if (state == BreakerState::kOpen || state == BreakerState::kForcedOpen) return 2;
+  return state == BreakerState::kHalfOpen ? 1 : 0;
 }
 
 using Clock = std::chrono::steady_clock;
@@ -258,13 +266,22 @@ Result<MidtermRun> run_one(const MidtermOptions& o, Resilience r) {
     samples.push_back({x.start_s, x.latency_ms, x.failed, x.request == 0});
   };
   const double phase_s = std::chrono::duration<double>(o.phase).count();
+  std::string live_phase_shown;
   ro.on_progress = [&](const load::Progress& p) {
+    if (o.live) {
+      auto at = fmt::format("resilience {}: {}", to_string(r), to_string(kMidtermPhases[phase_at(p.elapsed_s, phase_s)]));
+      if (at != live_phase_shown) live_phase(o.live, live_phase_shown = std::move(at));
+      if (auto state = (*stack)->breaker_state())
+        live_series(o.live, "breaker (0 closed, 1 half-open, 2 open)", "breaker", breaker_level(*state));
+    }
     if (!o.progress) return;
     fmt::print(stderr, "midterm {:<3}: {:5.1f}s {:<16} requests {:6} failures {:6} breaker {}\n", to_string(r),
                p.elapsed_s, to_string(kMidtermPhases[phase_at(p.elapsed_s, phase_s)]), p.total_requests,
                p.total_failures, breaker_name((*stack)->breaker_state()));
   };
   Timeline timeline(o, **stack);
+  live_phase(o.live, fmt::format("resilience {}", to_string(r)));
+  watch(o.live, ro);
   auto report = load::run(s, ro);
   timeline.stop();
   (*stack)->stop();

@@ -29,6 +29,8 @@
 
 namespace scalelab::lab {
 
+class Live;
+
 enum class RolloutStrategy {
   kSurge,      // start a replacement, wait until it is healthy, then drain and stop an old one
   kStopFirst,  // drain and stop an old one, then start its replacement and wait until it is healthy
@@ -65,6 +67,7 @@ struct RollingRestartOptions {
   std::chrono::milliseconds timeout{5'000};  // per request
   std::vector<RollingVariant> variants = default_rolling_variants();
   bool progress = true;  // a line on stderr every second and at every rollout step
+  Live* live = nullptr;  // --web: the live view (lab/live.h); Stop ends the load going on, skips the variants after it
 };
 
 // --quick: shorter settles and pauses, a lighter rate (the three variants in

@@ -12,6 +12,7 @@
 #include "infra/haproxy.h"
 #include "infra/process.h"
 #include "infra/servers.h"
+#include "lab/live.h"
 #include "lab/rolling_restart/rolling_restart.h"
 #include "lab/rolling_restart/rollout.h"
 #include "load/engine.h"
@@ -141,8 +142,16 @@ Result<RollingVariantResult> load_and_roll(const RollingRestartOptions& o, const
   const auto t0 = Clock::now();
   std::thread load_thread([&] {
     load::RunOptions ro;
-    ro.on_progress = Sampler(pool.balancer(), v.name, o.progress, r.timeline);
+    ro.on_progress = [sample = Sampler(pool.balancer(), v.name, o.progress, r.timeline), &r, &stop,
+                      live = o.live](const load::Progress& p) mutable {
+      const auto seconds = r.timeline.size();
+      sample(p);
+      if (r.timeline.size() > seconds) live_series(live, "healthy instances", r.variant.name, r.timeline.back().healthy);
+      if (live_stopped(live)) stop = true;  // the page's Stop ends this load too
+    };
     ro.stop = &stop;
+    live_phase(o.live, v.name + ": " + v.title);
+    watch(o.live, ro);
     report = load::run(steady_load(balancer.url(), o), ro);
   });
   Rollout rollout(pool, {.t0 = t0,
@@ -215,6 +224,7 @@ Result<RollingRestartResult> run_rolling_restart(const RollingRestartOptions& o)
                               .check_interval = scaled_interval(o.time_scale), .rise = kCourseRise,
                               .fall = kCourseFall};
   for (const auto& v : o.variants) {
+    if (live_stopped(o.live)) break;
     auto r = run_variant(o, v, result.limit);
     if (!r) return Error{r.error().kind, fmt::format("{}: {}", v.name, r.error().message)};
     result.variants.push_back(std::move(*r));

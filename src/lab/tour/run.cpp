@@ -6,12 +6,14 @@
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 
 #include <boost/json/parse.hpp>
 #include <fmt/format.h>
 
 #include "infra/process.h"
+#include "lab/live.h"
 #include "lab/tour/tour.h"
 
 namespace scalelab::lab::tour {
@@ -23,8 +25,12 @@ namespace {
 
 // A failed experiment shows this many of its log's last lines.
 constexpr std::size_t kLogTailLines = 12;
-// How often the tour looks at a running child and refreshes its progress line.
+// How often the tour looks at a running child and refreshes its progress line;
+// with a live page, more often, so that the child's events reach it soon.
 constexpr std::chrono::milliseconds kPollInterval{1'000};
+constexpr std::chrono::milliseconds kLivePollInterval{250};
+// The page's "time left" is refreshed this often (seconds).
+constexpr double kLiveTourEvery = 1;
 // A child gets this many times its expected duration (and at least kMinBudget) before it is stopped.
 constexpr double kBudgetFactor = 4;
 constexpr std::chrono::seconds kMinBudget{120};
@@ -99,10 +105,12 @@ struct Progress {
     if (on && !tty) fmt::print(stderr, "tour: [{}/{}] {} (about {:.0f}s; elapsed {}, about {} left)\n", k, n, e.name,
                                expected, clock_text(since(start_time)), clock_text(expected_left + expected));
   }
+  // The tour's time left while the current experiment has run running_s of its expected seconds.
+  double left(double expected, double running_s) const { return expected_left + std::max(0.0, expected - running_s); }
   // A line rewritten in place each second on a terminal; nothing in a log.
   void show(std::size_t k, std::size_t n, const Experiment& e, double expected, double running_s) const {
     if (!on || !tty) return;
-    double left = expected_left + std::max(0.0, expected - running_s);
+    double left = this->left(expected, running_s);
     fmt::print(stderr, "\rtour: [{}/{}] {} {:.0f}s | elapsed {} | about {} left   ", k, n, e.name, running_s,
                clock_text(since(start_time)), clock_text(left));
   }
@@ -113,22 +121,62 @@ struct Progress {
   }
 };
 
+// The running child's live events (its --live-out file), passed on a whole
+// line at a time; and the page's stop, passed to the child as its stop file.
+class ChildFeed {
+ public:
+  ChildFeed(TourLive* live, std::string name, fs::path file)
+      : live_(live), name_(std::move(name)), file_(std::move(file)) {}
+
+  void pump() {
+    std::ifstream in(file_, std::ios::binary);
+    if (!live_ || !in) return;
+    in.seekg(offset_);
+    std::string chunk{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    offset_ += static_cast<std::streamoff>(chunk.size());
+    pending_ += chunk;
+    for (auto nl = pending_.find('\n'); nl != std::string::npos; nl = pending_.find('\n')) {
+      if (nl > 0) live_->child_event(name_, std::string_view(pending_).substr(0, nl));
+      pending_.erase(0, nl + 1);
+    }
+  }
+  void pass_stop() {
+    if (!live_ || stop_sent_ || !live_->stop_requested()) return;
+    stop_sent_ = static_cast<bool>(std::ofstream(lab::live_stop_file(file_)));
+  }
+
+ private:
+  TourLive* live_;
+  std::string name_;
+  fs::path file_;
+  std::streamoff offset_ = 0;
+  std::string pending_;  // the start of a line not yet complete
+  bool stop_sent_ = false;
+};
+
 ExperimentRun run_one(const TourOptions& o, const Experiment& e, const Progress& p, std::size_t k, std::size_t n) {
   ExperimentRun r{.name = e.name};
   const fs::path dir = o.out_dir / e.name;
   fs::create_directories(dir);
-  const fs::path log = dir / "tour.log";
+  const fs::path log = dir / "tour.log", live_out = o.live ? dir / "live.jsonl" : fs::path();
   // A previous run's files must not pass for this one's.
-  for (const char* stale : {"tour.log", "summary.json", "report.html"}) fs::remove(dir / stale);
+  for (const char* stale : {"tour.log", "summary.json", "report.html", "live.jsonl", "live.jsonl.stop"})
+    fs::remove(dir / stale);
   const double expected = o.quick ? e.quick_s : e.full_s;
   p.start(k, n, e, expected);
+  if (o.live) o.live->experiment(k, n, e.name, p.left(expected, 0));
   const auto t0 = Clock::now();
-  auto child = infra::Process::spawn({.argv = child_argv(o.binary, e, o.quick, dir), .log_file = log});
+  auto child = infra::Process::spawn({.argv = child_argv(o.binary, e, o.quick, dir, live_out), .log_file = log});
   if (!child) return {.name = e.name, .status = Status::kFailed, .reason = child.error().message};
   const auto budget = std::max<double>(kMinBudget.count(), expected * kBudgetFactor);
+  ChildFeed feed(o.live, e.name, live_out);
+  double told = 0;  // when the page last heard the time left
   std::optional<int> code;
-  while (!(code = child->wait_for(kPollInterval))) {
+  while (!(code = child->wait_for(o.live ? kLivePollInterval : kPollInterval))) {
     p.show(k, n, e, expected, since(t0));
+    feed.pump();
+    feed.pass_stop();
+    if (o.live && since(t0) - told >= kLiveTourEvery) o.live->experiment(k, n, e.name, p.left(expected, told = since(t0)));
     if (since(t0) > budget) {
       r.reason = fmt::format("stopped after {:.0f}s (expected about {:.0f}s)\n", since(t0), expected);
       child->stop();
@@ -136,6 +184,7 @@ ExperimentRun run_one(const TourOptions& o, const Experiment& e, const Progress&
       break;
     }
   }
+  feed.pump();
   r.seconds = since(t0);
   r.summary = read_summary(dir / "summary.json");
   if (fs::exists(dir / "report.html")) r.report = e.name + "/report.html";
@@ -177,11 +226,13 @@ Result<std::vector<bool>> select(const std::vector<Experiment>& all, const std::
   return chosen;
 }
 
-std::vector<std::string> child_argv(const fs::path& binary, const Experiment& e, bool quick, const fs::path& out_dir) {
+std::vector<std::string> child_argv(const fs::path& binary, const Experiment& e, bool quick, const fs::path& out_dir,
+                                    const fs::path& live_out) {
   std::vector<std::string> argv{binary.string(), "lab", e.name};
   const auto& args = quick ? e.quick_args : e.full_args;
   argv.insert(argv.end(), args.begin(), args.end());
   argv.insert(argv.end(), {"--out", out_dir.string()});
+  if (!live_out.empty()) argv.insert(argv.end(), {"--live-out", live_out.string()});
   return argv;
 }
 
@@ -217,6 +268,7 @@ TourResult run_tour(const TourOptions& opts) {
       result.runs.push_back({.name = e.name, .status = Status::kNotSelected});
       continue;
     }
+    if (why_not[i].empty() && o.live && o.live->stop_requested()) why_not[i] = "the tour was stopped from its live page";
     if (!why_not[i].empty()) {
       result.runs.push_back({.name = e.name, .status = Status::kSkipped, .reason = why_not[i]});
       p.done(result.runs.back());

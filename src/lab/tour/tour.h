@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <boost/json/value.hpp>
@@ -47,6 +48,21 @@ struct Experiment {
 // The course's experiments in tour order, with their figures (course.cpp).
 const std::vector<Experiment>& course();
 
+// What the tour tells whoever watches it live (`tour --web`): which
+// experiment runs and the events its child writes (`--live-out`, JSON lines
+// as lab::Live sends them) as they come; and whether to stop. A stop ends
+// the running experiment early (it still writes its report) and skips the
+// rest. Thread-safety: called from the tour's thread.
+class TourLive {
+ public:
+  virtual ~TourLive() = default;
+  // Experiment k of n is `name`; about left_s seconds of the tour remain.
+  virtual void experiment(std::size_t k, std::size_t n, std::string_view name, double left_s) = 0;
+  // One line the running child wrote (one JSON event).
+  virtual void child_event(std::string_view name, std::string_view line) = 0;
+  virtual bool stop_requested() = 0;
+};
+
 struct TourOptions {
   std::filesystem::path out_dir = "reports";
   bool quick = false;
@@ -54,6 +70,7 @@ struct TourOptions {
   std::vector<std::string> skip;
   bool progress = true;           // k of n, elapsed, time left on stderr
   std::filesystem::path binary;   // the scalelab to run the labs with (default: this one)
+  TourLive* live = nullptr;       // --web: the live view; null without
 };
 
 struct ExperimentRun {
@@ -75,9 +92,9 @@ struct TourResult {
 Result<std::vector<bool>> select(const std::vector<Experiment>& all, const std::vector<std::string>& only,
                                  const std::vector<std::string>& skip);
 
-// The child's command line.
+// The child's command line; with live_out, the child writes its live events there.
 std::vector<std::string> child_argv(const std::filesystem::path& binary, const Experiment& e, bool quick,
-                                    const std::filesystem::path& out_dir);
+                                    const std::filesystem::path& out_dir, const std::filesystem::path& live_out = {});
 
 // Why `e` cannot run here ("" when it can): the binary lacks it, or a program it needs is missing.
 std::string missing_requirement(const std::filesystem::path& binary, const Experiment& e);

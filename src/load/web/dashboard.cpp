@@ -1,5 +1,6 @@
 #include "load/web/dashboard.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <fstream>
@@ -55,6 +56,17 @@ std::string sse_piece(const std::vector<std::string>& events, std::size_t first_
 }
 
 const json::value* field(const json::object& o, std::string_view key) { return o.if_contains(key); }
+
+double tenths(double t) { return std::round(t * 10) / 10; }
+
+json::array links(const std::vector<ReportFile>& files, const std::vector<std::string>& served) {
+  json::array out;
+  for (std::size_t i = 0; i < files.size(); ++i)
+    out.push_back(json::object{{"label", files[i].label},
+                               {"href", "/files/" + served[i]},
+                               {"path", std::filesystem::absolute(files[i].path).string()}});
+  return out;
+}
 
 double number_field(const json::object& o, std::string_view key) {
   const json::value* v = field(o, key);
@@ -134,6 +146,23 @@ std::string edit_event(const LiveEdit& e, Model model) {
   return to_json(o);
 }
 
+std::string phase_event(double t, std::string_view name) {
+  return to_json(json::object{{"type", "phase"}, {"t", tenths(t)}, {"name", name}});
+}
+
+std::string series_event(double t, std::string_view chart, std::string_view name, double value) {
+  return to_json(json::object{
+      {"type", "series"}, {"t", tenths(t)}, {"chart", chart}, {"name", name}, {"value", std::isfinite(value) ? value : 0}});
+}
+
+std::string progress_event(double t, std::string_view what, double done, double total) {
+  return to_json(json::object{{"type", "progress"}, {"t", tenths(t)}, {"what", what}, {"done", done}, {"total", total}});
+}
+
+std::string experiment_event(std::size_t k, std::size_t n, std::string_view name, double left_s) {
+  return to_json(json::object{{"type", "experiment"}, {"k", k}, {"n", n}, {"name", name}, {"left", std::round(left_s)}});
+}
+
 Dashboard::Dashboard(DashboardOptions options, LiveControl& control)
     : opts_(std::move(options)), control_(control) {}
 
@@ -176,18 +205,33 @@ void Dashboard::publish(const Progress& p) {
   if (p.last) log_.append(point_event(*p.last, opts_.percentiles));
 }
 
-void Dashboard::finish(std::vector<ReportFile> files) {
-  json::array links;
-  for (const auto& f : files)
-    links.push_back(json::object{{"label", f.label},
-                                 {"href", "/files/" + f.path.filename().string()},
-                                 {"path", std::filesystem::absolute(f.path).string()}});
-  {
-    core::MutexLock lock(files_mu_);
-    files_ = std::move(files);
+void Dashboard::append(std::string event) { log_.append(std::move(event)); }
+
+std::vector<std::string> Dashboard::register_files(const std::vector<ReportFile>& files) {
+  core::MutexLock lock(files_mu_);
+  std::vector<std::string> names;  // served already
+  for (const auto& served : files_) names.push_back(served.first);
+  auto taken = [&names](const std::string& name) { return std::find(names.begin(), names.end(), name) != names.end(); };
+  std::vector<std::string> out;
+  for (const auto& f : files) {
+    std::string name = f.path.filename().string();
+    if (taken(name)) name = f.path.parent_path().filename().string() + "-" + name;
+    for (int i = 2; taken(name); ++i) name = fmt::format("{}-{}", i, f.path.filename().string());
+    files_.emplace_back(name, f.path);
+    names.push_back(name);
+    out.push_back(name);
   }
+  return out;
+}
+
+std::string Dashboard::files_event(std::string_view experiment, const std::vector<ReportFile>& files) {
+  return to_json(json::object{{"type", "files"}, {"experiment", experiment}, {"files", links(files, register_files(files))}});
+}
+
+void Dashboard::finish(std::vector<ReportFile> files) {
+  json::array linked = links(files, register_files(files));
   ended_ = true;
-  log_.append(to_json(json::object{{"type", "end"}, {"files", links}}));
+  log_.append(to_json(json::object{{"type", "end"}, {"files", linked}}));
 }
 
 void Dashboard::stop() {
@@ -244,6 +288,8 @@ void Dashboard::add_routes() {
     Status st;
     if (const auto* stop = field(o, "stop"); stop && stop->is_bool() && stop->as_bool()) {
       control_.stop();
+    } else if (opts_.kind != DashboardKind::kLoad) {
+      throw http::HttpError(409, http::code::kConflict, R"(an experiment's load is its own: only {"stop": true})");
     } else if (field(o, "users")) {
       const double users = number_field(o, "users");
       const double spawn = field(o, "spawn_rate") ? number_field(o, "spawn_rate") : 0;
@@ -268,8 +314,8 @@ void Dashboard::add_routes() {
     std::filesystem::path path;
     {
       core::MutexLock lock(files_mu_);
-      for (const auto& f : files_)
-        if (f.path.filename() == req.param("name")) path = f.path;
+      for (const auto& [served, file] : files_)
+        if (served == req.param("name")) path = file;
     }
     std::ifstream in(path, std::ios::binary);
     if (path.empty() || !in) throw http::HttpError(404, http::code::kNotFound, "no such report file (yet)");

@@ -30,7 +30,8 @@ button{padding:.45em 1em;cursor:pointer}
 #message.ok{color:#2a7a2a}
 .charts{display:grid;grid-template-columns:1fr 1fr;gap:1em}
 .chart{position:relative;height:260px}
-#edits li,#files li{margin:.2em 0}
+#edits li,#files li,#phases li{margin:.2em 0}
+#step progress{width:16em;vertical-align:middle}
 )css";
 
 // The script; __SETTINGS__ is replaced by the settings object.
@@ -48,12 +49,17 @@ function lineChart(id, yTitle, names, offset) {
   });
 }
 const pctNames = settings.percentiles.map((q) => 'p' + (Math.round(q * 10000) / 100));
-const loadNames = settings.model === 'closed' ? ['users'] : ['arrival rate (target, /s)', 'iterations in flight'];
+// An experiment's load runs may be closed or open: its page charts both.
+const mixed = settings.kind !== 'load';
+const loadNames = mixed ? ['users (closed) / in flight (open)', 'arrival rate (open, /s)']
+  : settings.model === 'closed' ? ['users'] : ['arrival rate (target, /s)', 'iterations in flight'];
 const charts = {
   rps: lineChart('rps', 'per second', ['requests/s', 'failures/s'], 0),
   latency: lineChart('latency', 'ms', pctNames, 2),
-  load: lineChart('load', settings.model === 'closed' ? 'users' : 'per second / in flight', loadNames, 5),
+  load: lineChart('load', mixed ? 'users / per second' : settings.model === 'closed' ? 'users' : 'per second / in flight',
+    loadNames, 5),
 };
+const extra = {};  // an experiment's own charts, by name, made as their first value arrives
 let updates = 0;
 function push(chart, t, values) {
   chart.data.labels.push(t);
@@ -63,12 +69,13 @@ function push(chart, t, values) {
 function onPoint(e) {
   push(charts.rps, e.t, [e.rps, e.fps]);
   push(charts.latency, e.t, e.p);
-  push(charts.load, e.t, settings.model === 'closed' ? [e.users] : [e.rate, e.users]);
+  push(charts.load, e.t, mixed ? [e.users, e.rate] : settings.model === 'closed' ? [e.users] : [e.rate, e.users]);
   updates++;
   $('updates').textContent = updates;
   $('rps-now').textContent = e.rps.toFixed(1);
   $('fps-now').textContent = e.fps.toFixed(1);
-  $('users-now').textContent = settings.model === 'closed' ? e.users : e.rate.toFixed(1) + '/s';
+  $('users-now').textContent = mixed ? e.users + (e.rate > 0 ? ' · ' + e.rate.toFixed(1) + '/s' : '')
+    : settings.model === 'closed' ? e.users : e.rate.toFixed(1) + '/s';
   $('p-now').textContent = pctNames.map((n, i) => n + ' ' + e.p[i].toFixed(1)).join(' · ');
   $('total-now').textContent = e.total + ' (' + e.failures + ' failed)';
   $('t-now').textContent = e.t.toFixed(0) + ' s';
@@ -80,11 +87,66 @@ function onEdit(e) {
   $('edits').appendChild(li);
   $('edits-none').hidden = true;
 }
-function onEnd(e) {
-  source.close();
-  $('status').textContent = 'finished';
-  document.querySelectorAll('form button, form input, #stop').forEach((b) => { b.disabled = true; });
-  for (const f of e.files) {
+function onSeries(e) {
+  if (!extra[e.chart]) {
+    const fig = document.createElement('figure');
+    fig.innerHTML = '<div class="chart"><canvas></canvas></div><figcaption></figcaption>';
+    fig.querySelector('figcaption').textContent = e.chart;
+    $('extra').appendChild(fig);
+    extra[e.chart] = new Chart(fig.querySelector('canvas'), {type: 'line', data: {datasets: []},
+      options: {animation: false, maintainAspectRatio: false, parsing: true,
+        scales: {x: {type: 'linear', title: {display: true, text: 'seconds'}}, y: {beginAtZero: true, title: {display: true, text: e.chart}}}}});
+  }
+  const chart = extra[e.chart];
+  let set = chart.data.datasets.find((d) => d.label === e.name);
+  if (!set) {
+    const c = colors[chart.data.datasets.length % colors.length];
+    set = {label: e.name, data: [], borderColor: c, backgroundColor: c, pointRadius: 0, borderWidth: 2, stepped: true};
+    chart.data.datasets.push(set);
+  }
+  set.data.push({x: e.t, y: e.value});
+  chart.update('none');
+}
+function onPhase(e) {
+  $('phase').textContent = e.name;
+  $('step').hidden = false;
+  $('step-progress').hidden = true;
+  const li = document.createElement('li');
+  li.textContent = e.t.toFixed(0) + ' s: ' + e.name;
+  $('phases').appendChild(li);
+  $('phases-box').hidden = false;
+}
+function onProgress(e) {
+  $('step').hidden = false;
+  $('step-progress').hidden = false;
+  $('step-progress').max = e.total > 0 ? e.total : 1;
+  $('step-progress').value = e.done;
+  $('step-what').textContent = e.done + ' of ' + e.total + ' ' + e.what;
+}
+function clearAll() {  // the tour's next experiment starts on fresh charts
+  for (const c of Object.values(charts)) { c.data.labels = []; c.data.datasets.forEach((d) => { d.data = []; }); c.update('none'); }
+  for (const k of Object.keys(extra)) { extra[k].destroy(); delete extra[k]; }
+  $('extra').innerHTML = '';
+  $('phases').innerHTML = '';
+  $('step-what').textContent = '';
+  $('step-progress').hidden = true;
+}
+let experiment = '';
+function onExperiment(e) {
+  if (e.name !== experiment) clearAll();
+  experiment = e.name;
+  $('tour').hidden = false;
+  $('exp-k').textContent = e.k + ' of ' + e.n;
+  $('exp-name').textContent = e.name;
+  $('exp-left').textContent = Math.floor(e.left / 60) + ':' + String(Math.floor(e.left % 60)).padStart(2, '0');
+}
+function addLinks(files, heading) {
+  if (heading) {
+    const h = document.createElement('li');
+    h.textContent = heading;
+    $('files').appendChild(h);
+  }
+  for (const f of files) {
     const li = document.createElement('li');
     const a = document.createElement('a');
     a.href = f.href;
@@ -95,11 +157,22 @@ function onEnd(e) {
   }
   $('files-box').hidden = false;
 }
+function onEnd(e) {
+  source.close();
+  $('status').textContent = 'finished';
+  document.querySelectorAll('form button, form input, #stop').forEach((b) => { b.disabled = true; });
+  addLinks(e.files, settings.kind === 'tour' ? 'the tour' : '');
+}
 const source = new EventSource('/events');
 source.onmessage = (m) => {
   const e = JSON.parse(m.data);
   if (e.type === 'point') onPoint(e);
   else if (e.type === 'edit') onEdit(e);
+  else if (e.type === 'series') onSeries(e);
+  else if (e.type === 'phase') onPhase(e);
+  else if (e.type === 'progress') onProgress(e);
+  else if (e.type === 'experiment') onExperiment(e);
+  else if (e.type === 'files') addLinks(e.files, e.experiment);
   else if (e.type === 'end') onEnd(e);
 };
 source.onopen = () => { if ($('status').textContent === 'connecting') $('status').textContent = 'running'; };
@@ -114,7 +187,7 @@ async function control(body) {
     $('message').textContent = 'the run is no longer reachable';
   }
 }
-$('edit').addEventListener('submit', (ev) => {
+if ($('edit')) $('edit').addEventListener('submit', (ev) => {
   ev.preventDefault();
   if (settings.model === 'closed') control({users: Number($('users').value), spawn_rate: Number($('spawn-rate').value)});
   else control({rate: Number($('rate').value)});
@@ -122,7 +195,8 @@ $('edit').addEventListener('submit', (ev) => {
 $('stop').addEventListener('click', () => { control({stop: true}); $('status').textContent = 'stopping'; });
 )js";
 
-std::string edit_form(Model model) {
+std::string edit_form(DashboardKind kind, Model model) {
+  if (kind != DashboardKind::kLoad) return "";
   if (model == Model::kClosed)
     return R"(<form id="edit"><label>users<input id="users" type="number" min="0" step="1" required></label>)"
            R"(<label>spawn rate (users/s, 0: at once)<input id="spawn-rate" type="number" min="0" step="any" value="0"></label>)"
@@ -131,13 +205,29 @@ std::string edit_form(Model model) {
          R"(<button id="apply" type="submit">Apply</button></form>)";
 }
 
+const char* kind_name(DashboardKind kind) {
+  switch (kind) {
+    case DashboardKind::kLoad: return "load";
+    case DashboardKind::kLab: return "lab";
+    case DashboardKind::kTour: return "tour";
+  }
+  return "load";
+}
+
+// The edit form (load runs only) and Stop.
+std::string page_controls(DashboardKind kind, Model model) {
+  return edit_form(kind, model) + R"(<button id="stop" type="button">Stop the run</button>)";
+}
+
 }  // namespace
 
 std::string dashboard_page(const std::string& chartjs, const DashboardOptions& options, Model model) {
   boost::json::array pcts;
   for (double q : options.percentiles) pcts.emplace_back(q);
   const std::string settings =
-      to_json(boost::json::object{{"percentiles", pcts}, {"model", model == Model::kClosed ? "closed" : "open"}});
+      to_json(boost::json::object{{"percentiles", pcts},
+                                  {"model", model == Model::kClosed ? "closed" : "open"},
+                                  {"kind", kind_name(options.kind)}});
   std::string script = kScript;
   script.replace(script.find("__SETTINGS__"), std::string_view("__SETTINGS__").size(), settings);
   const std::string title = report::html_escape(options.title);
@@ -149,25 +239,34 @@ std::string dashboard_page(const std::string& chartjs, const DashboardOptions& o
 <script>{2}</script>
 </head><body>
 <h1>{0}</h1>
+<p id="tour" hidden>Experiment <b id="exp-k"></b>: <b id="exp-name"></b> · about <span id="exp-left"></span> of the tour left</p>
 <p>Status: <span id="status">connecting</span> · <span id="t-now">0 s</span> · chart updates: <span id="updates">0</span></p>
+<p id="step" hidden>Phase: <b id="phase">-</b> <progress id="step-progress" hidden></progress> <span id="step-what"></span></p>
 <div class="figures">
 <div>requests/s<b id="rps-now">-</b></div><div>failures/s<b id="fps-now">-</b></div>
 <div>{3}<b id="users-now">-</b></div><div>latency (ms)<b id="p-now">-</b></div><div>requests<b id="total-now">-</b></div>
 </div>
-<div class="controls">{4}<button id="stop" type="button">Stop the run</button></div>
+<div class="controls">{4}</div>
 <p id="message" role="status"></p>
 <div class="charts">
 <figure><div class="chart"><canvas id="rps"></canvas></div><figcaption>Requests and failures per second</figcaption></figure>
 <figure><div class="chart"><canvas id="latency"></canvas></div><figcaption>Latency percentiles per second (ms)</figcaption></figure>
 <figure><div class="chart"><canvas id="load"></canvas></div><figcaption>{5}</figcaption></figure>
-<div><h2>Changes during the run</h2><p id="edits-none">none yet</p><ul id="edits"></ul>
+<div><div {7}><h2>Changes during the run</h2><p id="edits-none">none yet</p><ul id="edits"></ul></div>
+<div id="phases-box" hidden><h2>Phases</h2><ol id="phases"></ol></div>
 <div id="files-box" hidden><h2>Final reports</h2><ul id="files"></ul></div></div>
 </div>
+<div class="charts" id="extra"></div>
 <script>{6}</script>
 </body></html>
 )",
-      title, kStyle, chartjs, model == Model::kClosed ? "users" : "arrival rate", edit_form(model),
-      model == Model::kClosed ? "Active users" : "Intended arrival rate and iterations in flight", script);
+      title, kStyle, chartjs,
+      options.kind != DashboardKind::kLoad ? "users · arrival rate" : model == Model::kClosed ? "users" : "arrival rate",
+      page_controls(options.kind, model),
+      options.kind != DashboardKind::kLoad ? "Users (closed model) or iterations in flight, and arrival rate (open model)"
+      : model == Model::kClosed            ? "Active users"
+                                           : "Intended arrival rate and iterations in flight",
+      script, options.kind == DashboardKind::kLoad ? "" : "hidden");
 }
 
 }  // namespace scalelab::load::web

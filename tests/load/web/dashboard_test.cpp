@@ -4,6 +4,7 @@
 
 #include <sys/socket.h>
 
+#include <cmath>
 #include <fstream>
 
 #include <boost/asio/ip/tcp.hpp>
@@ -60,13 +61,15 @@ SecondPoint second(double t, unsigned users, std::uint64_t requests, std::uint64
 }
 
 struct Running {
-  explicit Running(Model model) : control(model), dashboard(options(), control) {
+  explicit Running(Model model, DashboardKind kind = DashboardKind::kLoad)
+      : control(model), dashboard(options(kind), control) {
     EXPECT_TRUE(dashboard.start().ok());
   }
-  static DashboardOptions options() {
+  static DashboardOptions options(DashboardKind kind) {
     DashboardOptions o;
     o.port = 0;
     o.percentiles = {0.5, 0.99};
+    o.kind = kind;
     return o;
   }
   void publish(const SecondPoint& p, const std::vector<LiveEdit>& edits = {}) {
@@ -112,6 +115,62 @@ TEST(LiveDashboard, APointCarriesRatesUsersAndTheChosenPercentiles) {
   ASSERT_EQ(ms.size(), 2u);
   EXPECT_DOUBLE_EQ(ms[0].to_number<double>(), 10);  // p50: the first of Locust's percentiles
   EXPECT_DOUBLE_EQ(ms[1].to_number<double>(), 80);  // p99: the eighth
+}
+
+TEST(LiveDashboard, AnExperimentsOwnEventsNameTheirPhaseChartSeriesAndProgress) {
+  const auto phase = boost::json::parse(phase_event(12.34, "breaking")).as_object();
+  EXPECT_EQ(phase.at("type").as_string(), "phase");
+  EXPECT_DOUBLE_EQ(phase.at("t").to_number<double>(), 12.3);
+  EXPECT_EQ(phase.at("name").as_string(), "breaking");
+  const auto s = boost::json::parse(series_event(3, "instances", "ready", 2)).as_object();
+  EXPECT_EQ(s.at("type").as_string(), "series");
+  EXPECT_EQ(s.at("chart").as_string(), "instances");
+  EXPECT_EQ(s.at("name").as_string(), "ready");
+  EXPECT_DOUBLE_EQ(s.at("value").to_number<double>(), 2);
+  // JSON has no NaN: a value that is not a number is sent as 0, never as invalid JSON.
+  EXPECT_DOUBLE_EQ(boost::json::parse(series_event(3, "cpu", "avg", std::nan(""))).at("value").to_number<double>(), 0);
+  const auto p = boost::json::parse(progress_event(4, "configurations", 3, 9)).as_object();
+  EXPECT_EQ(p.at("what").as_string(), "configurations");
+  EXPECT_DOUBLE_EQ(p.at("done").to_number<double>(), 3);
+  EXPECT_DOUBLE_EQ(p.at("total").to_number<double>(), 9);
+  const auto e = boost::json::parse(experiment_event(2, 11, "hw2", 125.6)).as_object();
+  EXPECT_EQ(e.at("type").as_string(), "experiment");
+  EXPECT_EQ(e.at("k").to_number<int>(), 2);
+  EXPECT_EQ(e.at("n").to_number<int>(), 11);
+  EXPECT_EQ(e.at("name").as_string(), "hw2");
+  EXPECT_DOUBLE_EQ(e.at("left").to_number<double>(), 126);
+}
+
+TEST(LiveDashboard, AnExperimentsPageOffersStopButNoEditOfItsLoad) {
+  Running r(Model::kClosed, DashboardKind::kLab);
+  const auto page = ask(r.dashboard.port(), get("/")).body;
+  EXPECT_EQ(page.find("id=\"edit\""), std::string::npos);
+  EXPECT_NE(page.find("id=\"stop\""), std::string::npos);
+  EXPECT_NE(page.find("\"kind\":\"lab\""), std::string::npos);
+  EXPECT_EQ(ask(r.dashboard.port(), post_json("/control", R"({"users":3})")).status, 409);
+  EXPECT_FALSE(r.control.take_edit());
+  EXPECT_EQ(ask(r.dashboard.port(), post_json("/control", R"({"stop":true})")).status, 202);
+  EXPECT_TRUE(r.control.stop_requested());
+}
+
+TEST(LiveDashboard, TwoExperimentsFilesOfOneNameAreServedUnderTwoNames) {
+  Running r(Model::kClosed, DashboardKind::kTour);
+  const auto dir = testkit::fresh_dir("dashboard-tour-files");
+  for (const char* exp : {"hw1", "hw2"}) {
+    std::filesystem::create_directories(dir / exp);
+    std::ofstream(dir / exp / "report.html") << exp;
+  }
+  const auto first = boost::json::parse(r.dashboard.files_event("hw1", {{"HTML report", dir / "hw1" / "report.html"}}));
+  const auto second = boost::json::parse(r.dashboard.files_event("hw2", {{"HTML report", dir / "hw2" / "report.html"}}));
+  EXPECT_EQ(first.at("type").as_string(), "files");
+  EXPECT_EQ(second.at("experiment").as_string(), "hw2");
+  const auto href1 = std::string(first.at("files").at(0).at("href").as_string());
+  const auto href2 = std::string(second.at("files").at(0).at("href").as_string());
+  EXPECT_EQ(href1, "/files/report.html");
+  EXPECT_EQ(href2, "/files/hw2-report.html");
+  EXPECT_EQ(ask(r.dashboard.port(), get(href1)).body, "hw1");
+  EXPECT_EQ(ask(r.dashboard.port(), get(href2)).body, "hw2");
+  std::filesystem::remove_all(dir);
 }
 
 TEST(LiveDashboard, ProgressListsEventsFromTheAskedIndexWithEditsInOrder) {

@@ -1,0 +1,100 @@
+// The live page of a `scalelab lab` experiment (hw6-bottleneck, shortened),
+// in Debian's headless Chromium: the load charts update, the phase is shown,
+// the experiment's own series (the catalog's CPU) gets a chart of its own,
+// the page offers Stop and no edit of the load, Stop ends the experiment
+// early with its reports linked, and the console stays free of errors.
+// Writes a screenshot of the page.
+//   node lab_dashboard.mjs SCALELAB_BINARY SCREENSHOT.png
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const [binary, screenshot] = process.argv.slice(2);
+const work = mkdtempSync(join(tmpdir(), 'scalelab-lab-live-'));
+let lab;
+
+function fail(message) {
+  console.error(`FAIL: ${message}`);
+  process.exitCode = 1;
+  throw new Error(message);
+}
+
+// Starts the experiment and resolves with its page's URL.
+function start() {
+  lab = spawn(binary, ['lab', 'hw6-bottleneck', '--cpu', '0', '--duration-1', '30s', '--duration-2', '30s',
+    '--no-progress', '--out', work, '--web', '127.0.0.1:0', '--web-linger', '60s'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  lab.stdout.on('data', () => {});
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no dashboard URL:\n${stderr}`)), 20000);
+    lab.stderr.on('data', (d) => {
+      stderr += d;
+      const m = stderr.match(/live dashboard at (http:\/\/[\d.:]+\/)/);
+      if (m) { clearTimeout(timer); resolve(m[1]); }
+    });
+    lab.on('exit', (code) => reject(new Error(`hw6-bottleneck exited (${code}):\n${stderr}`)));
+  });
+}
+
+const text = (page, id) => page.locator(`#${id}`).textContent();
+
+async function main() {
+  const url = await start();
+  const profile = mkdtempSync(join(tmpdir(), 'scalelab-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    viewport: { width: 1280, height: 1100 },
+  });
+  const errors = [];
+  try {
+    const page = context.pages()[0] ?? await context.newPage();
+    page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+    page.on('pageerror', (e) => errors.push(String(e)));
+    await page.goto(url);
+    await page.waitForFunction(() => Number(document.getElementById('updates').textContent) >= 3, null,
+      { timeout: 30000 });
+    await page.waitForFunction(() => document.querySelectorAll('#extra canvas').length >= 1, null, { timeout: 10000 });
+    const phase = await text(page, 'phase');
+    const captions = await page.locator('#extra figcaption').allTextContents();
+    console.log(`saw ${await text(page, 'updates')} updates; phase '${phase}'; own charts: ${captions.join(', ')}`);
+    if (!phase.includes('phase 1')) fail(`the phase shown is '${phase}'`);
+    if (!captions.some((c) => c.includes('CPU'))) fail('no chart of the catalog CPU');
+    if (await page.locator('#edit').count() !== 0) fail('an experiment page offers to edit its load');
+    await page.screenshot({ path: screenshot, fullPage: true });
+
+    await page.click('#stop');
+    await page.waitForSelector('#files-box', { state: 'visible', timeout: 30000 });
+    const links = await page.locator('#files a').evaluateAll((as) => as.map((a) => a.getAttribute('href')));
+    console.log(`after Stop: status ${await text(page, 'status')}; links ${links.join(' ')}`);
+    if (links.length !== 3) fail(`expected 3 report links (HTML, CSV, JSON), got ${links.length}`);
+    for (const href of links) {
+      const r = await page.request.get(new URL(href, url).href);
+      if (r.status() !== 200) fail(`${href} answered ${r.status()}`);
+    }
+    const summary = JSON.parse(readFileSync(join(work, 'summary.json'), 'utf8'));
+    console.log(`summary: ${JSON.stringify(summary).slice(0, 200)}`);
+  } finally {
+    await context.close();
+    rmSync(profile, { recursive: true, force: true });
+  }
+  if (errors.length) fail(`console errors: ${errors.join(' | ')}`);
+  lab.kill('SIGINT');  // ends the linger
+  const code = await new Promise((resolve) => (lab.exitCode !== null ? resolve(lab.exitCode) : lab.on('exit', resolve)));
+  if (code !== 0) fail(`scalelab lab exited with ${code}`);
+  console.log('PASS: lab dashboard');
+}
+
+try {
+  await main();
+} catch (e) {
+  if (!process.exitCode) console.error(e);
+  process.exitCode = 1;
+} finally {
+  if (lab && lab.exitCode === null) lab.kill('SIGTERM');
+  rmSync(work, { recursive: true, force: true });
+}
