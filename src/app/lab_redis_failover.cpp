@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "app/lab_web.h"
 #include "app/labs.h"
 #include "app/options.h"
 #include "lab/redis_failover/redis_failover.h"
@@ -14,7 +15,13 @@ namespace scalelab::app {
 
 namespace {
 
-int run_redis_failover_command(const lab::RedisFailoverOptions& o) {
+int run_redis_failover_command(lab::RedisFailoverOptions o, const LabWebArgs& web) {
+  auto live = start_lab_live("redis-failover", web);
+  if (!live) {
+    spdlog::error("redis-failover: {}", live.error().message);
+    return 1;
+  }
+  o.live = live->get();
   auto r = lab::run_redis_failover(o);
   auto files = r ? lab::render_redis_failover(*r, o.out_dir) : Result<lab::RedisFailoverFiles>(r.error());
   if (!files) {
@@ -29,6 +36,8 @@ int run_redis_failover_command(const lab::RedisFailoverOptions& o) {
              r->sync.accepted, r->async.accepted, r->sync.completed, r->async.completed, r->carts.created,
              r->carts.paid, r->carts.adds_lost, r->carts.adds, r->lost_durable(), r->double_charges(),
              lab::kRedisFailoverGuarantee, files->report.string());
+  end_lab_live(live->get(), "redis-failover",
+               {{"HTML report", files->report}, {"timeline CSV", files->csv}, {"summary JSON", files->json}}, web);
   return r->lost_durable() == 0 && r->double_charges() == 0 ? 0 : 1;
 }
 
@@ -49,13 +58,15 @@ void add_redis_failover_lab(CLI::App& lab, int& exit_code) {
   auto* before = add_duration_option(*cmd, "--before", opts->before, "Load before the kill");
   auto* after = add_duration_option(*cmd, "--after", opts->after, "Load after the kill");
   cmd->add_flag("--progress,!--no-progress", opts->progress, "Print each step on stderr");
-  cmd->callback([opts, out_dir, quick, before, after, &exit_code] {
+  auto web = std::make_shared<LabWebArgs>();
+  add_lab_web_options(*cmd, *web);
+  cmd->callback([opts, out_dir, quick, before, after, web, &exit_code] {
     opts->out_dir = *out_dir;
     opts->async_clients = opts->cart_clients = opts->sync_clients;
     auto o = *quick ? lab::quick_redis_failover(*opts) : *opts;
     if (before->count() > 0) o.before = opts->before;
     if (after->count() > 0) o.after = opts->after;
-    exit_code = run_redis_failover_command(o);
+    exit_code = run_redis_failover_command(o, *web);
   });
 }
 

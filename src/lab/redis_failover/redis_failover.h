@@ -24,6 +24,8 @@
 
 namespace scalelab::lab {
 
+class Live;
+
 struct RedisFailoverOptions {
   std::filesystem::path out_dir = "reports/redis-failover";  // the report; the servers' files under redis/
   int replicas = 2;  // two: one is left to acknowledge durable writes after the failover
@@ -36,6 +38,7 @@ struct RedisFailoverOptions {
   std::chrono::milliseconds before{6'000};  // load before the kill
   std::chrono::milliseconds after{10'000};  // load after the kill
   bool progress = true;  // a line on stderr at each step
+  Live* live = nullptr;  // --web: each step and each stream's requests per second (lab/live.h); Stop ends the waits
 };
 
 // --quick: 3 s before the kill, 6 s after (about 20 s in all with the setup).

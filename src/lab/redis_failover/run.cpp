@@ -13,6 +13,7 @@
 #include "core/run_blocking.h"
 #include "http/server.h"
 #include "infra/redis.h"
+#include "lab/live.h"
 #include "lab/loopback.h"
 #include "lab/redis_failover/redis_failover.h"
 #include "mq/broker.h"
@@ -48,9 +49,11 @@ constexpr orders::PaymentProcessor::Options kPayment{.slots = 8, .delay = 1ms};
 // its worker completes, and an unpaced client would only grow the queue.
 constexpr auto kOrderPace = 20ms;
 constexpr auto kLocateTimeout = 500ms;  // per Sentinel asked
+constexpr auto kLiveTick = 250ms;       // how often the live view (--web) is told the last whole second
 
 void say(const RedisFailoverOptions& o, const std::string& line) {
   if (o.progress) std::fprintf(stderr, "  [redis-failover] %s\n", line.c_str());
+  live_phase(o.live, line);
 }
 
 // The shop (catalog, warehouse, payments on one server; carts in front) and
@@ -157,6 +160,35 @@ struct Load {
   std::vector<std::thread> threads;
 };
 
+// Lets `span` pass while the clients run, telling the live view (--web) each
+// stream's requests of every whole second. A Stop from the page ends the
+// wait early; after the kill only once every stream has recovered, since
+// the experiment measures that.
+void watch_for(Load& load, const RedisFailoverOptions& o, std::chrono::milliseconds span, bool after_kill) {
+  static constexpr const char* kNames[] = {"orders sync", "orders async", "carts"};
+  const auto end = failover::Clock::now() + span;
+  int told = static_cast<int>(load.sync_timeline.elapsed_s()) - 1;  // the last whole second the page has
+  while (failover::Clock::now() < end) {
+    std::this_thread::sleep_for(std::min<failover::Clock::duration>(kLiveTick, end - failover::Clock::now()));
+    if (!o.live) continue;
+    for (const int whole = static_cast<int>(load.sync_timeline.elapsed_s()) - 1; told < whole;) {
+      ++told;
+      const auto timelines = load.timelines();
+      for (std::size_t i = 0; i < timelines.size(); ++i) {
+        failover::Second at{told};
+        for (const auto& s : timelines[i]->seconds())
+          if (s.second == told) at = s;
+        live_series(o.live, "requests ok per second", kNames[i], static_cast<double>(at.ok));
+        live_series(o.live, "requests failed per second", kNames[i], static_cast<double>(at.failed));
+      }
+    }
+    const auto recovered = [&] {
+      return std::ranges::all_of(load.timelines(), [](const Timeline* t) { return t->recovered(); });
+    };
+    if (live_stopped(o.live) && (!after_kill || recovered())) return;
+  }
+}
+
 // Marks the promotion on every timeline once Sentinel names a primary other
 // than `old`; until `stop`.
 void watch_promotion(store::PrimaryLocator& locator, const store::RedisEndpoint& old,
@@ -211,7 +243,7 @@ void kill_primary(infra::Server& topology, const std::string& url, Load& load, c
   std::atomic<bool> stop_watch{false};
   std::thread watcher;
   if (old) watcher = std::thread([&] { watch_promotion(*locator, *old, load.timelines(), stop_watch); });
-  std::this_thread::sleep_for(o.after);
+  watch_for(load, o, o.after, true);
   stop_watch = true;
   if (watcher.joinable()) watcher.join();
 }
@@ -242,7 +274,7 @@ Result<RedisFailoverResult> measure(infra::Server& topology, const RedisFailover
   RedisFailoverResult r{.replicas = o.replicas, .sentinels = o.sentinels, .down_after_ms = o.down_after.count()};
   Load load(**services, o);
   say(o, fmt::format("load for {} ms before the kill", o.before.count()));
-  std::this_thread::sleep_for(o.before);
+  watch_for(load, o, o.before, false);
   kill_primary(topology, topology.url(), load, o);
   load.join();
   r.seconds = load.sync_timeline.elapsed_s();
