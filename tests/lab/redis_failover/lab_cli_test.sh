@@ -3,7 +3,8 @@
 # replicas and Sentinels (it kills its primary): its files are written, the
 # primary was killed and a replica promoted, every kind of request succeeded
 # again, and summary.json says nothing durable was lost and nothing charged
-# twice.
+# twice. It runs with --live-out (the tour's channel behind --web): the live
+# view got each step and each stream's requests per second, and the files.
 set -euo pipefail
 bin=$1
 fail() { echo "FAIL: $*" >&2; exit 1; }
@@ -11,7 +12,7 @@ dir=$(mktemp -d)
 trap '"$bin" infra down --dir "$dir/redis" >/dev/null 2>&1 || true; rm -rf "$dir"' EXIT
 
 rc=0
-"$bin" lab redis-failover --quick --out "$dir" --no-progress >"$dir/out.txt" 2>"$dir/err.txt" || rc=$?
+"$bin" lab redis-failover --quick --out "$dir" --no-progress --live-out "$dir/live.jsonl" >"$dir/out.txt" 2>"$dir/err.txt" || rc=$?
 [[ -s "$dir/summary.json" ]] || fail "no summary.json (exit $rc): $(cat "$dir/err.txt")"
 [[ -s "$dir/report.html" ]] || fail "no report.html"
 [[ -s "$dir/timeline.csv" ]] || fail "no timeline.csv"
@@ -29,3 +30,16 @@ assert s["carts"]["paid"] > 0, s["carts"]
 PY
 [[ $rc -eq 0 ]] || fail "the lab exited $rc: $(cat "$dir/err.txt")"
 grep -q "lost durable records 0, double charges 0" "$dir/out.txt" || fail "headline not printed: $(cat "$dir/out.txt")"
+/usr/bin/python3 - "$dir/live.jsonl" <<'PY' || fail "live events: $(head -c 2000 "$dir/live.jsonl")"
+import json, sys
+events = [json.loads(line) for line in open(sys.argv[1]) if line.strip()]
+phases = [e["name"] for e in events if e["type"] == "phase"]
+assert "kill -9 of the primary" in phases, phases
+series = {(e["chart"], e["name"]) for e in events if e["type"] == "series"}
+for stream in ("orders sync", "orders async", "carts"):
+    assert ("requests ok per second", stream) in series, series
+    assert ("requests failed per second", stream) in series, series
+assert any(e["value"] > 0 for e in events if e["type"] == "series" and e["chart"] == "requests ok per second")
+ends = [e for e in events if e["type"] == "end"]
+assert ends and any(f["label"] == "summary JSON" for f in ends[-1]["files"]), ends
+PY
