@@ -35,7 +35,8 @@ const px=(v)=>{if(sx.type!=='category')return sx.getPixelForValue(v);
 for(let i=0;i+1<labels.length;i++){const l=+labels[i],r=+labels[i+1];
 if(v>=l&&v<=r)return sx.getPixelForValue(i+(r>l?(v-l)/(r-l):0));}
 return v<+labels[0]?a.left:a.right;};
-ctx.save();ctx.strokeStyle='#444';ctx.fillStyle='#222';ctx.lineWidth=1;ctx.setLineDash([5,4]);ctx.font='11px sans-serif';
+ctx.save();ctx.strokeStyle='#444';ctx.fillStyle='#222';ctx.lineWidth=1;ctx.setLineDash([5,4]);
+ctx.font='11px sans-serif';
 for(let i=0;i<lines.length;i++){const p=px(lines[i].x);if(!(p>=a.left&&p<=a.right))continue;
 ctx.beginPath();ctx.moveTo(p,a.top);ctx.lineTo(p,a.bottom);ctx.stroke();
 if(lines[i].label)ctx.fillText(lines[i].label,p+3,a.top+12+(i%3)*12);}

@@ -169,7 +169,8 @@ lab::MidtermRun midterm_run(lab::Resilience resilience) {
     sec.failures = faulty && !on ? 6 : (faulty && s % 10 == 1 ? 1 : 0);
     sec.p50_ms = phase == 3 ? (on ? 250 : 2000) : (phase == 2 && !on ? 2000 : 20 + 3 * wobble(s));
     sec.p99_ms = sec.p50_ms * 1.8;
-    if (on) sec.breaker = faulty ? (s % 10 == 5 ? BreakerState::kHalfOpen : BreakerState::kOpen) : BreakerState::kClosed;
+    const auto faulty_state = s % 10 == 5 ? BreakerState::kHalfOpen : BreakerState::kOpen;
+    if (on) sec.breaker = faulty ? faulty_state : BreakerState::kClosed;
     run.timeline.push_back(sec);
   }
   return run;

@@ -118,11 +118,12 @@ json::value chart(const MidtermResult& r, const std::string& y, double (*f)(cons
   }
   json::object yaxis = axis(y);
   yaxis["beginAtZero"] = true;
+  json::object options{{"maintainAspectRatio", false},
+                       {"animation", false},
+                       {"scales", json::object{{"x", axis("second")}, {"y", yaxis}}}};
   json::value config = json::object{{"type", "line"},
                                     {"data", json::object{{"labels", labels}, {"datasets", datasets}}},
-                                    {"options", json::object{{"maintainAspectRatio", false},
-                                                             {"animation", false},
-                                                             {"scales", json::object{{"x", axis("second")}, {"y", yaxis}}}}}};
+                                    {"options", std::move(options)}};
   report::add_markers(config, phase_markers(r.options));
   return config;
 }
