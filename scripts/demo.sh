@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-bash scripts/setup.sh
+bash scripts/setup.sh --demo
 cmake --preset release >/dev/null
 cmake --build --preset release --target scalelab
 

@@ -7,6 +7,8 @@
 #   scripts/setup.sh --browser also Chromium, for the browser tests (ctest -L browser)
 #   scripts/setup.sh --build-only  only what a release build of the binary
 #                             needs (the container image's build stage)
+#   scripts/setup.sh --demo   only what scripts/demo.sh configures, builds and
+#                             runs (not clang for fuzzing, nor Locust)
 set -euo pipefail
 
 build_packages=(
@@ -16,12 +18,8 @@ build_packages=(
   libhiredis-dev librabbitmq-dev libyaml-cpp-dev
   libtbb-dev                        # lab hw3: TBB's concurrent_hash_map
 )
-packages=(
-  "${build_packages[@]}"
-  clang libclang-rt-14-dev          # libFuzzer target (fuzz preset)
-  # tests and micro-benchmarks
-  libgtest-dev libgmock-dev libbenchmark-dev
-  python3-locust                    # a test checks our CSV columns against Locust's own; also a bench peer
+# What the experiments use when they run (scalelab tour).
+run_packages=(
   # real servers, started by the project on private ports (never the system ones)
   redis-server redis-tools rabbitmq-server haproxy
   # report charts (inlined into HTML reports)
@@ -30,6 +28,15 @@ packages=(
   procps curl
   # tests/support/netns.sh: hosts as network namespaces, link cuts, forwarders
   iproute2 iptables socat
+)
+# The tests' and micro-benchmarks' libraries (the release preset configures them).
+test_packages=(libgtest-dev libgmock-dev libbenchmark-dev)
+packages=(
+  "${build_packages[@]}"
+  "${test_packages[@]}"
+  clang libclang-rt-14-dev          # libFuzzer target (fuzz preset)
+  python3-locust                    # a test checks our CSV columns against Locust's own; also a bench peer
+  "${run_packages[@]}"
 )
 bench_packages=(
   wrk nginx-light
@@ -54,7 +61,8 @@ for arg in "$@"; do
     --deploy) packages+=("${deploy_packages[@]}") ;;
     --browser) packages+=("${browser_packages[@]}") ;;
     --build-only) packages=("${build_packages[@]}") ;;
-    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+    --demo) packages=("${build_packages[@]}" "${test_packages[@]}" "${run_packages[@]}") ;;
+    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
     *) echo "setup.sh: unknown option '$arg'" >&2; exit 2 ;;
   esac
 done

@@ -6,6 +6,8 @@
 #include <boost/json/object.hpp>
 #include <fmt/format.h>
 
+#include "report/charts.h"
+
 namespace scalelab::load {
 
 namespace json = boost::json;
@@ -160,9 +162,17 @@ void add_load_sections(report::HtmlReport& page, const load::Report& r, const st
                                r.model == load::Model::kOpen ? " and the arrival schedule kept time" : ""));
   else
     for (const auto& why : r.check.reasons) page.paragraph("NOT TRUSTWORTHY: " + why);
-  page.chart("Requests per second (solid) and active users (dashed) over time",
-             throughput_chart({{r.scenario, &r}}));
-  page.chart("Latency percentiles per second", latency_over_time_chart(r));
+  // Each change of the load while it ran, where it happened.
+  std::vector<report::Marker> changes;
+  for (const auto& x : r.edits)
+    changes.push_back({x.t_s, r.model == load::Model::kClosed ? fmt::format("{} users", x.users)
+                                                               : fmt::format("{:g}/s", x.rate)});
+  auto throughput = throughput_chart({{r.scenario, &r}});
+  report::add_markers(throughput, changes);
+  page.chart("Requests per second (solid) and active users (dashed) over time", throughput);
+  auto latency = latency_over_time_chart(r);
+  report::add_markers(latency, changes);
+  page.chart("Latency percentiles per second", latency);
   page.chart("Latency distribution: share of requests at or below each latency",
              latency_distribution_chart({{"all requests", &r}}));
 }

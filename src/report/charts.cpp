@@ -42,4 +42,15 @@ json::value line_chart(const std::vector<double>& x_labels, const std::vector<Li
                                {"scales", json::object{{"x", axis(x_title)}, {"y", std::move(y)}}}}}};
 }
 
+void add_markers(json::value& config, const std::vector<Marker>& markers) {
+  if (markers.empty()) return;
+  json::array lines;
+  for (const auto& m : markers) lines.emplace_back(json::object{{"x", m.x}, {"label", m.label}});
+  auto& options = config.as_object()["options"];
+  if (!options.is_object()) options = json::object{};
+  auto& plugins = options.as_object()["plugins"];
+  if (!plugins.is_object()) plugins = json::object{};
+  plugins.as_object()["markers"] = json::object{{"lines", std::move(lines)}};
+}
+
 }  // namespace scalelab::report

@@ -21,4 +21,16 @@ struct LineSeries {
 boost::json::value line_chart(const std::vector<double>& x_labels, const std::vector<LineSeries>& series,
                               const std::string& x_title, const std::string& y_title);
 
+// A boundary on a chart's x axis (a phase starting, a fault, a load change),
+// in the x axis's own units (e.g. seconds).
+struct Marker {
+  double x = 0;
+  std::string label;
+};
+
+// Draws each marker as a labelled dashed vertical line (the report page's
+// "markers" Chart.js plugin, report/html.cpp) on a chart configuration from
+// line_chart or any {type, data, options} configuration.
+void add_markers(boost::json::value& config, const std::vector<Marker>& markers);
+
 }  // namespace scalelab::report

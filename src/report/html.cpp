@@ -23,6 +23,26 @@ figure{margin:1.5em 0} figcaption{color:#555;font-size:.9em;margin-top:.3em}
 p.note{color:#555}
 )";
 
+// A Chart.js plugin drawing the charts' boundary markers (report/charts.h
+// add_markers): a dashed vertical line at each options.plugins.markers.lines
+// x, with its label; labels take three rows so neighbours do not overlap. On
+// a category x axis (seconds as labels) an x between two labels is placed
+// proportionally between them.
+constexpr const char* kMarkersPlugin = R"(Chart.register({id:'markers',afterDatasetsDraw(chart,args,opts){
+const lines=(opts&&opts.lines)||[];if(!lines.length)return;
+const sx=chart.scales.x,a=chart.chartArea,ctx=chart.ctx,labels=chart.data.labels||[];
+const px=(v)=>{if(sx.type!=='category')return sx.getPixelForValue(v);
+for(let i=0;i+1<labels.length;i++){const l=+labels[i],r=+labels[i+1];
+if(v>=l&&v<=r)return sx.getPixelForValue(i+(r>l?(v-l)/(r-l):0));}
+return v<+labels[0]?a.left:a.right;};
+ctx.save();ctx.strokeStyle='#444';ctx.fillStyle='#222';ctx.lineWidth=1;ctx.setLineDash([5,4]);
+ctx.font='11px sans-serif';
+for(let i=0;i<lines.length;i++){const p=px(lines[i].x);if(!(p>=a.left&&p<=a.right))continue;
+ctx.beginPath();ctx.moveTo(p,a.top);ctx.lineTo(p,a.bottom);ctx.stroke();
+if(lines[i].label)ctx.fillText(lines[i].label,p+3,a.top+12+(i%3)*12);}
+ctx.restore();}});
+)";
+
 // Inline <script> content must not contain "</" (it could close the tag).
 std::string script_safe(std::string s) {
   std::string out;
@@ -115,7 +135,7 @@ Status HtmlReport::write(const std::filesystem::path& file) const {
     // The library holds no "</script"; refuse to inline one that does.
     if (chartjs.find("</script") != std::string::npos)
       return Error{ErrorKind::kInternal, "cannot inline Chart.js: it contains </script"};
-    page += "<script>" + chartjs + "</script>\n";
+    page += "<script>" + chartjs + "</script>\n<script>" + kMarkersPlugin + "</script>\n";
   }
   page += "</head><body>\n<h1>" + html_escape(title_) + "</h1>\n" + body_ + "</body></html>\n";
   return write_file(file, page);

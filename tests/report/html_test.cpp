@@ -23,6 +23,7 @@ TEST(HtmlReport, EscapesTextAndInlinesChartJs) {
   EXPECT_NE(html.find("a &lt; b &amp; c"), std::string::npos);
   EXPECT_EQ(html.find("</script><script>alert"), std::string::npos);
   EXPECT_GT(html.size(), 100'000u) << "Chart.js is inlined";
+  EXPECT_NE(html.find("Chart.register({id:'markers'"), std::string::npos) << "the boundary markers' plugin";
   std::filesystem::remove(file);
 }
 

@@ -24,6 +24,16 @@ constexpr double kQueued = 1.5;
 
 using Series = std::vector<std::pair<std::string, std::function<double(const Hw6Second&)>>>;
 
+// Where the user count changes (phase 2 begins): between the last second of
+// the old count and the first of the new one.
+std::vector<report::Marker> user_steps(const std::vector<Hw6Second>& t) {
+  std::vector<report::Marker> markers;
+  for (std::size_t i = 1; i < t.size(); ++i)
+    if (t[i].users != t[i - 1].users)
+      markers.push_back({(t[i - 1].second + t[i].second) / 2.0, fmt::format("{} users", t[i].users)});
+  return markers;
+}
+
 json::value line_chart(const std::vector<Hw6Second>& t, const Series& series, const std::string& y_label) {
   std::vector<double> seconds;
   for (const auto& s : t) seconds.push_back(s.second);
@@ -32,7 +42,9 @@ json::value line_chart(const std::vector<Hw6Second>& t, const Series& series, co
     lines.push_back({.label = name});
     for (const auto& s : t) lines.back().values.push_back(f(s));
   }
-  return report::line_chart(seconds, lines, "second", y_label);
+  auto config = report::line_chart(seconds, lines, "second", y_label);
+  report::add_markers(config, user_steps(t));
+  return config;
 }
 
 json::object phase_json(const Hw6PhaseSummary& p) {

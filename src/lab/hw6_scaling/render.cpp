@@ -105,6 +105,15 @@ void add_setup(report::HtmlReport& page, const Hw6ScalingResult& r) {
       r.limit, r.time_scale, seconds_text(r.sync), seconds_text(r.check_interval), seconds_text(r.cooldown)));
 }
 
+// Where the load changes phase (light, breaking, light again): between the
+// last second of one phase and the first of the next.
+std::vector<report::Marker> phase_markers(const std::vector<Hw6ScalingSecond>& t) {
+  std::vector<report::Marker> markers;
+  for (std::size_t i = 1; i < t.size(); ++i)
+    if (t[i].phase != t[i - 1].phase) markers.push_back({(t[i - 1].second + t[i].second) / 2.0, t[i].phase});
+  return markers;
+}
+
 void add_scaling(report::HtmlReport& page, const Hw6ScalingResult& r) {
   const auto& s = r.scaling;
   page.heading("Scaling under the breaking load");
@@ -133,13 +142,17 @@ void add_scaling(report::HtmlReport& page, const Hw6ScalingResult& r) {
     p99.values.push_back(t.p99_ms);
     failures.values.push_back(static_cast<double>(t.failures));
   }
-  page.chart("Instances (registered, healthy): each step is a scale event",
-             report::line_chart(x, {instances, ready}, "second", "instances"));
-  page.chart("Average CPU of the healthy instances", report::line_chart(x, {cpu}, "second", "% of quota"));
-  page.chart("CPU of each instance (gaps: not running)",
-             report::line_chart(x, per_instance_cpu(s.timeline), "second", "% of its quota"));
-  page.chart("Throughput and failures", report::line_chart(x, {rps, failures}, "second", "per second"));
-  page.chart("Latency", report::line_chart(x, {p50, p99}, "second", "ms"));
+  const auto phases = phase_markers(s.timeline);
+  auto chart = [&](const std::string& caption, const std::vector<report::LineSeries>& lines, const std::string& y) {
+    auto config = report::line_chart(x, lines, "second", y);
+    report::add_markers(config, phases);
+    page.chart(caption, config);
+  };
+  chart("Instances (registered, healthy): each step is a scale event", {instances, ready}, "instances");
+  chart("Average CPU of the healthy instances", {cpu}, "% of quota");
+  chart("CPU of each instance (gaps: not running)", per_instance_cpu(s.timeline), "% of its quota");
+  chart("Throughput and failures", {rps, failures}, "per second");
+  chart("Latency", {p50, p99}, "ms");
   std::vector<std::vector<std::string>> rows;
   for (const auto& e : s.events)
     rows.push_back({fmt::format("{:.1f} s", e.at_s), fmt::format("{} -> {}", e.from, e.to), e.reason, e.action});

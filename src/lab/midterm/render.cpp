@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "lab/midterm/midterm.h"
+#include "report/charts.h"
 #include "report/output.h"
 
 namespace scalelab::lab {
@@ -91,7 +92,16 @@ json::object axis(const std::string& title) {
   return {{"title", json::object{{"display", true}, {"text", title}}}};
 }
 
-// A line per run over the seconds of the run; `stepped` for states.
+// Where each fault phase after the first begins, in seconds of the run.
+std::vector<report::Marker> phase_markers(const MidtermOptions& o) {
+  std::vector<report::Marker> markers;
+  for (std::size_t i = 1; i < kMidtermPhases.size(); ++i)
+    markers.push_back({seconds(o.phase) * static_cast<double>(i), std::string(to_string(kMidtermPhases[i]))});
+  return markers;
+}
+
+// A line per run over the seconds of the run, the phase boundaries marked;
+// `stepped` for states.
 json::value chart(const MidtermResult& r, const std::string& y, double (*f)(const MidtermSecond&),
                   bool stepped = false) {
   json::array labels;
@@ -108,11 +118,14 @@ json::value chart(const MidtermResult& r, const std::string& y, double (*f)(cons
   }
   json::object yaxis = axis(y);
   yaxis["beginAtZero"] = true;
-  return json::object{{"type", "line"},
-                      {"data", json::object{{"labels", labels}, {"datasets", datasets}}},
-                      {"options", json::object{{"maintainAspectRatio", false},
-                                               {"animation", false},
-                                               {"scales", json::object{{"x", axis("second")}, {"y", yaxis}}}}}};
+  json::object options{{"maintainAspectRatio", false},
+                       {"animation", false},
+                       {"scales", json::object{{"x", axis("second")}, {"y", yaxis}}}};
+  json::value config = json::object{{"type", "line"},
+                                    {"data", json::object{{"labels", labels}, {"datasets", datasets}}},
+                                    {"options", std::move(options)}};
+  report::add_markers(config, phase_markers(r.options));
+  return config;
 }
 
 void intro(report::HtmlReport& page, const MidtermOptions& o) {

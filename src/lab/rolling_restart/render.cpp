@@ -5,6 +5,8 @@
 #include <fmt/format.h>
 
 #include "lab/rolling_restart/rolling_restart.h"
+#include "report/charts.h"
+#include "report/html.h"
 #include "report/output.h"
 
 namespace scalelab::lab {
@@ -33,13 +35,17 @@ json::object axis(const std::string& title, const std::string& position = "left"
                       {"position", position}};
 }
 
-json::object dataset(const std::string& label, json::array data, const std::string& axis_id) {
+// Palette indexes: succeeded green, failed red, healthy instances blue.
+constexpr std::size_t kSucceededColor = 2, kFailedColor = 1, kHealthyColor = 0;
+
+json::object dataset(const std::string& label, json::array data, const std::string& axis_id, std::size_t color) {
   return json::object{{"label", label}, {"data", std::move(data)}, {"pointRadius", 0}, {"borderWidth", 2},
+                      {"borderColor", report::chart_color(color)}, {"backgroundColor", report::chart_color(color)},
                       {"yAxisID", axis_id}, {"stepped", axis_id == "healthy"}};
 }
 
 // Successful and failed requests per second (left axis) and healthy
-// instances (right axis).
+// instances (right axis), each rollout event marked.
 json::value variant_chart(const RollingVariantResult& v) {
   json::array labels, ok, failed, healthy;
   for (const auto& s : v.timeline) {
@@ -48,12 +54,13 @@ json::value variant_chart(const RollingVariantResult& v) {
     failed.emplace_back(s.failures);
     healthy.emplace_back(s.healthy);
   }
-  json::array datasets{dataset("succeeded / s", ok, "y"), dataset("failed / s", failed, "y"),
-                       dataset("healthy instances", healthy, "healthy")};
+  json::array datasets{dataset("succeeded / s", ok, "y", kSucceededColor),
+                       dataset("failed / s", failed, "y", kFailedColor),
+                       dataset("healthy instances", healthy, "healthy", kHealthyColor)};
   auto right = axis("healthy instances", "right");
   right["suggestedMax"] = v.variant.instances + 1;
   right["ticks"] = json::object{{"stepSize", 1}};
-  return json::object{
+  json::value config = json::object{
       {"type", "line"},
       {"data", json::object{{"labels", labels}, {"datasets", datasets}}},
       {"options", json::object{{"maintainAspectRatio", false},
@@ -61,6 +68,11 @@ json::value variant_chart(const RollingVariantResult& v) {
                                {"scales", json::object{{"x", axis("second")},
                                                        {"y", axis("requests per second")},
                                                        {"healthy", std::move(right)}}}}}};
+  // Each rollout step (an instance started, healthy, stopped) where it happened.
+  std::vector<report::Marker> steps;
+  for (const auto& e : v.events) steps.push_back({e.at_s, e.what});
+  report::add_markers(config, steps);
+  return config;
 }
 
 json::object variant_json(const RollingVariantResult& v, double time_scale) {
