@@ -124,7 +124,8 @@ int main(int argc, char** argv) {
       lab_report(out, "hw6-scaling", lab::render_hw6_scaling, samples::hw6_scaling(), true),
       lab_report(out, "rolling-restart", lab::render_rolling_restart, samples::rolling_restart(), true),
       lab_report(out, "hw7", lab::render_hw7, samples::hw7(), false),
-      lab_report(out, "midterm", lab::render_midterm, samples::midterm(), true)};
+      lab_report(out, "midterm", lab::render_midterm, samples::midterm(), true),
+      lab_report(out, "redis-failover", lab::render_redis_failover, samples::redis_failover(), true)};
   auto all = labs;
   all.push_back(tour_index(out, labs));
   all.push_back(compare_page(out, labs[6].summary));

@@ -14,6 +14,7 @@
 #include "lab/hw6_scaling/hw6_scaling.h"
 #include "lab/hw7/hw7.h"
 #include "lab/midterm/midterm.h"
+#include "lab/redis_failover/redis_failover.h"
 #include "lab/rolling_restart/rolling_restart.h"
 #include "load/stats.h"
 
@@ -30,6 +31,7 @@ lab::Hw6ScalingResult hw6_scaling();
 lab::Hw7Result hw7();
 lab::MidtermResult midterm();
 lab::RollingRestartResult rolling_restart();
+lab::RedisFailoverResult redis_failover();
 // A closed-model `scalelab load` run of `seconds` with `users` users, one
 // live edit of the user count half-way through.
 load::Report load_run(unsigned users, int seconds, double rps_per_user);

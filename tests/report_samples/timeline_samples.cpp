@@ -215,4 +215,29 @@ lab::RollingRestartResult rolling_restart() {
   return r;
 }
 
+// 16 s of load, the primary killed at 6 s and a replica promoted 2.3 s later:
+// each stream fails for the seconds in between, then recovers.
+lab::RedisFailoverResult redis_failover() {
+  lab::RedisFailoverResult r{.replicas = 2, .sentinels = 3, .down_after_ms = 1000, .seconds = 16, .kill_s = 6.0,
+                             .promotion_s = 8.3};
+  const std::pair<const char*, std::uint64_t> streams[] = {{"orders sync", 180}, {"orders async", 200}, {"carts", 300}};
+  for (const auto& [name, per_s] : streams) {
+    lab::FailoverStream s{.name = name, .recovery_s = 2.4};
+    for (int t = 0; t < 16; ++t) {
+      const bool down = t >= 6 && t < 8;
+      const std::uint64_t ok = down ? 0 : (t == 8 ? per_s / 2 : per_s);
+      const std::uint64_t failed = t == 6 ? 1 : 0;
+      s.timeline.push_back({t, ok, failed});
+      s.ok += ok;
+      s.failed += failed;
+    }
+    r.streams.push_back(std::move(s));
+  }
+  r.sync = {.accepted = 2500, .completed = 2500, .charges = 2500};
+  r.async = {.accepted = 2800, .completed = 2800, .charges = 2800};
+  r.carts.created = 1400;
+  r.carts.paid = 1400;
+  return r;
+}
+
 }  // namespace scalelab::samples

@@ -15,7 +15,6 @@ namespace json = boost::json;
 
 namespace {
 
-constexpr int kMarkerRadius = 7;
 
 json::value number_or_null(double v) {
   if (std::isnan(v)) return nullptr;
@@ -26,19 +25,6 @@ std::size_t seconds_of(const RedisFailoverResult& r) {
   std::size_t n = 0;
   for (const auto& s : r.streams) n = std::max(n, s.timeline.size());
   return n;
-}
-
-// A point drawn at second `at` (its label says what happened), no line.
-void add_marker(json::value& chart, const std::string& label, double at, double y, std::size_t seconds,
-                const char* color) {
-  if (std::isnan(at)) return;
-  json::array data;
-  for (std::size_t i = 0; i < seconds; ++i)
-    data.emplace_back(i == static_cast<std::size_t>(at) ? json::value(y) : json::value(nullptr));
-  chart.at("data").at("datasets").as_array().emplace_back(json::object{
-      {"label", fmt::format("{} ({:.2f} s)", label, at)}, {"data", std::move(data)}, {"showLine", false},
-      {"pointRadius", kMarkerRadius}, {"pointStyle", "triangle"}, {"borderColor", color},
-      {"backgroundColor", color}});
 }
 
 // Requests succeeded and failed per second, all kinds together and the
@@ -59,9 +45,11 @@ json::value requests_chart(const RedisFailoverResult& r) {
   }
   series.insert(series.begin(), {{.label = "succeeded / s", .values = ok}, {.label = "failed / s", .values = failed}});
   auto chart = report::line_chart(x, series, "second", "requests per second");
-  const double top = *std::max_element(ok.begin(), ok.end());
-  add_marker(chart, "kill -9 of the primary", r.kill_s, top, n, "#d62728");
-  add_marker(chart, "Sentinel names the new primary", r.promotion_s, top, n, "#2ca02c");
+  std::vector<report::Marker> marks;
+  if (!std::isnan(r.kill_s)) marks.push_back({r.kill_s, fmt::format("kill -9 of the primary ({:.2f} s)", r.kill_s)});
+  if (!std::isnan(r.promotion_s))
+    marks.push_back({r.promotion_s, fmt::format("Sentinel names the new primary ({:.2f} s)", r.promotion_s)});
+  report::add_markers(chart, marks);
   return chart;
 }
 
