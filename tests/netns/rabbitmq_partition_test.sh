@@ -135,11 +135,20 @@ t_rejoined=$(now_s)
 phase "r3 rejoined"
 # Nothing confirmed is lost: the queue, read on its leader's node, holds
 # every message...
-depth=$(ctl r1 list_queues name messages --local --quiet --timeout 30 2>"$dir/r1-queues.err" |
-  awk '$1 ~ /^bench\.publish\./ {print $1, $2}')
-queue=${depth% *}
-depth=${depth#* }
-[[ $depth == "$publishes" ]] || fail "r1 reports '$depth' messages in the publisher's queue, $publishes were confirmed"
+# RabbitMQ refreshes a queue's message count with its statistics (every 5 s
+# by default), so a count read just after the heal may be stale: read until
+# it shows every message, for up to 30 s.
+deadline=$((SECONDS + 30))
+while :; do
+  depth=$(ctl r1 list_queues name messages --local --quiet --timeout 30 2>"$dir/r1-queues.err" |
+    awk '$1 ~ /^bench\.publish\./ {print $1, $2}')
+  queue=${depth% *}
+  depth=${depth#* }
+  [[ $depth == "$publishes" ]] && break
+  ((SECONDS < deadline)) ||
+    fail "r1 reports '$depth' messages in the publisher's queue 30 s after the rejoin, $publishes were confirmed"
+  sleep 1
+done
 phase "r1 lists $depth messages in $queue"
 # ... and r3's replica catches up: its Raft log reaches the leader's.
 replica_log() {  # the Raft log index of host H's member, as r1 reports it
