@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+import { collectErrors, withChromium } from './chromium.mjs';
 
 const [binary, screenshot] = process.argv.slice(2);
 const work = mkdtempSync(join(tmpdir(), 'scalelab-lab-live-'));
@@ -42,19 +42,10 @@ const text = (page, id) => page.locator(`#${id}`).textContent();
 
 async function main() {
   const url = await start();
-  const profile = mkdtempSync(join(tmpdir(), 'scalelab-chromium-'));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    viewport: { width: 1280, height: 1100 },
-  });
-  const errors = [];
-  try {
+  let errors = [];
+  await withChromium({ width: 1280, height: 1100 }, async (context) => {
     const page = context.pages()[0] ?? await context.newPage();
-    page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
-    page.on('pageerror', (e) => errors.push(String(e)));
+    errors = collectErrors(page);
     await page.goto(url);
     await page.waitForFunction(() => Number(document.getElementById('updates').textContent) >= 3, null,
       { timeout: 30000 });
@@ -78,10 +69,7 @@ async function main() {
     }
     const summary = JSON.parse(readFileSync(join(work, 'summary.json'), 'utf8'));
     console.log(`summary: ${JSON.stringify(summary).slice(0, 200)}`);
-  } finally {
-    await context.close();
-    rmSync(profile, { recursive: true, force: true });
-  }
+  });
   if (errors.length) fail(`console errors: ${errors.join(' | ')}`);
   lab.kill('SIGINT');  // ends the linger
   const code = await new Promise((resolve) => (lab.exitCode !== null ? resolve(lab.exitCode) : lab.on('exit', resolve)));

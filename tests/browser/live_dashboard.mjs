@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+import { collectErrors, withChromium } from './chromium.mjs';
 
 const [binary, screenshot] = process.argv.slice(2);
 const work = mkdtempSync(join(tmpdir(), 'scalelab-live-'));
@@ -53,19 +53,10 @@ async function main() {
     /live dashboard at (http:\/\/[\d.:]+\/)/);
   const url = load.match[1];
 
-  const profile = mkdtempSync(join(tmpdir(), 'scalelab-chromium-'));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    viewport: { width: 1280, height: 900 },
-  });
-  const errors = [];
-  try {
+  let errors = [];
+  await withChromium({ width: 1280, height: 900 }, async (context) => {
     const page = context.pages()[0] ?? await context.newPage();
-    page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
-    page.on('pageerror', (e) => errors.push(String(e)));
+    errors = collectErrors(page);
     await page.goto(url);
 
     await page.waitForFunction(() => Number(document.getElementById('updates').textContent) >= 3, null,
@@ -109,10 +100,7 @@ async function main() {
     if (report.elapsed_s >= 39) fail(`Stop did not end the run (elapsed ${report.elapsed_s} s)`);
     console.log(`final JSON: edit at ${edit.t_s.toFixed(1)} s to ${edit.users} users; users after it ${after.join(',')}; ` +
       `elapsed ${report.elapsed_s.toFixed(1)} s, ${report.total_requests} requests`);
-  } finally {
-    await context.close();
-    rmSync(profile, { recursive: true, force: true });
-  }
+  });
   if (errors.length) fail(`console errors: ${errors.join(' | ')}`);
   load.child.kill('SIGINT');  // ends the linger
   const code = await exited(load.child);

@@ -7,11 +7,10 @@
 // link pages that exist. Writes a screenshot of each page to OUT_DIR.
 //   node reports.mjs REPORT_SAMPLES_BINARY OUT_DIR
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { chromium } from 'playwright-core';
+import { collectErrors, withChromium } from './chromium.mjs';
 
 const [binary, outDir] = process.argv.slice(2);
 const pagesDir = join(resolve(outDir), 'pages');
@@ -65,9 +64,7 @@ function chartProblems(charts, marks) {
 async function checkPage(context, report) {
   const file = join(pagesDir, report.page);
   const page = await context.newPage();
-  const errors = [];
-  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
-  page.on('pageerror', (e) => errors.push(String(e)));
+  const errors = collectErrors(page);
   await page.goto(pathToFileURL(file).href, { waitUntil: 'load' });
   const hasChartJs = await page.evaluate(() => typeof Chart !== 'undefined');
   const charts = hasChartJs ? await page.evaluate(readCharts) : [];
@@ -92,21 +89,10 @@ async function checkPage(context, report) {
 }
 
 async function main() {
-  const profile = mkdtempSync(join(tmpdir(), 'scalelab-chromium-'));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    viewport: { width: 1200, height: 900 },
-  });
   let failed = 0;
-  try {
+  await withChromium({ width: 1200, height: 900 }, async (context) => {
     for (const report of reports) if (!(await checkPage(context, report))) ++failed;
-  } finally {
-    await context.close();
-    rmSync(profile, { recursive: true, force: true });
-  }
+  });
   console.log(`${reports.length - failed} passed, ${failed} failed`);
   if (failed) process.exitCode = 1;
   else console.log(`PASS: every report (screenshots in ${outDir})`);

@@ -18,6 +18,7 @@ command -v node >/dev/null && command -v npm >/dev/null ||
 
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 npm_tools "$src" "$tools_dir"
-# Node resolves packages next to the script: run a copy placed by node_modules.
-cp "$src/$script" "$tools_dir/"
+# Node resolves packages next to the script: run copies (the script and the
+# modules it imports) placed by node_modules.
+cp "$src"/*.mjs "$tools_dir/"
 exec node "$tools_dir/$script" "$@"
