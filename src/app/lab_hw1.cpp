@@ -50,24 +50,15 @@ void add_hw1_lab(CLI::App& lab, int& exit_code) {
   add_lab_web_options(*cmd, *web);
   cmd->callback([opts, out_dir, web, &exit_code] {
     opts->out_dir = *out_dir;
-    auto live = start_lab_live("hw1", *web);
-    if (!live) {
-      spdlog::error("hw1: {}", live.error().message);
-      exit_code = 1;
-      return;
-    }
-    opts->live = live->get();
-    auto result = lab::run_hw1(*opts);
-    auto files = result ? lab::render_hw1(*result, opts->out_dir) : Result<lab::Hw1Files>(result.error());
-    if (!files) {
-      spdlog::error("hw1: {}", files.error().message);
-      exit_code = 1;
-      return;
-    }
-    print_hw1(result->summary, *files);
-    end_lab_live(live->get(), "hw1", {{"HTML report", files->report}, {"samples CSV", files->csv},
-                                      {"summary JSON", files->json}}, *web);
-    exit_code = result->summary.failed == 0 ? 0 : kExitSomeFailed;
+    exit_code = run_lab_command("hw1", *web, [&](lab::Live* live) -> Result<LabOutcome> {
+      opts->live = live;
+      auto result = lab::run_hw1(*opts);
+      auto files = result ? lab::render_hw1(*result, opts->out_dir) : Result<lab::Hw1Files>(result.error());
+      if (!files) return files.error();
+      print_hw1(result->summary, *files);
+      return LabOutcome{{{"HTML report", files->report}, {"samples CSV", files->csv}, {"summary JSON", files->json}},
+                        result->summary.failed == 0 ? 0 : kExitSomeFailed};
+    });
   });
 }
 

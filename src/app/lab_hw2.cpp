@@ -42,25 +42,16 @@ void add_hw2_lab(CLI::App& lab, int& exit_code) {
   add_lab_web_options(*cmd, *web);
   cmd->callback([opts, out_dir, web, &exit_code] {
     opts->out_dir = *out_dir;
-    auto live = start_lab_live("hw2", *web);
-    if (!live) {
-      spdlog::error("hw2: {}", live.error().message);
-      exit_code = 1;
-      return;
-    }
-    opts->live = live->get();
-    auto r = lab::run_hw2(*opts);
-    auto files = r ? lab::render_hw2(*r, opts->out_dir) : Result<lab::Hw2Files>(r.error());
-    if (!files) {
-      spdlog::error("hw2: {}", files.error().message);
-      exit_code = 1;
-      return;
-    }
-    fmt::print("hw2: after POST album 4 to instance 2\n  memory: {}\n  redis:  {}\nreport: {}\n", show(r->memory),
-               show(r->redis), files->report.string());
-    exit_code = (!r->memory.agree && r->redis.agree) ? 0 : kExitUnexpected;
-    end_lab_live(live->get(), "hw2", {{"HTML report", files->report}, {"steps CSV", files->csv},
-                                      {"summary JSON", files->json}}, *web);
+    exit_code = run_lab_command("hw2", *web, [&](lab::Live* live) -> Result<LabOutcome> {
+      opts->live = live;
+      auto r = lab::run_hw2(*opts);
+      auto files = r ? lab::render_hw2(*r, opts->out_dir) : Result<lab::Hw2Files>(r.error());
+      if (!files) return files.error();
+      fmt::print("hw2: after POST album 4 to instance 2\n  memory: {}\n  redis:  {}\nreport: {}\n", show(r->memory),
+                 show(r->redis), files->report.string());
+      return LabOutcome{{{"HTML report", files->report}, {"steps CSV", files->csv}, {"summary JSON", files->json}},
+                        (!r->memory.agree && r->redis.agree) ? 0 : kExitUnexpected};
+    });
   });
 }
 

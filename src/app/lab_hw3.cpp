@@ -55,32 +55,20 @@ void add_hw3_lab(CLI::App& lab, int& exit_code) {
   add_lab_web_options(*cmd, *web);
   cmd->callback([o, out, quick, web, &exit_code] {
     o->out_dir = *out;
-    auto live = start_lab_live("hw3", *web);
-    if (!live) {
-      spdlog::error("hw3: {}", live.error().message);
-      exit_code = 1;
-      return;
-    }
-    o->live = live->get();
-    const lab::Hw3Options options = *quick ? lab::quick_hw3(*o) : *o;
-    auto r = lab::run_hw3(options);
-    if (!r) {
-      spdlog::error("hw3: {}", r.error().message);
-      exit_code = 1;
-      return;
-    }
-    auto files = lab::render_hw3(*r, options.out_dir);
-    if (!files) {
-      spdlog::error("hw3: {}", files.error().message);
-      exit_code = 1;
-      return;
-    }
-    fmt::print("hw3 ({}):\n", r->machine);
-    print_headline(*r);
-    fmt::print("report: {}\nsummary: {}\n", files->report.string(), files->json.string());
-    std::vector<load::web::ReportFile> linked{{"HTML report", files->report}, {"summary JSON", files->json}};
-    for (const auto& csv : files->csv) linked.push_back({csv.filename().string(), csv});
-    end_lab_live(live->get(), "hw3", linked, *web);
+    exit_code = run_lab_command("hw3", *web, [&](lab::Live* live) -> Result<LabOutcome> {
+      o->live = live;
+      const lab::Hw3Options options = *quick ? lab::quick_hw3(*o) : *o;
+      auto r = lab::run_hw3(options);
+      if (!r) return r.error();
+      auto files = lab::render_hw3(*r, options.out_dir);
+      if (!files) return files.error();
+      fmt::print("hw3 ({}):\n", r->machine);
+      print_headline(*r);
+      fmt::print("report: {}\nsummary: {}\n", files->report.string(), files->json.string());
+      LabOutcome outcome{{{"HTML report", files->report}, {"summary JSON", files->json}}};
+      for (const auto& csv : files->csv) outcome.files.push_back({csv.filename().string(), csv});
+      return outcome;
+    });
   });
 
   auto lo = std::make_shared<lab::Hw3LoadOptions>();
@@ -99,31 +87,22 @@ void add_hw3_lab(CLI::App& lab, int& exit_code) {
   add_lab_web_options(*load_cmd, *lo_web);
   load_cmd->callback([lo, lo_out, lo_quick, lo_web, &exit_code] {
     lo->out_dir = *lo_out;
-    auto live = start_lab_live("hw3-load", *lo_web);
-    if (!live) {
-      spdlog::error("hw3-load: {}", live.error().message);
-      exit_code = 1;
-      return;
-    }
-    lo->live = live->get();
-    if (*lo_quick) lo->duration = std::chrono::seconds(6);
-    auto r = lab::run_hw3_load(*lo);
-    auto files = r ? lab::render_hw3_load(*r, lo->out_dir) : Result<lab::Hw3LoadFiles>(r.error());
-    if (!files) {
-      spdlog::error("hw3-load: {}", files.error().message);
-      exit_code = 1;
-      return;
-    }
-    for (const auto& x : r->runs)
-      fmt::print("  {:<26} {:>7} req {:>4} fail {:>8.1f} req/s  GET p99 {:>7.2f} ms  POST p99 {:>7.2f} ms  server "
-                 "{:>3.0f}%  generators {:>3.0f}%\n",
-                 x.name, x.requests, x.failures, x.rps, x.get_p99_ms, x.post_p99_ms, x.server_cpu_pct,
-                 x.generator_cpu_pct);
-    for (const auto& line : r->reading) fmt::print("{}\n", line);
-    fmt::print("report: {}\nruns: {}\nsummary: {}\n", files->report.string(), files->csv.string(),
-               files->json.string());
-    end_lab_live(live->get(), "hw3-load", {{"HTML report", files->report}, {"runs CSV", files->csv},
-                                           {"summary JSON", files->json}}, *lo_web);
+    exit_code = run_lab_command("hw3-load", *lo_web, [&](lab::Live* live) -> Result<LabOutcome> {
+      lo->live = live;
+      if (*lo_quick) lo->duration = std::chrono::seconds(6);
+      auto r = lab::run_hw3_load(*lo);
+      auto files = r ? lab::render_hw3_load(*r, lo->out_dir) : Result<lab::Hw3LoadFiles>(r.error());
+      if (!files) return files.error();
+      for (const auto& x : r->runs)
+        fmt::print("  {:<26} {:>7} req {:>4} fail {:>8.1f} req/s  GET p99 {:>7.2f} ms  POST p99 {:>7.2f} ms  server "
+                   "{:>3.0f}%  generators {:>3.0f}%\n",
+                   x.name, x.requests, x.failures, x.rps, x.get_p99_ms, x.post_p99_ms, x.server_cpu_pct,
+                   x.generator_cpu_pct);
+      for (const auto& line : r->reading) fmt::print("{}\n", line);
+      fmt::print("report: {}\nruns: {}\nsummary: {}\n", files->report.string(), files->csv.string(),
+                 files->json.string());
+      return LabOutcome{{{"HTML report", files->report}, {"runs CSV", files->csv}, {"summary JSON", files->json}}};
+    });
   });
 }
 

@@ -39,29 +39,20 @@ void add_hw4_lab(CLI::App& lab, int& exit_code) {
   add_lab_web_options(*cmd, *web);
   cmd->callback([opts, out_dir, web, &exit_code] {
     opts->out_dir = *out_dir;
-    auto live = start_lab_live("hw4", *web);
-    if (!live) {
-      spdlog::error("hw4: {}", live.error().message);
-      exit_code = 1;
-      return;
-    }
-    opts->live = live->get();
-    auto r = lab::run_hw4(*opts);
-    auto files = r ? lab::render_hw4(*r, opts->out_dir) : Result<lab::Hw4Files>(r.error());
-    if (!files) {
-      spdlog::error("hw4: {}", files.error().message);
-      exit_code = 1;
-      return;
-    }
-    for (const auto& run : r->runs)
-      fmt::print("{:<8} {:<5} {:>10} bytes  {} mapper(s)  total {:>9.1f} ms  speedup {:.2f}x  {}\n",
-                 lab::to_string(run.bus), lab::to_string(run.input), run.bytes, run.mappers, run.total_ms, run.speedup,
-                 run.error.empty() ? (run.exact ? "exact" : "MISMATCH") : "failed: " + run.error);
-    fmt::print("report: {}\nruns: {}\nsummary: {}\n", files->report.string(), files->csv.string(),
-               files->json.string());
-    exit_code = r->all_exact ? 0 : kExitNotExact;
-    end_lab_live(live->get(), "hw4", {{"HTML report", files->report}, {"runs CSV", files->csv},
-                                      {"summary JSON", files->json}}, *web);
+    exit_code = run_lab_command("hw4", *web, [&](lab::Live* live) -> Result<LabOutcome> {
+      opts->live = live;
+      auto r = lab::run_hw4(*opts);
+      auto files = r ? lab::render_hw4(*r, opts->out_dir) : Result<lab::Hw4Files>(r.error());
+      if (!files) return files.error();
+      for (const auto& run : r->runs)
+        fmt::print("{:<8} {:<5} {:>10} bytes  {} mapper(s)  total {:>9.1f} ms  speedup {:.2f}x  {}\n",
+                   lab::to_string(run.bus), lab::to_string(run.input), run.bytes, run.mappers, run.total_ms,
+                   run.speedup, run.error.empty() ? (run.exact ? "exact" : "MISMATCH") : "failed: " + run.error);
+      fmt::print("report: {}\nruns: {}\nsummary: {}\n", files->report.string(), files->csv.string(),
+                 files->json.string());
+      return LabOutcome{{{"HTML report", files->report}, {"runs CSV", files->csv}, {"summary JSON", files->json}},
+                        r->all_exact ? 0 : kExitNotExact};
+    });
   });
 }
 

@@ -49,24 +49,15 @@ void add_hw5_clients_lab(CLI::App& lab, int& exit_code) {
   add_lab_web_options(*cmd, *web);
   cmd->callback([opts, out_dir, web, &exit_code] {
     opts->out_dir = *out_dir;
-    auto live = start_lab_live("hw5-clients", *web);
-    if (!live) {
-      spdlog::error("hw5-clients: {}", live.error().message);
-      exit_code = 1;
-      return;
-    }
-    opts->live = live->get();
-    auto result = lab::run_hw5_clients(*opts);
-    auto files =
-        result ? lab::render_hw5_clients(*result, opts->out_dir) : Result<lab::Hw5ClientsFiles>(result.error());
-    if (!files) {
-      spdlog::error("hw5-clients: {}", files.error().message);
-      exit_code = 1;
-      return;
-    }
-    print_hw5_clients(*result, *files);
-    end_lab_live(live->get(), "hw5-clients", {{"HTML report", files->report}, {"results CSV", files->csv},
-                                              {"summary JSON", files->json}}, *web);
+    exit_code = run_lab_command("hw5-clients", *web, [&](lab::Live* live) -> Result<LabOutcome> {
+      opts->live = live;
+      auto result = lab::run_hw5_clients(*opts);
+      auto files =
+          result ? lab::render_hw5_clients(*result, opts->out_dir) : Result<lab::Hw5ClientsFiles>(result.error());
+      if (!files) return files.error();
+      print_hw5_clients(*result, *files);
+      return LabOutcome{{{"HTML report", files->report}, {"results CSV", files->csv}, {"summary JSON", files->json}}};
+    });
   });
 }
 

@@ -31,27 +31,18 @@ void add_hw6_bottleneck_lab(CLI::App& lab, int& exit_code) {
   add_lab_web_options(*cmd, *web);
   cmd->callback([opts, out_dir, web, &exit_code] {
     opts->out_dir = *out_dir;
-    auto live = start_lab_live("hw6-bottleneck", *web);
-    if (!live) {
-      spdlog::error("hw6-bottleneck: {}", live.error().message);
-      exit_code = 1;
-      return;
-    }
-    opts->live = live->get();
-    auto r = lab::run_hw6_bottleneck(*opts);
-    auto files = r ? lab::render_hw6_bottleneck(*r, opts->out_dir) : Result<lab::Hw6BottleneckFiles>(r.error());
-    if (!files) {
-      spdlog::error("hw6-bottleneck: {}", files.error().message);
-      exit_code = 1;
-      return;
-    }
-    for (const auto* p : {&r->phase_1, &r->phase_2})
-      fmt::print("{:>3} users: {:8.0f} req/s  cpu {:5.1f}%  p50 {:.2f} ms  p95 {:.2f} ms  p99 {:.2f} ms  errors {}\n",
-                 p->users, p->rps, p->cpu_percent, p->p50_ms, p->p95_ms, p->p99_ms, p->errors);
-    fmt::print("limit: {}\nsingle search, one user: {:.2f} ms\nreport: {}\n", r->limit, r->single_search_ms,
-               files->report.string());
-    end_lab_live(live->get(), "hw6-bottleneck", {{"HTML report", files->report}, {"timeline CSV", files->csv},
-                                                 {"summary JSON", files->json}}, *web);
+    exit_code = run_lab_command("hw6-bottleneck", *web, [&](lab::Live* live) -> Result<LabOutcome> {
+      opts->live = live;
+      auto r = lab::run_hw6_bottleneck(*opts);
+      auto files = r ? lab::render_hw6_bottleneck(*r, opts->out_dir) : Result<lab::Hw6BottleneckFiles>(r.error());
+      if (!files) return files.error();
+      for (const auto* p : {&r->phase_1, &r->phase_2})
+        fmt::print("{:>3} users: {:8.0f} req/s  cpu {:5.1f}%  p50 {:.2f} ms  p95 {:.2f} ms  p99 {:.2f} ms  errors {}\n",
+                   p->users, p->rps, p->cpu_percent, p->p50_ms, p->p95_ms, p->p99_ms, p->errors);
+      fmt::print("limit: {}\nsingle search, one user: {:.2f} ms\nreport: {}\n", r->limit, r->single_search_ms,
+                 files->report.string());
+      return LabOutcome{{{"HTML report", files->report}, {"timeline CSV", files->csv}, {"summary JSON", files->json}}};
+    });
   });
 }
 

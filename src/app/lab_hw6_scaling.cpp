@@ -42,32 +42,22 @@ void add_hw6_scaling_lab(CLI::App& lab, int& exit_code) {
   cmd->callback([opts, out_dir, quick, policy, web, &exit_code] {
     auto o = *quick ? lab::hw6_scaling_quick(*opts) : *opts;
     o.out_dir = *out_dir;
-    auto live = start_lab_live("hw6-scaling", *web);
-    if (!live) {
-      spdlog::error("hw6-scaling: {}", live.error().message);
-      exit_code = 1;
-      return;
-    }
-    o.live = live->get();
     o.policy = *policy == "hpa" ? lab::Hw6ScalingPolicy::kHpa : lab::Hw6ScalingPolicy::kTargetTracking;
-    auto r = lab::run_hw6_scaling(o);
-    auto files = r ? lab::render_hw6_scaling(*r, o.out_dir) : Result<lab::Hw6ScalingFiles>(r.error());
-    if (!files) {
-      spdlog::error("hw6-scaling: {}", files.error().message);
-      exit_code = 1;
-      return;
-    }
-    const auto& s = r->scaling;
-    fmt::print("scaling: {} -> {} instances, reaction {}, breaking p99 {:.2f} ms, {} of {} requests failed\n",
-               s.min_instances_seen, s.max_instances,
-               s.scale_out_reaction_s ? fmt::format("{:.0f} s", *s.scale_out_reaction_s) : "none",
-               s.p99_ms, s.failures, s.requests);
-    for (const auto& l : r->loss) fmt::print("{}: {} of {} requests failed\n", l.how, l.failures, l.requests);
-    fmt::print("limit: {}\nreport: {}\n", r->limit, files->report.string());
-    end_lab_live(live->get(), "hw6-scaling",
-                 {{"HTML report", files->report}, {"timeline CSV", files->timeline_csv},
-                  {"decisions CSV", files->decisions_csv}, {"summary JSON", files->json}},
-                 *web);
+    exit_code = run_lab_command("hw6-scaling", *web, [&](lab::Live* live) -> Result<LabOutcome> {
+      o.live = live;
+      auto r = lab::run_hw6_scaling(o);
+      auto files = r ? lab::render_hw6_scaling(*r, o.out_dir) : Result<lab::Hw6ScalingFiles>(r.error());
+      if (!files) return files.error();
+      const auto& s = r->scaling;
+      fmt::print("scaling: {} -> {} instances, reaction {}, breaking p99 {:.2f} ms, {} of {} requests failed\n",
+                 s.min_instances_seen, s.max_instances,
+                 s.scale_out_reaction_s ? fmt::format("{:.0f} s", *s.scale_out_reaction_s) : "none",
+                 s.p99_ms, s.failures, s.requests);
+      for (const auto& l : r->loss) fmt::print("{}: {} of {} requests failed\n", l.how, l.failures, l.requests);
+      fmt::print("limit: {}\nreport: {}\n", r->limit, files->report.string());
+      return LabOutcome{{{"HTML report", files->report}, {"timeline CSV", files->timeline_csv},
+                         {"decisions CSV", files->decisions_csv}, {"summary JSON", files->json}}};
+    });
   });
 }
 

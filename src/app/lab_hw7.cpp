@@ -40,39 +40,24 @@ void apply_implications(CLI::App& cmd, lab::Hw7Options& o, bool quick) {
   }
 }
 
-// Runs, renders and prints the verdict; the exit code (3: a counting check failed).
-int run_and_render(const lab::Hw7Options& o, LabLive* live, const LabWebArgs& web) {
-  auto r = lab::run_hw7(o);
-  if (!r) {
-    spdlog::error("hw7: {}", r.error().message);
-    return 1;
-  }
-  auto files = lab::render_hw7(*r, o.out_dir);
-  if (!files) {
-    spdlog::error("hw7: {}", files.error().message);
-    return 1;
-  }
-  fmt::print("hw7 (time scale {}, broker {}):\n", o.time_scale, r->broker);
-  for (const auto& line : r->verdict) fmt::print("  {}\n", line);
-  fmt::print("report: {}\nruns: {}\ndepth: {}\nsummary: {}\n", files->report.string(), files->runs_csv.string(),
-             files->depth_csv.string(), files->summary.string());
-  end_lab_live(live, "hw7",
-               {{"HTML report", files->report}, {"runs CSV", files->runs_csv}, {"queue depth CSV", files->depth_csv},
-                {"sync samples CSV", files->sync_csv}, {"summary JSON", files->summary}},
-               web);
-  return r->audits_ok() ? 0 : 3;
-}
-
-// With its live view, if asked for.
-int run_hw7_command(const lab::Hw7Options& o, const LabWebArgs& web) {
-  auto live = start_lab_live("hw7", web);
-  if (!live) {
-    spdlog::error("hw7: {}", live.error().message);
-    return 1;
-  }
-  lab::Hw7Options with_live = o;
-  with_live.live = live->get();
-  return run_and_render(with_live, live->get(), web);
+// Runs, renders and prints the verdict (with its live view, if asked for);
+// the exit code (3: a counting check failed).
+int run_hw7_command(lab::Hw7Options o, const LabWebArgs& web) {
+  return run_lab_command("hw7", web, [&](lab::Live* live) -> Result<LabOutcome> {
+    o.live = live;
+    auto r = lab::run_hw7(o);
+    if (!r) return r.error();
+    auto files = lab::render_hw7(*r, o.out_dir);
+    if (!files) return files.error();
+    fmt::print("hw7 (time scale {}, broker {}):\n", o.time_scale, r->broker);
+    for (const auto& line : r->verdict) fmt::print("  {}\n", line);
+    fmt::print("report: {}\nruns: {}\ndepth: {}\nsummary: {}\n", files->report.string(), files->runs_csv.string(),
+               files->depth_csv.string(), files->summary.string());
+    return LabOutcome{{{"HTML report", files->report}, {"runs CSV", files->runs_csv},
+                       {"queue depth CSV", files->depth_csv}, {"sync samples CSV", files->sync_csv},
+                       {"summary JSON", files->summary}},
+                      r->audits_ok() ? 0 : 3};
+  });
 }
 
 }  // namespace

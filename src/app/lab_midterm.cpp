@@ -15,54 +15,45 @@ namespace scalelab::app {
 
 namespace {
 
-// Runs, renders and prints the per-phase table and the acceptance.
-int run_midterm_command(const lab::MidtermOptions& options, const LabWebArgs& web) {
-  auto live = start_lab_live("midterm", web);
-  if (!live) {
-    spdlog::error("midterm: {}", live.error().message);
-    return 1;
-  }
-  lab::MidtermOptions o = options;
-  o.live = live->get();
-  auto r = lab::run_midterm(o);
-  if (!r) {
-    spdlog::error("midterm: {}", r.error().message);
-    return 1;
-  }
-  auto files = lab::render_midterm(*r, o.out_dir);
-  if (!files) {
-    spdlog::error("midterm: {}", files.error().message);
-    return 1;
-  }
+// Prints the per-phase table, the totals beside the course's and the acceptance.
+void print_midterm(const lab::MidtermResult& r) {
   fmt::print("{:<16} {:>12} {:>12} {:>10} {:>10} {:>10} {:>10}\n", "phase", "add fail off", "add fail on",
              "p50 off", "p50 on", "p99 off", "p99 on");
-  for (std::size_t i = 0; i < r->on.phases.size(); ++i) {
-    const auto& f = r->off.phases[i];
-    const auto& n = r->on.phases[i];
+  for (std::size_t i = 0; i < r.on.phases.size(); ++i) {
+    const auto& f = r.off.phases[i];
+    const auto& n = r.on.phases[i];
     fmt::print("{:<16} {:>11.2f}% {:>11.2f}% {:>8.0f}ms {:>8.0f}ms {:>8.0f}ms {:>8.0f}ms\n", lab::to_string(f.phase),
                f.add_failure_pct(), n.add_failure_pct(), f.add_p50_ms, n.add_p50_ms, f.add_p99_ms, n.add_p99_ms);
   }
   fmt::print("all: add failures off {:.2f}% on {:.2f}% (course 65% / 0.07%); view failures off {:.2f}% on {:.2f}% "
              "(course 69% / 0%)\n     add median off {:.0f} ms on {:.0f} ms (course 1,900-2,000 / 110); "
              "req/s off {:.1f} on {:.1f} (course 10.5 / 14.6)\n",
-             r->off.all.add_failure_pct(), r->on.all.add_failure_pct(), r->off.all.view_failure_pct(),
-             r->on.all.view_failure_pct(), r->off.all.add_p50_ms, r->on.all.add_p50_ms, r->off.rps, r->on.rps);
-  if (r->on.breaker_closed_after_s)
-    fmt::print("breaker closed {:.2f} s after the catalog recovered\n", *r->on.breaker_closed_after_s);
+             r.off.all.add_failure_pct(), r.on.all.add_failure_pct(), r.off.all.view_failure_pct(),
+             r.on.all.view_failure_pct(), r.off.all.add_p50_ms, r.on.all.add_p50_ms, r.off.rps, r.on.rps);
+  if (r.on.breaker_closed_after_s)
+    fmt::print("breaker closed {:.2f} s after the catalog recovered\n", *r.on.breaker_closed_after_s);
   else
     fmt::print("breaker did not close before the run ended\n");
-  const auto& acc = r->acceptance;
+  const auto& acc = r.acceptance;
   fmt::print("acceptance: {} - on: worst add failures {:.2f}% (<= 1%: {}), worst add p99 {:.0f} ms "
              "(<= 250 ms: {}), breaker closed within wait + 1 s: {}; off failure visible: {}\n",
              acc.met() ? "met" : "NOT met", acc.worst_add_failure_pct, acc.add_failures_ok ? "yes" : "no",
              acc.worst_add_p99_ms, acc.add_p99_ok ? "yes" : "no", acc.breaker_closed_ok ? "yes" : "no",
              acc.off_visible ? "yes" : "no");
-  fmt::print("report: {}\n", files->report.string());
-  end_lab_live(live->get(), "midterm",
-               {{"HTML report", files->report}, {"timeline CSV", files->timeline_csv},
-                {"phases CSV", files->phases_csv}, {"summary JSON", files->summary}},
-               web);
-  return 0;
+}
+
+int run_midterm_command(lab::MidtermOptions o, const LabWebArgs& web) {
+  return run_lab_command("midterm", web, [&](lab::Live* live) -> Result<LabOutcome> {
+    o.live = live;
+    auto r = lab::run_midterm(o);
+    if (!r) return r.error();
+    auto files = lab::render_midterm(*r, o.out_dir);
+    if (!files) return files.error();
+    print_midterm(*r);
+    fmt::print("report: {}\n", files->report.string());
+    return LabOutcome{{{"HTML report", files->report}, {"timeline CSV", files->timeline_csv},
+                       {"phases CSV", files->phases_csv}, {"summary JSON", files->summary}}};
+  });
 }
 
 }  // namespace

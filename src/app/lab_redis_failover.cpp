@@ -16,29 +16,22 @@ namespace scalelab::app {
 namespace {
 
 int run_redis_failover_command(lab::RedisFailoverOptions o, const LabWebArgs& web) {
-  auto live = start_lab_live("redis-failover", web);
-  if (!live) {
-    spdlog::error("redis-failover: {}", live.error().message);
-    return 1;
-  }
-  o.live = live->get();
-  auto r = lab::run_redis_failover(o);
-  auto files = r ? lab::render_redis_failover(*r, o.out_dir) : Result<lab::RedisFailoverFiles>(r.error());
-  if (!files) {
-    spdlog::error("redis-failover: {}", files.error().message);
-    return 1;
-  }
-  for (const auto& s : r->streams)
-    fmt::print("{:<13} ok {:6d}  failed {:4d}  succeed again {:.2f} s after the kill\n", s.name, s.ok, s.failed,
-               s.recovery_s);
-  fmt::print("orders accepted {} sync + {} async, completed {} + {}; carts created {}, paid {}, item adds lost {} of "
-             "{}\nlost durable records {}, double charges {}\n{}\nreport: {}\n",
-             r->sync.accepted, r->async.accepted, r->sync.completed, r->async.completed, r->carts.created,
-             r->carts.paid, r->carts.adds_lost, r->carts.adds, r->lost_durable(), r->double_charges(),
-             lab::kRedisFailoverGuarantee, files->report.string());
-  end_lab_live(live->get(), "redis-failover",
-               {{"HTML report", files->report}, {"timeline CSV", files->csv}, {"summary JSON", files->json}}, web);
-  return r->lost_durable() == 0 && r->double_charges() == 0 ? 0 : 1;
+  return run_lab_command("redis-failover", web, [&](lab::Live* live) -> Result<LabOutcome> {
+    o.live = live;
+    auto r = lab::run_redis_failover(o);
+    auto files = r ? lab::render_redis_failover(*r, o.out_dir) : Result<lab::RedisFailoverFiles>(r.error());
+    if (!files) return files.error();
+    for (const auto& s : r->streams)
+      fmt::print("{:<13} ok {:6d}  failed {:4d}  succeed again {:.2f} s after the kill\n", s.name, s.ok, s.failed,
+                 s.recovery_s);
+    fmt::print("orders accepted {} sync + {} async, completed {} + {}; carts created {}, paid {}, item adds lost {} of "
+               "{}\nlost durable records {}, double charges {}\n{}\nreport: {}\n",
+               r->sync.accepted, r->async.accepted, r->sync.completed, r->async.completed, r->carts.created,
+               r->carts.paid, r->carts.adds_lost, r->carts.adds, r->lost_durable(), r->double_charges(),
+               lab::kRedisFailoverGuarantee, files->report.string());
+    return LabOutcome{{{"HTML report", files->report}, {"timeline CSV", files->csv}, {"summary JSON", files->json}},
+                      r->lost_durable() == 0 && r->double_charges() == 0 ? 0 : 1};
+  });
 }
 
 }  // namespace

@@ -36,30 +36,22 @@ int run_rolling_restart_command(lab::RollingRestartOptions o, const std::vector<
     spdlog::error("rolling-restart: {}", s.error().message);
     return 2;
   }
-  auto live = start_lab_live("rolling-restart", web);
-  if (!live) {
-    spdlog::error("rolling-restart: {}", live.error().message);
-    return 1;
-  }
-  o.live = live->get();
-  auto r = lab::run_rolling_restart(o);
-  auto files = r ? lab::render_rolling_restart(*r, o.out_dir) : Result<lab::RollingRestartFiles>(r.error());
-  if (!files) {
-    spdlog::error("rolling-restart: {}", files.error().message);
-    return 1;
-  }
-  for (const auto& v : r->variants) {
-    fmt::print("{:<20} downtime {:3d} s  failed {:6d} of {:7d}  seconds with failures {:3d}  p99 {:8.2f} ms\n",
-               v.variant.name, v.downtime_s, v.failed, v.requests, v.error_seconds, v.p99_ms);
-    if (v.down_detection_s > 0)
-      fmt::print("{:<20} a killed instance was marked down after {:.2f} s ({:.0f} s at the course's timing)\n", "",
-                 v.down_detection_s, v.down_detection_s * r->time_scale);
-  }
-  fmt::print("health checks every {} ms (the course's 30 s / {:g}); limit: {}\nreport: {}\n",
-             r->check_interval.count(), r->time_scale, r->limit, files->report.string());
-  end_lab_live(live->get(), "rolling-restart", {{"HTML report", files->report}, {"timeline CSV", files->csv},
-                                                {"summary JSON", files->json}}, web);
-  return 0;
+  return run_lab_command("rolling-restart", web, [&](lab::Live* live) -> Result<LabOutcome> {
+    o.live = live;
+    auto r = lab::run_rolling_restart(o);
+    auto files = r ? lab::render_rolling_restart(*r, o.out_dir) : Result<lab::RollingRestartFiles>(r.error());
+    if (!files) return files.error();
+    for (const auto& v : r->variants) {
+      fmt::print("{:<20} downtime {:3d} s  failed {:6d} of {:7d}  seconds with failures {:3d}  p99 {:8.2f} ms\n",
+                 v.variant.name, v.downtime_s, v.failed, v.requests, v.error_seconds, v.p99_ms);
+      if (v.down_detection_s > 0)
+        fmt::print("{:<20} a killed instance was marked down after {:.2f} s ({:.0f} s at the course's timing)\n", "",
+                   v.down_detection_s, v.down_detection_s * r->time_scale);
+    }
+    fmt::print("health checks every {} ms (the course's 30 s / {:g}); limit: {}\nreport: {}\n",
+               r->check_interval.count(), r->time_scale, r->limit, files->report.string());
+    return LabOutcome{{{"HTML report", files->report}, {"timeline CSV", files->csv}, {"summary JSON", files->json}}};
+  });
 }
 
 }  // namespace

@@ -103,6 +103,9 @@ void LabLive::finish(const std::vector<load::web::ReportFile>& files) {
   if (dashboard_) dashboard_->finish(files);
 }
 
+namespace {
+
+// The live view `args` ask for, or nullptr (neither --web nor --live-out).
 Result<std::unique_ptr<LabLive>> start_lab_live(std::string_view lab, const LabWebArgs& args) {
   if (args.web.listen.empty() && args.live_out.empty()) return std::unique_ptr<LabLive>();
   auto pcts = load::web::parse_percentiles(args.web.percentiles);
@@ -123,11 +126,26 @@ Result<std::unique_ptr<LabLive>> start_lab_live(std::string_view lab, const LabW
   return live;
 }
 
+// Links the report files and, with --web, keeps the page up per --web-linger.
 void end_lab_live(LabLive* live, std::string_view lab, const std::vector<load::web::ReportFile>& files,
                   const LabWebArgs& args) {
   if (!live) return;
   live->finish(files);
   if (live->dashboard()) linger_web(*live->dashboard(), args.web, fmt::format("scalelab lab {}", lab));
+}
+
+}  // namespace
+
+int run_lab_command(std::string_view lab, const LabWebArgs& args,
+                    const std::function<Result<LabOutcome>(lab::Live*)>& work) {
+  auto live = start_lab_live(lab, args);
+  auto outcome = live ? work(live->get()) : Result<LabOutcome>(live.error());
+  if (!outcome) {
+    spdlog::error("{}: {}", lab, outcome.error().message);
+    return 1;
+  }
+  end_lab_live(live->get(), lab, outcome->files, args);
+  return outcome->exit_code;
 }
 
 void linger_web(load::web::Dashboard& dashboard, const WebArgs& args, std::string_view who) {

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -61,14 +62,22 @@ class LabLive final : public lab::Live {
   std::filesystem::path stop_file_;
 };
 
-// The live view `args` ask for, or nullptr (neither --web nor --live-out).
-// Prints the page's URL.
-Result<std::unique_ptr<LabLive>> start_lab_live(std::string_view lab, const LabWebArgs& args);
+// What a `scalelab lab NAME` run ends with: the report files its live page
+// links, and the command's exit code.
+struct LabOutcome {
+  std::vector<load::web::ReportFile> files;
+  int exit_code = 0;
+};
 
-// Links the report files and, with --web, keeps the page up per --web-linger
-// (until Ctrl-C by default). Nothing when live is null.
-void end_lab_live(LabLive* live, std::string_view lab, const std::vector<load::web::ReportFile>& files,
-                  const LabWebArgs& args);
+// The frame every `scalelab lab NAME` command runs in: starts the live view
+// `args` ask for (none without --web or --live-out; the page's URL is
+// printed), hands it to `work` (which measures, renders and prints; null
+// without a live view), then links the files on the page and, with --web,
+// keeps it up per --web-linger (until Ctrl-C by default). An error of the
+// live view or of `work` is logged as "NAME: message" and exits 1;
+// otherwise the exit code is `work`'s.
+int run_lab_command(std::string_view lab, const LabWebArgs& args,
+                    const std::function<Result<LabOutcome>(lab::Live*)>& work);
 
 // Keeps an ended page up per --web-linger, or until Ctrl-C (which then ends
 // only the wait); `who` names the command in the message.
