@@ -5,37 +5,25 @@
 // early with its reports linked, and the console stays free of errors.
 // Writes a screenshot of the page.
 //   node lab_dashboard.mjs SCALELAB_BINARY SCREENSHOT.png
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { collectErrors, withChromium } from './chromium.mjs';
+import {
+  checkReportLinks, collectErrors, exited, fail, start as startProcess, withChromium,
+} from './common.mjs';
 
 const [binary, screenshot] = process.argv.slice(2);
 const work = mkdtempSync(join(tmpdir(), 'scalelab-lab-live-'));
 let lab;
 
-function fail(message) {
-  console.error(`FAIL: ${message}`);
-  process.exitCode = 1;
-  throw new Error(message);
-}
-
 // Starts the experiment and resolves with its page's URL.
-function start() {
-  lab = spawn(binary, ['lab', 'hw6-bottleneck', '--cpu', '0', '--duration-1', '30s', '--duration-2', '30s',
-    '--no-progress', '--out', work, '--web', '127.0.0.1:0', '--web-linger', '60s'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  lab.stdout.on('data', () => {});
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no dashboard URL:\n${stderr}`)), 20000);
-    lab.stderr.on('data', (d) => {
-      stderr += d;
-      const m = stderr.match(/live dashboard at (http:\/\/[\d.:]+\/)/);
-      if (m) { clearTimeout(timer); resolve(m[1]); }
-    });
-    lab.on('exit', (code) => reject(new Error(`hw6-bottleneck exited (${code}):\n${stderr}`)));
-  });
+async function start() {
+  const children = [];
+  const started = startProcess(binary, ['lab', 'hw6-bottleneck', '--cpu', '0', '--duration-1', '30s', '--duration-2',
+    '30s', '--no-progress', '--out', work, '--web', '127.0.0.1:0', '--web-linger', '60s'],
+  /live dashboard at (http:\/\/[\d.:]+\/)/, children, 20000);
+  lab = children[0];
+  return (await started).match[1];
 }
 
 const text = (page, id) => page.locator(`#${id}`).textContent();
@@ -59,20 +47,13 @@ async function main() {
     await page.screenshot({ path: screenshot, fullPage: true });
 
     await page.click('#stop');
-    await page.waitForSelector('#files-box', { state: 'visible', timeout: 30000 });
-    const links = await page.locator('#files a').evaluateAll((as) => as.map((a) => a.getAttribute('href')));
-    console.log(`after Stop: status ${await text(page, 'status')}; links ${links.join(' ')}`);
-    if (links.length !== 3) fail(`expected 3 report links (HTML, CSV, JSON), got ${links.length}`);
-    for (const href of links) {
-      const r = await page.request.get(new URL(href, url).href);
-      if (r.status() !== 200) fail(`${href} answered ${r.status()}`);
-    }
+    await checkReportLinks(page, url, 3, 'HTML, CSV, JSON', 30000);
     const summary = JSON.parse(readFileSync(join(work, 'summary.json'), 'utf8'));
     console.log(`summary: ${JSON.stringify(summary).slice(0, 200)}`);
   });
   if (errors.length) fail(`console errors: ${errors.join(' | ')}`);
   lab.kill('SIGINT');  // ends the linger
-  const code = await new Promise((resolve) => (lab.exitCode !== null ? resolve(lab.exitCode) : lab.on('exit', resolve)));
+  const code = await exited(lab);
   if (code !== 0) fail(`scalelab lab exited with ${code}`);
   console.log('PASS: lab dashboard');
 }

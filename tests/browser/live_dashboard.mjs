@@ -4,43 +4,20 @@
 // JSON's series and edits), Stop ends the run, the final reports are linked,
 // and the console stays free of errors. Writes a screenshot of the page.
 //   node live_dashboard.mjs SCALELAB_BINARY SCREENSHOT.png
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { collectErrors, withChromium } from './chromium.mjs';
+import {
+  checkReportLinks, collectErrors, exited, fail, start as startProcess, withChromium,
+} from './common.mjs';
 
 const [binary, screenshot] = process.argv.slice(2);
 const work = mkdtempSync(join(tmpdir(), 'scalelab-live-'));
 const children = [];
 
-function fail(message) {
-  console.error(`FAIL: ${message}`);
-  process.exitCode = 1;
-  throw new Error(message);
-}
-
-// Starts a scalelab process and resolves with the first match of `pattern`
-// in its stderr (e.g. the port it listens on).
-function start(args, pattern) {
-  const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  let stderr = '';
-  child.stdout.on('data', () => {});
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no '${pattern}' from ${args.join(' ')}:\n${stderr}`)), 15000);
-    child.stderr.on('data', (d) => {
-      stderr += d;
-      const m = stderr.match(pattern);
-      if (m) { clearTimeout(timer); resolve({ child, match: m }); }
-    });
-    child.on('exit', (code) => reject(new Error(`${args[0]} exited (${code}):\n${stderr}`)));
-  });
-}
-
-function exited(child) {
-  return new Promise((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.on('exit', resolve)));
-}
+// Starts a scalelab process (stopped at the end) and resolves with the first
+// match of `pattern` in its stderr.
+const start = (args, pattern) => startProcess(binary, args, pattern, children, 15000);
 
 const figure = (page, id) => page.locator(`#${id}`).textContent();
 
@@ -84,14 +61,7 @@ async function main() {
     await page.screenshot({ path: screenshot, fullPage: true });
 
     await page.click('#stop');
-    await page.waitForSelector('#files-box', { state: 'visible', timeout: 15000 });
-    const links = await page.locator('#files a').evaluateAll((as) => as.map((a) => a.getAttribute('href')));
-    console.log(`after Stop: status ${await figure(page, 'status')}; links ${links.join(' ')}`);
-    if (links.length !== 5) fail(`expected 5 report links (HTML, JSON, 3 CSV), got ${links.length}`);
-    for (const href of links) {
-      const r = await page.request.get(new URL(href, url).href);
-      if (r.status() !== 200) fail(`${href} answered ${r.status()}`);
-    }
+    await checkReportLinks(page, url, 5, 'HTML, JSON, 3 CSV', 15000);
     const report = JSON.parse(readFileSync(join(work, 'run.json'), 'utf8'));
     const edit = report.edits[0];
     if (!edit || edit.users !== 4) fail(`the final JSON does not record the edit: ${JSON.stringify(report.edits)}`);

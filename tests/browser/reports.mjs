@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { collectErrors, withChromium } from './chromium.mjs';
+import { collectErrors, withChromium } from './common.mjs';
 
 const [binary, outDir] = process.argv.slice(2);
 const pagesDir = join(resolve(outDir), 'pages');
