@@ -4,11 +4,7 @@
 #include <future>
 #include <thread>
 
-#include <sys/socket.h>
-
-#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/write.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <gtest/gtest.h>
@@ -22,6 +18,7 @@ using namespace std::chrono_literals;
 using namespace scalelab;
 using namespace scalelab::http;
 using scalelab::testkit::RawConnection;
+using scalelab::testkit::read_until_close;
 using scalelab::testkit::TestServer;
 using scalelab::testkit::metric_value;
 
@@ -477,24 +474,6 @@ TEST(Server, RouterAndRegistryOutliveTheServerSafely) {
 }
 
 namespace {
-
-// Everything the server sends on one connection until it closes it (or 5 s).
-std::string read_until_close(std::uint16_t port, const std::string& request) {
-  boost::asio::io_context io;
-  boost::asio::ip::tcp::socket sock(io);
-  sock.connect({boost::asio::ip::make_address("127.0.0.1"), port});
-  boost::asio::write(sock, boost::asio::buffer(request));
-  timeval tv{5, 0};
-  setsockopt(sock.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  std::string all;
-  char buf[4096];
-  for (;;) {
-    const ssize_t n = ::recv(sock.native_handle(), buf, sizeof buf, 0);
-    if (n <= 0) break;
-    all.append(buf, static_cast<std::size_t>(n));
-  }
-  return all;
-}
 
 // A stream of `count` events ("data: i"), or endless when count is 0; `alive`
 // counts the streams whose producer still exists.

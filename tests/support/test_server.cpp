@@ -14,6 +14,7 @@
 #include <sstream>
 #include <cstring>
 #include <stdexcept>
+#include <utility>
 #include <strings.h>
 
 #include <gtest/gtest.h>
@@ -133,6 +134,18 @@ bool RawConnection::fill() {
   if (n <= 0) return false;
   buffer_.append(buf, static_cast<std::size_t>(n));
   return true;
+}
+
+std::string RawConnection::read_until_close() {
+  while (fill()) {
+  }
+  return std::exchange(buffer_, {});
+}
+
+std::string read_until_close(std::uint16_t port, const std::string& request) {
+  RawConnection c(port);
+  c.send(request);
+  return c.read_until_close();
 }
 
 std::optional<RawResponse> RawConnection::read_response(bool head_only) {

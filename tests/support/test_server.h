@@ -59,6 +59,13 @@ struct RawResponse {
   std::string header(const std::string& name) const;  // case-insensitive; "" if absent
 };
 
+class RawConnection;
+
+// Sends `request` on a new connection to 127.0.0.1:port and returns
+// everything the server sends until it closes the connection (or 5 s pass
+// without a byte): e.g. a whole event stream.
+std::string read_until_close(std::uint16_t port, const std::string& request);
+
 class RawConnection {
  public:
   explicit RawConnection(std::uint16_t port,
@@ -73,6 +80,9 @@ class RawConnection {
   std::optional<RawResponse> read_response(bool head_only = false);
   // True when the peer closed the connection (read returns 0 or reset) within the timeout.
   bool closed_by_peer();
+  // Everything not yet read, until the peer closes the connection (or a read
+  // waits longer than the timeout): e.g. a whole event stream.
+  std::string read_until_close();
 
  private:
   bool fill();  // reads more into buffer_; false on close/timeout

@@ -2,13 +2,10 @@
 // stream endpoints, the control endpoint's answers, the report files.
 #include "load/web/dashboard.h"
 
-#include <sys/socket.h>
 
 #include <cmath>
 #include <fstream>
 
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/write.hpp>
 #include <boost/json/parse.hpp>
 #include <gtest/gtest.h>
 
@@ -18,6 +15,7 @@ using namespace scalelab;
 using namespace scalelab::load;
 using namespace scalelab::load::web;
 using testkit::RawConnection;
+using testkit::read_until_close;
 
 namespace {
 
@@ -34,20 +32,6 @@ testkit::RawResponse ask(std::uint16_t port, const std::string& request) {
   auto r = c.read_response();
   EXPECT_TRUE(r);
   return r ? *r : testkit::RawResponse{};
-}
-
-// Everything the server sends on one connection until it closes it (or 5 s).
-std::string read_until_close(std::uint16_t port, const std::string& request) {
-  boost::asio::io_context io;
-  boost::asio::ip::tcp::socket sock(io);
-  sock.connect({boost::asio::ip::make_address("127.0.0.1"), port});
-  boost::asio::write(sock, boost::asio::buffer(request));
-  timeval tv{5, 0};
-  setsockopt(sock.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  std::string all;
-  char buf[4096];
-  for (ssize_t n; (n = ::recv(sock.native_handle(), buf, sizeof buf, 0)) > 0;) all.append(buf, static_cast<std::size_t>(n));
-  return all;
 }
 
 SecondPoint second(double t, unsigned users, std::uint64_t requests, std::uint64_t failures) {
