@@ -1,8 +1,12 @@
-# Helpers shared by the tests of tests/netns (sourced after
-# tests/support/netns.sh; the test defines fail, skip, $dir and logs' files
-# in $dir). Bounded waits on a log file poll every 50 ms: the processes
+# Helpers shared by the tests of tests/netns, with the namespace harness
+# (tests/support/netns.sh) they all use; the test defines $dir and logs'
+# files in $dir. Bounded waits on a log file poll every 50 ms: the processes
 # under test are separate programs in other namespaces, with nothing to
 # subscribe to but their logs.
+source "$(dirname "${BASH_SOURCE[0]}")/../support/netns.sh"
+
+fail() { echo "FAIL: $*" >&2; logs >&2; exit 1; }
+skip() { echo "SKIP: $*"; exit 77; }
 
 # The URL of the ctest fixture's RabbitMQ (FIXTURES_REQUIRED rabbitmq).
 rabbitmq_fixture_url() {

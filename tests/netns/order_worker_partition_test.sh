@@ -10,9 +10,6 @@
 # Prints one line of figures. Skipped (77) where namespaces are not allowed.
 set -euo pipefail
 bin=$1
-fail() { echo "FAIL: $*" >&2; logs >&2; exit 1; }
-skip() { echo "SKIP: $*"; exit 77; }
-source "$(dirname "$0")/../support/netns.sh"
 source "$(dirname "$0")/lib.sh"
 
 readonly heartbeat_s=1         # the workers' AMQP heartbeat: the broker drops them ~2 s after a cut
