@@ -63,7 +63,6 @@ url=$("$bin" infra up rabbitmq --dir "$state/rabbitmq")
 port=${url##*:}
 echo "private RabbitMQ at $url" >&2
 
-median() { sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 total_ms() { sed -n 's/.*total \([0-9.]*\) ms.*/\1/p' | tail -1; }
 
 input=$state/input.txt

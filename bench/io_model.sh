@@ -50,7 +50,6 @@ for r in $(seq 1 "$rounds"); do
   per+=("$a"); shared+=("$b")
   printf 'round %d  per-thread %10.1f req/s   shared %10.1f req/s\n' "$r" "$a" "$b"
 done
-median() { printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END {print (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
-mp=$(median "${per[@]}"); ms=$(median "${shared[@]}")
+mp=$(printf '%s\n' "${per[@]}" | median); ms=$(printf '%s\n' "${shared[@]}" | median)
 printf 'median    per-thread %10.1f req/s   shared %10.1f req/s   per-thread/shared %.2fx  (%d threads, %d connections, %ss)\n' \
   "$mp" "$ms" "$(awk -v a="$mp" -v b="$ms" 'BEGIN {print a / b}')" "$threads" "$connections" "$duration"

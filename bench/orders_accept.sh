@@ -106,26 +106,12 @@ port=$(free_port)
 server_pid=$!
 wait_healthy "http://127.0.0.1:$port/health" || { cat "$state/orders.log" >&2; exit 1; }
 
-# A ~1 KB order: 22 items.
-items=$(for i in $(seq 1 22); do printf '{"product_id": %d, "quantity": %d, "price": 19.99},' $((1000 + i)) $((1 + i % 5)); done)
-body="{\"customer_id\": 4242, \"items\": [${items%,}]}"
+body=$(kb_order)
 scenario=$state/orders.yaml
-cat >"$scenario" <<EOF
-name: orders async accept
-host: http://127.0.0.1:$port
-tasks:
-  - name: accept
-    requests:
-      - name: POST /orders/async
-        method: POST
-        path: /orders/async
-        json: '$body'
-        expect: [202]
-EOF
+orders_accept_scenario "orders async accept" "$port" "$body" >"$scenario"
 order_bytes=${#body}
 echo "order body: $order_bytes bytes" >&2
 
-median() { sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 bus_rate() { sed -n 's/.*s, \([0-9.]*\) msg\/s/\1/p'; }
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 hz=$(getconf CLK_TCK)

@@ -65,7 +65,6 @@ echo "private RabbitMQ at $amqp, Redis at $redis" >&2
 hz=$(getconf CLK_TCK)
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 keys() { redis-cli -u "$redis" DBSIZE; }
-median() { sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 stop() { kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; pid=; }
 
 body='{"customer_id": 4242, "items": [{"product_id": 1, "quantity": 2, "price": 19.99}, {"product_id": 7, "quantity": 1, "price": 100}]}'
@@ -77,18 +76,7 @@ accept() {
   "$1" serve orders --address 127.0.0.1 --port "$port" --store "$redis" --broker "$amqp" >"$state/orders.log" 2>&1 &
   pid=$!
   wait_healthy "http://127.0.0.1:$port/health" || { cat "$state/orders.log" >&2; exit 1; }
-  cat >"$state/accept.yaml" <<YAML
-name: queue orders
-host: http://127.0.0.1:$port
-tasks:
-  - name: accept
-    requests:
-      - name: POST /orders/async
-        method: POST
-        path: /orders/async
-        json: '$body'
-        expect: [202]
-YAML
+  orders_accept_scenario "queue orders" "$port" "$body" >"$state/accept.yaml"
   "$1" load "$state/accept.yaml" --users "$users" --max-requests "$orders" --duration 120s --no-progress \
     --json "$state/accept.json" >/dev/null
   stop

@@ -76,30 +76,16 @@ url[one]=$("$bin" infra up rabbitmq --dir "$state/one")
 url[three]=$("$bin" infra up rabbitmq --nodes 3 --dir "$state/three")
 echo "one node: ${url[one]}; cluster: ${url[three]}" >&2
 
-# A ~1 KB order: 22 items (as bench/orders_accept.sh).
-items=$(for i in $(seq 1 22); do printf '{"product_id": %d, "quantity": %d, "price": 19.99},' $((1000 + i)) $((1 + i % 5)); done)
-body="{\"customer_id\": 4242, \"items\": [${items%,}]}"
+body=$(kb_order)
 for k in one three; do
   port[$k]=$(free_port)
   "$bin" serve orders --address 127.0.0.1 --port "${port[$k]}" --store memory:// --broker "${url[$k]}" \
     >"$state/orders-$k.log" 2>&1 &
   pids+=("$!")
   wait_healthy "http://127.0.0.1:${port[$k]}/health" || { cat "$state/orders-$k.log" >&2; exit 1; }
-  cat >"$state/orders-$k.yaml" <<EOF
-name: orders async accept ($k)
-host: http://127.0.0.1:${port[$k]}
-tasks:
-  - name: accept
-    requests:
-      - name: POST /orders/async
-        method: POST
-        path: /orders/async
-        json: '$body'
-        expect: [202]
-EOF
+  orders_accept_scenario "orders async accept ($k)" "${port[$k]}" "$body" >"$state/orders-$k.yaml"
 done
 
-median() { sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 bus_rate() { sed -n 's/.*s, \([0-9.]*\) msg\/s/\1/p'; }
 
 declare -A pub p50 p99

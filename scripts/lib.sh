@@ -78,6 +78,35 @@ bench_smoke_note() {
   echo "$1: smoke run: one short round with tiny counts; it checks that the bench runs, its figures measure nothing (results go to a temp dir, removed at the end)"
 }
 
+# median: the median of the numbers on stdin, one per line (the mean of the
+# middle two when their count is even). The bench scripts compare medians of
+# their rounds.
+median() { sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
+
+# kb_order: a ~1 KB order (22 items) as JSON, for hw7's accept path.
+kb_order() {
+  local items
+  items=$(for i in $(seq 1 22); do printf '{"product_id": %d, "quantity": %d, "price": 19.99},' $((1000 + i)) $((1 + i % 5)); done)
+  echo "{\"customer_id\": 4242, \"items\": [${items%,}]}"
+}
+
+# orders_accept_scenario NAME PORT BODY: the `scalelab load` scenario of hw7's
+# accept path: POST /orders/async with BODY to 127.0.0.1:PORT, each answered 202.
+orders_accept_scenario() {
+  cat <<EOF
+name: $1
+host: http://127.0.0.1:$2
+tasks:
+  - name: accept
+    requests:
+      - name: POST /orders/async
+        method: POST
+        path: /orders/async
+        json: '$3'
+        expect: [202]
+EOF
+}
+
 # wrk_figures FILE: "rps p50_ms p99_ms errors" from one `wrk --latency`
 # output (errors: non-2xx/3xx responses plus socket errors); fails when
 # the output has no figures. Every bench script parses wrk through here.
