@@ -34,6 +34,8 @@
 
 #include <fmt/format.h>
 
+#include "core/file.h"
+
 namespace scalelab::infra {
 namespace {
 
@@ -117,13 +119,6 @@ std::string render_config(const std::filesystem::path& dir, std::uint16_t port, 
   // Read back by HaproxyAdmin: 2.6 applies no default-server to dynamic servers.
   cfg += fmt::format("{}{}\n", kCheckLinePrefix, haproxy_check_params(h));
   return cfg;
-}
-
-Status write_text(const std::filesystem::path& p, const std::string& text) {
-  std::ofstream out(p, std::ios::trunc);
-  out << text;
-  if (!out) return Error{ErrorKind::kUnavailable, fmt::format("cannot write {}", p.string())};
-  return {};
 }
 
 Result<int> connect_unix(const std::filesystem::path& path) {

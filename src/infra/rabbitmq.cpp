@@ -21,11 +21,11 @@
 
 #include <sys/time.h>
 
-#include <fstream>
 #include <thread>
 
 #include <fmt/format.h>
 
+#include "core/file.h"
 #include "infra/rabbitmq.h"
 
 namespace scalelab::infra {
@@ -65,12 +65,6 @@ bool amqp_answers(std::uint16_t port) {
 
 namespace {
 
-Status write_text(const std::filesystem::path& p, const std::string& text) {
-  std::ofstream out(p, std::ios::trunc);
-  out << text;
-  if (!out) return Error{ErrorKind::kUnavailable, fmt::format("cannot write {}", p.string())};
-  return {};
-}
 
 }  // namespace
 

@@ -30,6 +30,7 @@
 #include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
+#include "core/file.h"
 #include "infra/rabbitmq.h"
 
 namespace scalelab::infra {
@@ -49,11 +50,7 @@ Status write_cookie(const std::filesystem::path& dir) {
   std::random_device rd;
   std::string cookie;
   for (int i = 0; i < 20; ++i) cookie.push_back(static_cast<char>('A' + rd() % 26));
-  {
-    std::ofstream out(path, std::ios::trunc);
-    out << cookie;
-    if (!out) return Error{ErrorKind::kUnavailable, fmt::format("cannot write {}", path.string())};
-  }
+  if (auto s = write_text(path, cookie); !s) return s;
   // Erlang refuses a cookie file others can read.
   std::filesystem::permissions(path, std::filesystem::perms::owner_read, ec);
   return {};
@@ -148,19 +145,14 @@ Status await_nodes(const std::vector<NodePlan>& plan, std::vector<Process>& node
 
 Status write_nodes_file(const std::filesystem::path& dir, const std::vector<NodePlan>& plan,
                         const std::vector<Process>& nodes) {
-  std::ofstream out(dir / "nodes", std::ios::trunc);
-  for (std::size_t i = 0; i < plan.size(); ++i) {
-    out << plan[i].name << ' ' << plan[i].port << ' ' << nodes[i].pid() << '\n';
-  }
-  if (!out) return Error{ErrorKind::kUnavailable, fmt::format("cannot write {}", (dir / "nodes").string())};
-  return {};
+  std::string lines;
+  for (std::size_t i = 0; i < plan.size(); ++i)
+    lines += fmt::format("{} {} {}\n", plan[i].name, plan[i].port, nodes[i].pid());
+  return write_text(dir / "nodes", lines);
 }
 
 Status write_epmd_port(const std::filesystem::path& dir, std::uint16_t port) {
-  std::ofstream out(dir / "epmd_port", std::ios::trunc);
-  out << port << '\n';
-  if (!out) return Error{ErrorKind::kUnavailable, fmt::format("cannot write {}", (dir / "epmd_port").string())};
-  return {};
+  return write_text(dir / "epmd_port", fmt::format("{}\n", port));
 }
 
 }  // namespace

@@ -2,10 +2,11 @@
 
 #include <hiredis/hiredis.h>
 
-#include <fstream>
 #include <thread>
 
 #include <fmt/format.h>
+
+#include "core/file.h"
 
 namespace scalelab::infra {
 
@@ -120,14 +121,12 @@ Result<Spawned> start_data_server(const Options& o, const std::string& name, std
 
 Status write_sentinel_config(const std::filesystem::path& file, std::uint16_t primary, int quorum,
                              const Options& o) {
-  std::ofstream out(file, std::ios::trunc);
-  out << fmt::format("sentinel monitor {0} 127.0.0.1 {1} {2}\n"
-                     "sentinel down-after-milliseconds {0} {3}\n"
-                     "sentinel failover-timeout {0} {4}\n"
-                     "sentinel parallel-syncs {0} 1\n",
-                     kSentinelMaster, primary, quorum, o.sentinel_down_after.count(), kFailoverTimeout.count());
-  if (!out) return Error{ErrorKind::kUnavailable, fmt::format("cannot write {}", file.string())};
-  return {};
+  return write_text(file, fmt::format("sentinel monitor {0} 127.0.0.1 {1} {2}\n"
+                                      "sentinel down-after-milliseconds {0} {3}\n"
+                                      "sentinel failover-timeout {0} {4}\n"
+                                      "sentinel parallel-syncs {0} 1\n",
+                                      kSentinelMaster, primary, quorum, o.sentinel_down_after.count(),
+                                      kFailoverTimeout.count()));
 }
 
 Result<Server> start_topology(const Options& o) {

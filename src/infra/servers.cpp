@@ -1,4 +1,5 @@
 #include "infra/servers.h"
+#include "core/file.h"
 #include "infra/haproxy.h"
 #include "infra/redis.h"
 
@@ -55,12 +56,6 @@ std::string tail_of(const std::filesystem::path& log_file, std::size_t max_lines
 
 namespace {
 
-Status write_text(const std::filesystem::path& p, const std::string& text) {
-  std::ofstream out(p, std::ios::trunc);
-  out << text << "\n";
-  if (!out) return Error{ErrorKind::kUnavailable, fmt::format("cannot write {}", p.string())};
-  return {};
-}
 
 
 }  // namespace
@@ -75,10 +70,10 @@ void Server::stop() {
 Status record_detached(Server& server) {
   std::string pids = std::to_string(server.process().pid());
   for (auto& m : server.members()) pids += "\n" + std::to_string(m.pid());
-  if (auto s = write_text(server.dir() / "pid", pids); !s) return s;
-  if (auto s = write_text(server.dir() / "kind", server.kind()); !s) return s;
+  if (auto s = write_text(server.dir() / "pid", pids + "\n"); !s) return s;
+  if (auto s = write_text(server.dir() / "kind", server.kind() + "\n"); !s) return s;
   // url last: a fixture that sees it knows the server is up.
-  if (auto s = write_text(server.dir() / "url", server.url()); !s) return s;
+  if (auto s = write_text(server.dir() / "url", server.url() + "\n"); !s) return s;
   server.process().release();
   for (auto& m : server.members()) m.release();
   return {};

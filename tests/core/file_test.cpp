@@ -23,5 +23,20 @@ TEST(ReadText, AMissingFileReadsAsEmpty) {
   EXPECT_EQ(read_text("/nonexistent/scalelab/file"), "");
 }
 
+TEST(WriteText, ReplacesTheWholeContentExactly) {
+  const auto path = std::filesystem::temp_directory_path() / ("scalelab-write-text-" + std::to_string(getpid()));
+  ASSERT_TRUE(write_text(path, "a longer first content\n").ok());
+  ASSERT_TRUE(write_text(path, "short").ok());
+  EXPECT_EQ(read_text(path), "short");
+  std::filesystem::remove(path);
+}
+
+TEST(WriteText, AnUnwritablePathIsUnavailableAndNamed) {
+  auto st = write_text("/nonexistent/scalelab/file", "x");
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().kind, ErrorKind::kUnavailable);
+  EXPECT_NE(st.error().message.find("/nonexistent/scalelab/file"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace scalelab
