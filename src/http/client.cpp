@@ -7,6 +7,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/string.hpp>
@@ -95,6 +96,13 @@ class Client::Impl {
   }
 
   const ClientOptions& options() const { return options_; }
+  const asio::any_io_executor& executor() const { return executor_; }
+
+  // send() for co_spawn, whose result type must be default-constructible.
+  asio::awaitable<std::optional<Result<ClientResponse>>> send_on_own_executor(ClientRequest request,
+                                                                              std::chrono::milliseconds timeout) {
+    co_return co_await send(std::move(request), timeout);
+  }
 
  private:
   std::unique_ptr<beast::tcp_stream> take_idle() {
@@ -216,7 +224,17 @@ Client::~Client() = default;
 
 asio::awaitable<Result<ClientResponse>> Client::send(ClientRequest request,
                                                      std::chrono::milliseconds timeout) {
-  co_return co_await impl_->send(std::move(request), timeout);
+  // The streams live on the client's executor, but their handlers (beast's
+  // timeout handler among them, cancelled after every operation and run
+  // later) take the awaiting coroutine's. A caller on another io_context (a
+  // server's thread calling a downstream through a shared client) would get
+  // those handlers after the call returned, when its server may be gone: run
+  // the call on the client's executor, and only its result crosses back.
+  if ((co_await asio::this_coro::executor) == impl_->executor())
+    co_return co_await impl_->send(std::move(request), timeout);
+  auto out = co_await asio::co_spawn(impl_->executor(), impl_->send_on_own_executor(std::move(request), timeout),
+                                     asio::use_awaitable);
+  co_return std::move(*out);
 }
 
 const ClientOptions& Client::options() const { return impl_->options(); }

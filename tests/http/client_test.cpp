@@ -142,6 +142,39 @@ TEST(Client, RetriesOnANewConnectionWhenEveryIdleConnectionWasClosed) {
   EXPECT_EQ(ok, 1);
 }
 
+// A client shared by callers on other io_contexts (a server's threads calling
+// a downstream through one client) must not leave work on a caller's context
+// once the call returned: the server that made the call may be destroyed
+// then. Both contexts are driven by hand, one handler at a time, so the
+// order is the same on every run.
+TEST(Client, LeavesNoWorkOnTheCallersContextAfterTheCallReturns) {
+  TestServer s(add_routes);
+  boost::asio::io_context client_io, caller_io;
+  Client client(client_io.get_executor(), to(s.port()));
+  bool done = false;
+  boost::asio::co_spawn(
+      caller_io,
+      [&]() -> boost::asio::awaitable<void> {
+        ClientRequest req;
+        req.target = "/hello";
+        auto r = co_await client.send(req, 2s);
+        EXPECT_TRUE(r.ok()) << r.error().message;
+        done = true;
+      },
+      boost::asio::detached);
+  const auto give_up = std::chrono::steady_clock::now() + 10s;
+  while (!done && std::chrono::steady_clock::now() < give_up) {
+    client_io.restart();
+    caller_io.restart();
+    if (client_io.poll_one() + caller_io.poll_one() == 0) std::this_thread::sleep_for(1ms);
+  }
+  ASSERT_TRUE(done);
+  client_io.restart();
+  client_io.poll();  // whatever the client still had queued
+  caller_io.restart();
+  EXPECT_EQ(caller_io.poll(), 0u) << "the client ran handlers on the caller's context after the call returned";
+}
+
 TEST(ParseHttpUrl, SplitsHostPortAndPath) {
   auto e = parse_http_url("http://127.0.0.1:8080/albums?x=1");
   ASSERT_TRUE(e.ok());
