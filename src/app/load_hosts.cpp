@@ -23,6 +23,7 @@
 #include <fmt/format.h>
 
 #include "core/file.h"
+#include "core/timeval.h"
 #include "infra/process.h"
 #include "report/output.h"
 
@@ -92,7 +93,7 @@ class LineSocket {
   }
   // Waits up to timeout for the next line (nullopt on timeout or close).
   std::optional<std::string> read_line(std::chrono::milliseconds timeout) {
-    timeval tv{static_cast<time_t>(timeout.count() / 1000), static_cast<suseconds_t>(timeout.count() % 1000 * 1000)};
+    timeval tv = core::to_timeval(timeout);
     setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     auto line = read_line();
     tv = {};
@@ -196,11 +197,6 @@ std::string job_line(const json::array& args, const std::string& scenario_file, 
                                       {"start_delay_ms", kStartDelayMs}});
 }
 
-std::int64_t unix_ms_now() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 // The worker's share, run as `scalelab load ARGS --share ...` in dir; its
 // progress goes to the coordinator each second.
 Result<std::string> run_job(const json::object& job, const std::filesystem::path& dir, LineSocket& coordinator,
@@ -210,7 +206,7 @@ Result<std::string> run_job(const json::object& job, const std::filesystem::path
   const auto scenario = json::value_to<std::string>(job.at("scenario"));
   const auto scenario_name = json::value_to<std::string>(job.at("scenario_name"));
   const auto out = dir / "share.json";
-  const std::int64_t start = unix_ms_now() + json::value_to<std::int64_t>(job.at("start_delay_ms"));
+  const std::int64_t start = load::unix_ms_now() + json::value_to<std::int64_t>(job.at("start_delay_ms"));
   for (auto extra : {std::string("--share"), json::value_to<std::string>(job.at("share")), std::string("--share-out"),
                      out.string(), std::string("--start-at"), std::to_string(start), std::string("--no-progress")})
     argv.push_back(std::move(extra));

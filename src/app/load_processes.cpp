@@ -64,11 +64,6 @@ std::string how_it_ended(int code) {
   return code > 128 ? fmt::format("killed by signal {}", code - 128) : fmt::format("exited with {}", code);
 }
 
-std::int64_t unix_ms_now() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 // Until every child has ended: a live line each second from their progress
 // files (when progress is on).
 void watch(std::vector<infra::Process>& children, const std::filesystem::path& dir, bool progress,
@@ -98,7 +93,7 @@ void watch(std::vector<infra::Process>& children, const std::filesystem::path& d
 Result<ProcessRun> run_in_processes(unsigned n, bool progress, const std::atomic<bool>& stop) {
   const auto dir = std::filesystem::temp_directory_path() / fmt::format("scalelab-load-{}", getpid());
   std::filesystem::create_directories(dir);
-  const std::int64_t start_ms = unix_ms_now() + kStartDelay.count();
+  const std::int64_t start_ms = load::unix_ms_now() + kStartDelay.count();
   std::vector<infra::Process> children;
   std::vector<std::string> names;
   for (unsigned i = 0; i < n; ++i) {

@@ -23,6 +23,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "core/as_tuple.h"
 #include "core/thread_annotations.h"
 
 namespace scalelab::faultproxy {
@@ -30,7 +31,7 @@ namespace scalelab::faultproxy {
 namespace asio = boost::asio;
 namespace json = boost::json;
 using tcp = asio::ip::tcp;
-constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+using core::kTuple;
 
 const char* to_string(FaultKind k) {
   switch (k) {

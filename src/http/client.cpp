@@ -22,6 +22,7 @@
 #include <boost/url/parse.hpp>
 #include <fmt/format.h>
 
+#include "core/as_tuple.h"
 #include "core/thread_annotations.h"
 
 namespace scalelab::http {
@@ -30,7 +31,7 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 using tcp = asio::ip::tcp;
-constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+using core::kTuple;
 
 Result<Endpoint> parse_http_url(std::string_view url) {
   auto parsed = boost::urls::parse_uri(url);

@@ -27,6 +27,7 @@
 #include <boost/beast/http/parser.hpp>
 #include <spdlog/spdlog.h>
 
+#include "core/as_tuple.h"
 #include "core/thread_annotations.h"
 #include "http/detail/exchange.h"
 #include "http/metrics.h"
@@ -37,7 +38,7 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 using tcp = asio::ip::tcp;
-constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+using core::kTuple;
 
 namespace {
 

@@ -47,7 +47,7 @@ constexpr const char* kAdminSocket = "admin.sock";
 // A runtime API answer longer than this is not one HAProxy gives for these commands.
 constexpr std::size_t kMaxAnswerBytes = 16 << 20;
 constexpr auto kSocketTimeout = std::chrono::seconds(5);
-constexpr auto kPollPause = std::chrono::milliseconds(20);
+constexpr auto kHaproxyPollPause = std::chrono::milliseconds(20);
 // After `state maint` a server may hold idle or closing connections for a moment.
 constexpr auto kDeleteGrace = std::chrono::seconds(2);
 // The weight a joining server gets back once it is held DOWN (HAProxy's default).
@@ -243,7 +243,7 @@ Result<Server> start_haproxy(const Options& options, const HaproxyOptions& hapro
       return Error{ErrorKind::kUnavailable, fmt::format("haproxy did not answer on {}; {}:\n{}", socket.string(),
                                                         log.string(), tail_of(log))};
     }
-    std::this_thread::sleep_for(kPollPause);
+    std::this_thread::sleep_for(kHaproxyPollPause);
   }
   return Server("haproxy", fmt::format("http://{}:{}", haproxy.listen_address, port), port, dir,
                 std::move(*process));
@@ -406,7 +406,7 @@ Status HaproxyAdmin::remove_server(const std::string& name, std::chrono::millise
       (void)command(fmt::format("shutdown sessions server {}", id));
       break;
     }
-    std::this_thread::sleep_for(kPollPause);
+    std::this_thread::sleep_for(kHaproxyPollPause);
   }
   if (auto s = expect(*this, fmt::format("set server {} state maint", id), ""); !s) return s;
   // A connection closing right now still counts as attached for a moment.
@@ -414,7 +414,7 @@ Status HaproxyAdmin::remove_server(const std::string& name, std::chrono::millise
   for (;;) {
     auto s = expect(*this, fmt::format("del server {}", id), "Server deleted.");
     if (s || Clock::now() >= delete_deadline) return s;
-    std::this_thread::sleep_for(kPollPause);
+    std::this_thread::sleep_for(kHaproxyPollPause);
   }
 }
 

@@ -17,7 +17,7 @@ using Clock = std::chrono::steady_clock;
 // How long a failover may take before a Sentinel tries again (it also bounds
 // the replicas' reconfiguration); short, as the topology is local.
 constexpr std::chrono::milliseconds kFailoverTimeout{3'000};
-constexpr std::chrono::milliseconds kPollPause{50};
+constexpr std::chrono::milliseconds kRedisPollPause{50};
 
 // Runs one command on 127.0.0.1:port and hands the reply to check; false
 // when there is no reply.
@@ -98,7 +98,7 @@ Status wait_until(const Options& o, Process& process, const std::string& what, c
       return Error{ErrorKind::kUnavailable,
                    fmt::format("{} not ready; {}:\n{}", what, log, tail_of(std::filesystem::absolute(o.dir) / log))};
     }
-    std::this_thread::sleep_for(kPollPause);
+    std::this_thread::sleep_for(kRedisPollPause);
   }
   return {};
 }

@@ -1,6 +1,7 @@
 #include "load/distributed.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 
 #include <boost/json.hpp>
@@ -301,6 +302,11 @@ Report merge_parts(const std::vector<PartReport>& parts) {
   }
   m.series = merge_series(parts);
   return m;
+}
+
+std::int64_t unix_ms_now() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 }  // namespace scalelab::load

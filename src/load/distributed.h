@@ -70,4 +70,8 @@ std::string merged_progress_line(const std::vector<std::optional<ShareProgress>>
 // every part ran the same scenario.
 Report merge_parts(const std::vector<PartReport>& parts);
 
+// Now as milliseconds since the Unix epoch: the generators' shared start
+// time, which every process (and host) reads off its own system clock.
+std::int64_t unix_ms_now();
+
 }  // namespace scalelab::load

@@ -6,23 +6,14 @@
 #include <fmt/format.h>
 
 #include "core/duration.h"
+#include "core/text.h"
 #include "load/stats.h"
 
 namespace scalelab::load {
 
-namespace {
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-}  // namespace
-
 Result<Threshold> parse_threshold(std::string_view text) {
   Threshold t;
-  t.text = std::string(trim(text));
+  t.text = std::string(core::trim(text));
   auto bad = [&](std::string_view why) {
     return Error{ErrorKind::kInvalidInput,
                  fmt::format("threshold '{}': {} (examples: p99<50ms, mean<=20ms, errors<1%, rps>1000, "
@@ -31,9 +22,9 @@ Result<Threshold> parse_threshold(std::string_view text) {
   };
   std::string_view rule = t.text;
   if (const auto colon = rule.rfind(':'); colon != std::string_view::npos) {
-    t.name = std::string(trim(rule.substr(0, colon)));
+    t.name = std::string(core::trim(rule.substr(0, colon)));
     if (t.name.empty()) return bad("no request name before ':'");
-    rule = trim(rule.substr(colon + 1));
+    rule = core::trim(rule.substr(colon + 1));
   }
   const auto op_pos = rule.find_first_of("<>");
   if (op_pos == std::string_view::npos || op_pos == 0) return bad("expected METRIC<LIMIT or METRIC>LIMIT");

@@ -3,6 +3,8 @@
 #include <charconv>
 #include <cstring>
 
+#include "core/text.h"
+
 namespace scalelab::load {
 
 namespace {
@@ -21,12 +23,6 @@ bool icontains(std::string_view hay, std::string_view needle) {
   return false;
 }
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
-  return s;
-}
-
 // Decodes a chunked body starting at pos. kNeedMore until the last chunk and
 // the trailer's empty line are in.
 ParseState parse_chunked(std::string_view buf, std::size_t pos, ParsedResponse& out) {
@@ -36,7 +32,7 @@ ParseState parse_chunked(std::string_view buf, std::size_t pos, ParsedResponse& 
     if (eol == std::string_view::npos) return buf.size() - pos > 1024 ? ParseState::kError : ParseState::kNeedMore;
     std::string_view size_line = buf.substr(pos, eol - pos);
     if (auto semi = size_line.find(';'); semi != std::string_view::npos) size_line = size_line.substr(0, semi);
-    size_line = trim(size_line);
+    size_line = core::trim(size_line);
     std::size_t size = 0;
     auto [p, ec] = std::from_chars(size_line.data(), size_line.data() + size_line.size(), size, 16);
     if (ec != std::errc() || p != size_line.data() + size_line.size()) return ParseState::kError;
@@ -107,7 +103,7 @@ ParseState parse_response(std::string_view buf, bool head_only, bool eof, Parsed
       const auto colon = line.find(':');
       if (colon != std::string_view::npos) {
         const std::string_view name = line.substr(0, colon);
-        const std::string_view value = trim(line.substr(colon + 1));
+        const std::string_view value = core::trim(line.substr(colon + 1));
         if (iequals(name, "content-length")) {
           long long v = 0;
           auto [q, e] = std::from_chars(value.data(), value.data() + value.size(), v);

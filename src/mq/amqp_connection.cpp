@@ -9,6 +9,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/timeval.h"
+
 namespace scalelab::mq {
 
 using namespace detail;
@@ -86,8 +88,7 @@ Status AmqpConnection::open() {
   conn_ = amqp_new_connection();
   amqp_socket_t* socket = amqp_tcp_socket_new(conn_);
   if (!socket) return Error{ErrorKind::kInternal, "cannot create a socket"};
-  auto ms = options_.connect_timeout.count();
-  timeval tv{static_cast<time_t>(ms / 1000), static_cast<suseconds_t>((ms % 1000) * 1000)};
+  timeval tv = core::to_timeval(options_.connect_timeout);
   int rc = amqp_socket_open_noblock(socket, address().host.c_str(), address().port, &tv);
   if (rc != AMQP_STATUS_OK) {
     return Error{ErrorKind::kUnavailable, fmt::format("cannot connect to {}: {}", address().display(), amqp_error_string2(rc))};

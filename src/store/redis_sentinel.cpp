@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include "core/timeval.h"
+
 namespace scalelab::store {
 
 namespace {
@@ -20,22 +22,18 @@ std::optional<std::uint16_t> to_port(std::string_view s) {
   return static_cast<std::uint16_t>(v);
 }
 
-timeval to_timeval(std::chrono::milliseconds ms) {
-  return timeval{static_cast<time_t>(ms.count() / 1000), static_cast<suseconds_t>((ms.count() % 1000) * 1000)};
-}
-
 // One Sentinel's answer to get-master-addr-by-name; an empty host when it
 // has none (unreachable, or it does not know the master).
 RedisEndpoint ask(const RedisEndpoint& sentinel, const std::string& master, std::chrono::milliseconds timeout,
                   std::string& failure) {
   RedisEndpoint out;
-  redisContext* c = redisConnectWithTimeout(sentinel.host.c_str(), sentinel.port, to_timeval(timeout));
+  redisContext* c = redisConnectWithTimeout(sentinel.host.c_str(), sentinel.port, core::to_timeval(timeout));
   if (c == nullptr || c->err != 0) {
     failure = fmt::format("sentinel {}:{}: {}", sentinel.host, sentinel.port, c ? c->errstr : "no memory");
     if (c != nullptr) redisFree(c);
     return out;
   }
-  redisSetTimeout(c, to_timeval(timeout));
+  redisSetTimeout(c, core::to_timeval(timeout));
   auto* r = static_cast<redisReply*>(redisCommand(c, "SENTINEL get-master-addr-by-name %s", master.c_str()));
   if (r != nullptr && r->type == REDIS_REPLY_ARRAY && r->elements == 2) {
     auto port = to_port(std::string_view(r->element[1]->str, r->element[1]->len));

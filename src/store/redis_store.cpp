@@ -12,6 +12,8 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <fmt/format.h>
 
+#include "core/timeval.h"
+
 namespace scalelab::store {
 
 namespace asio = boost::asio;
@@ -59,10 +61,6 @@ constexpr std::chrono::milliseconds kFirstBackoff{50};
 constexpr std::chrono::milliseconds kMaxBackoff{400};
 
 std::optional<RedisReply> read_reply(redisContext* ctx);
-
-timeval to_timeval(std::chrono::milliseconds ms) {
-  return timeval{static_cast<time_t>(ms.count() / 1000), static_cast<suseconds_t>((ms.count() % 1000) * 1000)};
-}
 
 Error unavailable_at(const RedisOptions& o, std::string_view what) {
   return Error{ErrorKind::kUnavailable, fmt::format("redis {}:{}: {}", o.host, o.port, what)};
@@ -237,10 +235,10 @@ redisContext* RedisStore::connect(std::string& failure) {
     host = primary->host;
     port = primary->port;
   }
-  redisContext* ctx = redisConnectWithTimeout(host.c_str(), port, to_timeval(options_.connect_timeout));
+  redisContext* ctx = redisConnectWithTimeout(host.c_str(), port, core::to_timeval(options_.connect_timeout));
   if (ctx == nullptr) failure = "cannot allocate a connection";
   else if (ctx->err != 0) failure = fmt::format("{}:{}: {}", host, port, ctx->errstr);
-  else if (redisSetTimeout(ctx, to_timeval(options_.io_timeout)) != REDIS_OK) failure = "cannot set timeout";
+  else if (redisSetTimeout(ctx, core::to_timeval(options_.io_timeout)) != REDIS_OK) failure = "cannot set timeout";
   if (failure.empty() && sentinel_mode()) {
     // A Sentinel's answer may lag a failover: only a primary takes writes.
     auto* r = static_cast<redisReply*>(redisCommand(ctx, "ROLE"));

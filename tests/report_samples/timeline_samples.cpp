@@ -102,7 +102,7 @@ lab::Hw7AsyncRun async_run(lab::Hw7RunKind kind, int workers, bool drained) {
 
 lab::Hw7SyncPhase sync_phase(lab::Hw7SyncLoad load, unsigned users, std::uint64_t ok, std::uint64_t rejected) {
   lab::Hw7SyncPhase p{.load = load, .users = users, .duration_s = 30, .attempts = ok + rejected, .ok = ok,
-                      .rejected = rejected, .p50_s = users > 5 ? 29 : 3, .p99_s = users > 5 ? 30 : 6,
+                      .rejected = rejected, .p50_s = users > 5 ? 29.0 : 3.0, .p99_s = users > 5 ? 30.0 : 6.0,
                       .completed_per_s = 0.33};
   for (int i = 0; i < 40; ++i)
     p.samples.push_back({.start_s = i * 0.75, .latency_s = users > 5 ? 3.0 + i * 0.7 : 3 + 0.5 * (i % 5),

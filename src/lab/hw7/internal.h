@@ -40,6 +40,8 @@ struct Scale {
 };
 
 inline double seconds(std::chrono::milliseconds d) { return std::chrono::duration<double>(d).count(); }
+// Two decimals, for the report's JSON and tables.
+inline double round2(double v) { return std::round(v * 100) / 100; }
 
 // /proc/loadavg as "1m 5m 15m".
 std::string read_load_average();

@@ -17,8 +17,6 @@ constexpr const char* kGuarantee =
     "once, though the RabbitMQ node leading the orders queue was killed with kill -9 while orders arrived, and "
     "restarted later.";
 
-double round2(double v) { return std::round(v * 100) / 100; }
-
 std::string resumed_text(const Hw7KillNode& k) {
   return k.resumed_s ? fmt::format("{:.2f} s", *k.resumed_s) : std::string("never");
 }

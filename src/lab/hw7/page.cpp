@@ -52,8 +52,6 @@ json::value bar_chart(json::array labels, json::array datasets, const std::strin
                                                {"scales", json::object{{"y", std::move(yaxis)}}}}}};
 }
 
-double round2(double v) { return std::round(v * 100) / 100; }
-
 json::array timeline_points(const Hw7AsyncRun& r, double (*f)(const Hw7Point&)) {
   json::array data;
   std::size_t step = std::max<std::size_t>(1, r.timeline.size() / kMaxLinePoints);

@@ -12,7 +12,7 @@ namespace scalelab::lab::failover {
 
 namespace {
 
-constexpr auto kRequestTimeout = std::chrono::seconds(15);  // a checkout may wait out the store's failover twice
+constexpr auto kCartRequestTimeout = std::chrono::seconds(15);  // a checkout may wait out the store's failover twice
 constexpr auto kRetryPause = std::chrono::milliseconds(100);
 constexpr std::string_view kCard = "4111111111111111";  // a card payments accepts
 constexpr unsigned kConflict = 409;
@@ -39,7 +39,7 @@ bool CartClients::post_until(http::BlockingClient& client, const std::string& ta
     const auto started = Clock::now();
     auto answer = client.send({.method = http::Method::kPost, .target = target, .body = body,
                                .content_type = "application/json"},
-                              kRequestTimeout);
+                              kCartRequestTimeout);
     const bool ok = answer && answer->status == expected;
     timeline_.record(started, ok);
     if (ok) {

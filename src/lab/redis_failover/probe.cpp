@@ -16,7 +16,7 @@ namespace {
 
 constexpr double kNone = std::numeric_limits<double>::quiet_NaN();
 constexpr std::string_view kChargePrefix = "order-charge/";
-constexpr auto kRequestTimeout = std::chrono::seconds(10);  // longer than the store's wait for a primary
+constexpr auto kProbeRequestTimeout = std::chrono::seconds(10);  // longer than the store's wait for a primary
 // One order of two lines, as a shopper places it.
 constexpr std::string_view kOrder =
     R"({"customer_id":42,"items":[{"product_id":1,"quantity":2,"price":9.99},{"product_id":7,"quantity":1,"price":100}]})";
@@ -114,7 +114,7 @@ void OrderClients::run(int client, const std::atomic<bool>& stop) {
       http::ClientRequest r{.method = http::Method::kPost, .target = path_, .body = std::string(kOrder),
                             .content_type = "application/json"};
       r.headers.emplace_back("Idempotency-Key", key);
-      auto answer = c.send(std::move(r), kRequestTimeout);
+      auto answer = c.send(std::move(r), kProbeRequestTimeout);
       const bool ok = answer && answer->status == accepted_status_;
       timeline_.record(started, ok);
       if (ok) {

@@ -24,6 +24,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "core/as_tuple.h"
 #include "core/thread_annotations.h"
 #include "http/client.h"
 #include "load/scenario.h"
@@ -37,7 +38,7 @@ namespace scalelab::load::detail {
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 using Clock = std::chrono::steady_clock;
-inline constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+using core::kTuple;
 
 // What one exchange returned.
 struct Outcome {
