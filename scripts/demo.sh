@@ -7,9 +7,29 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-bash scripts/setup.sh --demo
-cmake --preset release >/dev/null
-cmake --build --preset release --target scalelab
+# What the build needs first; the servers the experiments start (RabbitMQ,
+# Redis, HAProxy) and the rest install while it builds.
+bash scripts/setup.sh --demo-build
+setup_log=$(mktemp -t scalelab-setup.XXXXXX)
+bash scripts/setup.sh --demo >"$setup_log" 2>&1 &
+setup_pid=$!
+finish_setup() {
+  if ! wait "$setup_pid"; then
+    cat "$setup_log" >&2
+    echo "demo: installing the experiments' packages failed (above)" >&2
+    exit 1
+  fi
+  cat "$setup_log"
+  rm -f "$setup_log"
+}
+
+if ! { cmake --preset release >/dev/null && cmake --build --preset release --target scalelab; }; then
+  wait "$setup_pid" || true
+  rm -f "$setup_log"
+  echo "demo: the build failed (above)" >&2
+  exit 1
+fi
+finish_setup
 
 bin=build/release/bin/scalelab
 rc=0

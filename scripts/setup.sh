@@ -9,6 +9,8 @@
 #                             needs (the container image's build stage)
 #   scripts/setup.sh --demo   only what scripts/demo.sh configures, builds and
 #                             runs (not clang for fuzzing, nor Locust)
+#   scripts/setup.sh --demo-build  the part of --demo the build needs (demo.sh
+#                             installs the rest while it builds)
 set -euo pipefail
 
 build_packages=(
@@ -62,7 +64,8 @@ for arg in "$@"; do
     --browser) packages+=("${browser_packages[@]}") ;;
     --build-only) packages=("${build_packages[@]}") ;;
     --demo) packages=("${build_packages[@]}" "${test_packages[@]}" "${run_packages[@]}") ;;
-    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+    --demo-build) packages=("${build_packages[@]}" "${test_packages[@]}") ;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
     *) echo "setup.sh: unknown option '$arg'" >&2; exit 2 ;;
   esac
 done

@@ -23,10 +23,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// Accepting never waits on payment: orders in flight stay few unless the
-// service stalls, and then this bounds the client's memory.
-constexpr std::size_t kMaxInFlight = 2'000;
-constexpr std::chrono::microseconds kAcceptTimeout = 10s;
 // Twice per course second, never faster than every 20 ms of wall time (the
 // broker's depth query is a round trip).
 constexpr int kSamplesPerCourseSecond = 2;

@@ -28,8 +28,6 @@ using namespace std::chrono_literals;
 // failover leaves (consumers away for a second or more) within seconds.
 constexpr double kWorkerHeadroom = 2.0;
 constexpr int kMinWorkers = 10;
-constexpr std::size_t kMaxInFlight = 2'000;
-constexpr auto kAcceptTimeout = 10s;
 constexpr auto kRestartTimeout = 120s;
 constexpr auto kDrainLimit = 60s;
 constexpr auto kDrainPoll = 20ms;

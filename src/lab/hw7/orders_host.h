@@ -5,6 +5,8 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -48,5 +50,11 @@ class OrdersHost {
 
 // One order a request: POST `path` with a random customer and item, expecting `expect`.
 load::TaskSpec order_task(const std::string& path, unsigned expect);
+
+// The accepting load's limits: accepting never waits on payment, so orders
+// in flight stay few unless the service stalls, and then this bounds the
+// client's memory.
+inline constexpr std::size_t kMaxInFlight = 2'000;
+inline constexpr std::chrono::microseconds kAcceptTimeout = std::chrono::seconds(10);
 
 }  // namespace scalelab::lab::hw7_detail
