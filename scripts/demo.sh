@@ -9,7 +9,9 @@ cd "$(dirname "$0")/.."
 
 # What the build needs first; the servers the experiments start (RabbitMQ,
 # Redis, HAProxy) and the rest install while it builds.
+SECONDS=0
 bash scripts/setup.sh --demo-build
+setup_s=$SECONDS
 setup_log=$(mktemp -t scalelab-setup.XXXXXX)
 bash scripts/setup.sh --demo >"$setup_log" 2>&1 &
 setup_pid=$!
@@ -29,10 +31,14 @@ if ! { cmake --preset release >/dev/null && cmake --build --preset release --tar
   echo "demo: the build failed (above)" >&2
   exit 1
 fi
+build_s=$((SECONDS - setup_s))
 finish_setup
+ready_s=$SECONDS
 
 bin=build/release/bin/scalelab
 rc=0
 "$bin" tour --quick --out reports "$@" || rc=$?
+echo "demo: setup ${setup_s} s, build ${build_s} s, the rest of setup $((ready_s - setup_s - build_s)) s more," \
+  "tour $((SECONDS - ready_s)) s: ${SECONDS} s in all"
 echo "demo: open $(pwd)/reports/index.html"
 exit "$rc"
