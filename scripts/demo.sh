@@ -21,7 +21,7 @@ finish_setup() {
     echo "demo: installing the experiments' packages failed (above)" >&2
     exit 1
   fi
-  cat "$setup_log"
+  grep '^setup:' "$setup_log" || true  # what it installed; apt's own lines only on failure
   rm -f "$setup_log"
 }
 
