@@ -69,7 +69,7 @@ void Server::stop() {
 
 Status record_detached(Server& server) {
   std::string pids = std::to_string(server.process().pid());
-  for (auto& m : server.members()) pids += "\n" + std::to_string(m.pid());
+  for (auto& m : server.members()) pids += fmt::format("\n{}", m.pid());
   if (auto s = write_text(server.dir() / "pid", pids + "\n"); !s) return s;
   if (auto s = write_text(server.dir() / "kind", server.kind() + "\n"); !s) return s;
   // url last: a fixture that sees it knows the server is up.

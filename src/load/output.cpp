@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "core/json.h"
+#include "core/text.h"
 
 namespace scalelab::load {
 
@@ -25,16 +26,6 @@ const char* const kLocustHistoryHeader =
 const char* const kLocustFailuresHeader = "Method,Name,Error,Occurrences";
 
 namespace {
-
-std::string csv_field(const std::string& s) {
-  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
-}
 
 std::string fmt_ms(double ms) {
   if (ms >= 1000) return fmt::format("{:.2f}s", ms / 1000);
@@ -70,7 +61,7 @@ void append_stats_row(std::string& out, const RequestStats& s, double elapsed) {
   const double fps = elapsed > 0 ? static_cast<double>(s.failures) / elapsed : 0;
   // Locust prints response times in whole ms for the percentiles and the
   // median, with decimals for the average.
-  fmt::format_to(std::back_inserter(out), "{},{},{},{},{},{},{},{},{},{},{}", csv_field(s.method), csv_field(s.name),
+  fmt::format_to(std::back_inserter(out), "{},{},{},{},{},{},{},{},{},{},{}", core::csv_field(s.method), core::csv_field(s.name),
                  s.count, s.failures, std::lround(s.quantile_ms(0.5)), s.mean_ms(),
                  static_cast<double>(s.latency_us.min()) / 1000.0, static_cast<double>(s.latency_us.max()) / 1000.0,
                  s.count ? static_cast<double>(s.bytes) / static_cast<double>(s.count) : 0.0, rps, fps);
@@ -212,8 +203,8 @@ std::string locust_failures_csv(const Report& r) {
   std::string out = std::string(kLocustFailuresHeader) + "\n";
   for (const auto& s : r.requests)
     for (const auto& [reason, n] : s.failures_by_reason)
-      fmt::format_to(std::back_inserter(out), "{},{},{},{}\n", csv_field(s.method), csv_field(s.name),
-                     csv_field(reason), n);
+      fmt::format_to(std::back_inserter(out), "{},{},{},{}\n", core::csv_field(s.method), core::csv_field(s.name),
+                     core::csv_field(reason), n);
   return out;
 }
 

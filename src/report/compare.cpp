@@ -77,7 +77,7 @@ std::string number(double v) {
   return fmt::format("{:.4g}", v);
 }
 
-std::string signed_number(double v) { return (v > 0 ? "+" : "") + number(v); }
+std::string signed_number(double v) { return v > 0 ? fmt::format("+{}", number(v)) : number(v); }
 
 std::string percent_text(const CompareRow& r) {
   auto p = r.percent();

@@ -4,6 +4,7 @@
 #include <boost/json/object.hpp>
 #include <fmt/format.h>
 
+#include "core/text.h"
 #include "lab/hw6_scaling/hw6_scaling.h"
 #include "report/charts.h"
 #include "report/output.h"
@@ -67,16 +68,12 @@ std::string timeline_csv(const Hw6ScalingRun& run) {
 
 std::string decisions_csv(const Hw6ScalingResult& r) {
   std::string csv = "run,at_s,from,to,reason,action\n";
-  auto quoted = [](std::string s) {
-    for (std::size_t i = 0; (i = s.find('"', i)) != std::string::npos; i += 2) s.insert(i, "\"");
-    return "\"" + s + "\"";
-  };
   std::vector<const Hw6ScalingRun*> runs{&r.scaling};
   for (const auto& v : r.variants) runs.push_back(&v);
   for (const auto* run : runs)
     for (const auto& e : run->events)
-      csv += fmt::format("{},{:.1f},{},{},{},{}\n", quoted(run->name), e.at_s, e.from, e.to, quoted(e.reason),
-                         quoted(e.action));
+      csv += fmt::format("{},{:.1f},{},{},{},{}\n", core::csv_field(run->name), e.at_s, e.from, e.to,
+                         core::csv_field(e.reason), core::csv_field(e.action));
   return csv;
 }
 
