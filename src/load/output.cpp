@@ -61,8 +61,8 @@ void append_stats_row(std::string& out, const RequestStats& s, double elapsed) {
   const double fps = elapsed > 0 ? static_cast<double>(s.failures) / elapsed : 0;
   // Locust prints response times in whole ms for the percentiles and the
   // median, with decimals for the average.
-  fmt::format_to(std::back_inserter(out), "{},{},{},{},{},{},{},{},{},{},{}", core::csv_field(s.method), core::csv_field(s.name),
-                 s.count, s.failures, std::lround(s.quantile_ms(0.5)), s.mean_ms(),
+  fmt::format_to(std::back_inserter(out), "{},{},{},{},{},{},{},{},{},{},{}", core::csv_field(s.method),
+                 core::csv_field(s.name), s.count, s.failures, std::lround(s.quantile_ms(0.5)), s.mean_ms(),
                  static_cast<double>(s.latency_us.min()) / 1000.0, static_cast<double>(s.latency_us.max()) / 1000.0,
                  s.count ? static_cast<double>(s.bytes) / static_cast<double>(s.count) : 0.0, rps, fps);
   for (double q : kLocustPercentiles) {

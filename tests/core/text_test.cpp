@@ -23,5 +23,5 @@ TEST(CsvField, QuotesAFieldWithACommaQuoteOrLineBreakAndDoublesItsQuotes) {
   EXPECT_EQ(csv_field("cr\r"), "\"cr\r\"");
 }
 
-} // namespace
-} // namespace scalelab::core
+}  // namespace
+}  // namespace scalelab::core
